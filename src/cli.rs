@@ -1,0 +1,158 @@
+//! Command-line arguments (clap derive) and nothing else: no logic, no I/O. `config` turns
+//! them into a validated configuration; nothing past `config` sees clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Rolling 24-hour Salesforce API usage per org and integration, from Event Monitoring logs.
+#[derive(Debug, Parser)]
+#[command(name = "apiusage", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyse logs and write the report (summary.json, report.md, CSVs) into --out.
+    Report(Box<ReportArgs>),
+    /// Explain how apiusage reads each file: format, event types, column mapping, row counts.
+    Schema(SchemaArgs),
+    /// Write deterministic synthetic sample logs (and the org profile they need).
+    Sample(SampleArgs),
+}
+
+/// `apiusage report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Log files or folders (searched recursively): .csv, .csv.gz, .parquet.
+    #[arg(required = true, value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+
+    /// Folder the report is written into (replaced atomically).
+    #[arg(long, default_value = "reports", value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Allocation sources.
+    #[command(flatten)]
+    pub allocation: AllocationArgs,
+
+    /// Call filters.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+
+    /// Mapping file (TOML) that renames integration keys and merges several into one.
+    #[arg(long, value_name = "FILE")]
+    pub integrations: Option<PathBuf>,
+
+    /// An integration is chatty when its own rolling-24h peak reaches this share of the
+    /// allocation.
+    #[arg(long, default_value_t = 0.5, value_name = "SHARE")]
+    pub chatty_share: f64,
+
+    /// An org is near its limit when its rolling-24h peak reaches this share of the allocation.
+    #[arg(long, default_value_t = 0.8, value_name = "SHARE")]
+    pub warn_share: f64,
+
+    /// Exit with status 1 (after writing the report) when any finding of these kinds exists.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "KIND")]
+    pub fail_on: Vec<FailOn>,
+
+    /// Exit with status 2 when any row is bad (unparseable, missing org id, …).
+    #[arg(long)]
+    pub strict: bool,
+
+    /// The report's "generated at" time (RFC 3339), for reproducible output. Default: now.
+    #[arg(long, value_name = "TIME")]
+    pub generated_at: Option<String>,
+}
+
+/// Where each org's allocation comes from (first match wins, in this order).
+#[derive(Debug, Args, Default)]
+pub struct AllocationArgs {
+    /// Allocation in calls per 24 h: `N` for every org, or `ORGID=N` for one (repeatable).
+    #[arg(long, value_name = "[ORG=]N")]
+    pub allocation: Vec<String>,
+
+    /// REST `/limits` JSON or `sf org list limits --json` output: `FILE` or `ORGID=FILE`.
+    #[arg(long, value_name = "[ORG=]FILE")]
+    pub limits: Vec<String>,
+
+    /// Org profile TOML (edition, licences, add-ons; several orgs per file).
+    #[arg(long, value_name = "FILE")]
+    pub profile: Vec<PathBuf>,
+}
+
+/// Which calls are analysed.
+#[derive(Debug, Args, Default)]
+pub struct FilterArgs {
+    /// Only calls at or after this time (RFC 3339, or a date YYYY-MM-DD meaning its 00:00 UTC).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only calls before this time (RFC 3339, or a date YYYY-MM-DD meaning its 00:00 UTC).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Only these orgs (15- or 18-character ids; repeatable).
+    #[arg(long, value_name = "ORGID")]
+    pub org: Vec<String>,
+}
+
+/// Findings that can fail a nightly job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// An integration's own peak reached --chatty-share of the allocation.
+    Chatty,
+    /// An org's peak reached --warn-share of the allocation (or more).
+    Warn,
+    /// An org's peak reached its allocation, or calls were refused with REQUEST_LIMIT_EXCEEDED.
+    Over,
+}
+
+/// `apiusage schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Files to explain.
+    #[arg(required = true, value_name = "FILES")]
+    pub files: Vec<PathBuf>,
+}
+
+/// `apiusage sample`.
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// Folder to write into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Instead of the bundled sample, write this many ApiTotalUsage rows of benchmark data.
+    #[arg(long, value_name = "ROWS")]
+    pub bench_rows: Option<u64>,
+
+    /// Format of the benchmark data.
+    #[arg(long, value_enum, default_value_t = BenchFormatArg::Csv, requires = "bench_rows")]
+    pub bench_format: BenchFormatArg,
+}
+
+/// Benchmark data format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchFormatArg {
+    /// EventLogFile CSV.
+    Csv,
+    /// Parquet with Event Log Object names.
+    Parquet,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,262 @@
+//! Stage 2 of the pipeline: ingest's rows → one de-duplicated, reconciled table, sorted by org
+//! then time, with the row accounting completed.
+//!
+//! - **Duplicates** (SPEC.md §2.3): daily and hourly files hold the same events, and users
+//!   re-download. Rows are equal when org, event type, timestamp and the row key (request id,
+//!   user, resource — or the whole row without a request id) are equal. The first in path and
+//!   line order is kept; the others are counted against their own file.
+//! - **Fallback reconciliation** (SPEC.md §2.2): an org-day that has ApiTotalUsage takes no
+//!   counted calls from RestApi/API/ApexRestApi/BulkApiRequest; those rows are ignored.
+//! - **Context rows** (Login, Bulk job events, composite children) stay in the table, never
+//!   counted, for the detectors; the accounting lists them as ignored.
+//!
+//! Sorting once here means every later stage gets each org's calls as one contiguous,
+//! time-ordered range.
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use crate::ingest::{FileReport, Ingested};
+use crate::model::{Calls, EventType, Role, RowTally, StrId};
+use crate::window::WINDOW_MS;
+
+/// Ignored-row reason for fallback rows on an org-day that has ApiTotalUsage.
+pub const SUPERSEDED: &str = "fallback row superseded by ApiTotalUsage for the same org-day";
+
+/// Ignored-row reason for rows that are context, never calls.
+pub fn context_reason(event: EventType) -> String {
+    format!("context only, not an API call: {}", event.name())
+}
+
+/// The reconciled table and its accounting.
+#[derive(Debug, Default)]
+pub struct Table {
+    /// Kept rows, sorted by org id, then timestamp, then path and line.
+    pub calls: Calls,
+    /// Each org's rows in `calls`, orgs in id order.
+    pub orgs: Vec<(StrId, Range<usize>)>,
+    /// Per readable file, its completed accounting.
+    pub files: Vec<FileReport>,
+    /// All files together.
+    pub total: RowTally,
+    /// Ingest's unreadable files and skipped paths, passed through.
+    pub unreadable: Vec<crate::ingest::FileError>,
+    /// Paths that were not log files.
+    pub skipped: Vec<crate::ingest::Skipped>,
+}
+
+/// De-duplicates and reconciles ingest's output.
+pub fn reconcile(ingested: Ingested) -> Table {
+    let Ingested {
+        calls,
+        mut files,
+        unreadable,
+        skipped,
+    } = ingested;
+    let groups = sorted_by_org(&calls);
+    let mut keep = vec![true; calls.len()];
+    for (_, order) in &groups {
+        mark_duplicates(&calls, order, &mut keep, &mut files);
+        mark_superseded(&calls, order, &mut keep, &mut files);
+    }
+    count_used_and_context(&calls, &keep, &mut files);
+    let (table, orgs) = gather(&calls, &groups, &keep);
+    let mut total = RowTally::default();
+    for f in &files {
+        total.merge(f.rows.clone());
+    }
+    Table {
+        calls: table,
+        orgs,
+        files,
+        total,
+        unreadable,
+        skipped,
+    }
+}
+
+/// Row indices grouped by org (in org id order), each sorted by time then original index.
+fn sorted_by_org(calls: &Calls) -> Vec<(StrId, Vec<(i64, u32)>)> {
+    let mut org_of_shape: Vec<StrId> = calls.shapes.iter().map(|s| s.org).collect();
+    let mut orgs: Vec<StrId> = org_of_shape.clone();
+    orgs.sort_by(|a, b| calls.strings.get(*a).cmp(calls.strings.get(*b)));
+    orgs.dedup();
+    let rank = |org: StrId| orgs.iter().position(|o| *o == org).unwrap_or(0);
+    let shape_rank: Vec<usize> = org_of_shape.drain(..).map(rank).collect();
+    let mut groups: Vec<Vec<(i64, u32)>> = vec![Vec::new(); orgs.len()];
+    for (i, (&ts, &shape)) in calls.ts.iter().zip(&calls.shape).enumerate() {
+        groups[shape_rank[shape as usize]].push((ts, i as u32));
+    }
+    // Logs arrive mostly in time order per file, which the sort exploits.
+    groups.par_iter_mut().for_each(|g| g.par_sort_unstable());
+    orgs.into_iter().zip(groups).collect()
+}
+
+/// Marks later copies of a row as duplicates. Equal rows share a timestamp, so only rows within
+/// one run of equal timestamps are compared.
+fn mark_duplicates(calls: &Calls, order: &[(i64, u32)], keep: &mut [bool], files: &mut [FileReport]) {
+    let mut start = 0;
+    while start < order.len() {
+        let end = start
+            + order[start..]
+                .iter()
+                .take_while(|(t, _)| *t == order[start].0)
+                .count();
+        let run = &order[start..end];
+        for (j, &(_, row)) in run.iter().enumerate().skip(1) {
+            let row = row as usize;
+            let same = |&(_, earlier): &(i64, u32)| {
+                let earlier = earlier as usize;
+                keep[earlier]
+                    && calls.key[earlier] == calls.key[row]
+                    && calls.shape_of(earlier).event == calls.shape_of(row).event
+            };
+            if run[..j].iter().any(same) {
+                keep[row] = false;
+                files[calls.file[row] as usize].rows.duplicates += 1;
+            }
+        }
+        start = end;
+    }
+}
+
+/// Drops fallback rows on the org-days that have ApiTotalUsage rows.
+fn mark_superseded(calls: &Calls, order: &[(i64, u32)], keep: &mut [bool], files: &mut [FileReport]) {
+    let day = |ts: i64| ts.div_euclid(WINDOW_MS);
+    let primary_days: BTreeSet<i64> = order
+        .iter()
+        .filter(|(_, r)| keep[*r as usize] && calls.event_of(*r as usize).role() == Role::Primary)
+        .map(|(ts, _)| day(*ts))
+        .collect();
+    for &(ts, row) in order {
+        let row = row as usize;
+        if keep[row] && calls.event_of(row).role() == Role::Fallback && primary_days.contains(&day(ts)) {
+            keep[row] = false;
+            *files[calls.file[row] as usize]
+                .rows
+                .ignored
+                .entry(SUPERSEDED.to_string())
+                .or_default() += 1;
+        }
+    }
+}
+
+/// Kept call-source rows are used; kept context rows are ignored (but stay in the table).
+fn count_used_and_context(calls: &Calls, keep: &[bool], files: &mut [FileReport]) {
+    for (row, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
+        let rows = &mut files[calls.file[row] as usize].rows;
+        let event = calls.event_of(row);
+        if event.role() == Role::Context {
+            *rows.ignored.entry(context_reason(event)).or_default() += 1;
+        } else {
+            rows.used += 1;
+        }
+    }
+}
+
+/// Builds the sorted table of kept rows and each org's range in it.
+fn gather(
+    calls: &Calls,
+    groups: &[(StrId, Vec<(i64, u32)>)],
+    keep: &[bool],
+) -> (Calls, Vec<(StrId, Range<usize>)>) {
+    let order: Vec<usize> = groups
+        .iter()
+        .flat_map(|(_, g)| g.iter().map(|(_, r)| *r as usize))
+        .filter(|r| keep[*r])
+        .collect();
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    for (org, g) in groups {
+        let n = g.iter().filter(|(_, r)| keep[*r as usize]).count();
+        if n > 0 {
+            ranges.push((*org, start..start + n));
+        }
+        start += n;
+    }
+    let pick = |col: &[u32]| order.iter().map(|&r| col[r]).collect::<Vec<_>>();
+    let table = Calls {
+        strings: calls.strings.clone(),
+        shapes: calls.shapes.clone(),
+        ts: order.iter().map(|&r| calls.ts[r]).collect(),
+        shape: pick(&calls.shape),
+        resource: pick(&calls.resource),
+        rows_processed: pick(&calls.rows_processed),
+        flags: order.iter().map(|&r| calls.flags[r]).collect(),
+        key: order.iter().map(|&r| calls.key[r]).collect(),
+        file: pick(&calls.file),
+        line: pick(&calls.line),
+        files: calls.files.clone(),
+    };
+    (table, ranges)
+}
+
+/// Which calls a run analyses (`--since`, `--until`, `--org`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Inclusive lower bound, UTC ms.
+    pub since: Option<i64>,
+    /// Exclusive upper bound, UTC ms.
+    pub until: Option<i64>,
+    /// Org ids in 15-character form; empty means every org.
+    pub orgs: Vec<String>,
+}
+
+/// Ignored-row reason for rows outside `--since`/`--until`.
+pub const OUTSIDE_TIME: &str = "outside --since/--until";
+/// Ignored-row reason for rows of orgs not selected with `--org`.
+pub const OTHER_ORG: &str = "org not selected by --org";
+
+impl Table {
+    /// Drops the rows `filter` excludes, moving them from used to ignored in the accounting.
+    pub fn restrict(&mut self, filter: &Filter) {
+        if filter == &Filter::default() {
+            return;
+        }
+        let calls = &self.calls;
+        let mut keep = vec![true; calls.len()];
+        for (row, kept) in keep.iter_mut().enumerate() {
+            let org = calls.strings.get(calls.shape_of(row).org);
+            let ts = calls.ts[row];
+            let why = if !filter.orgs.is_empty() && !filter.orgs.iter().any(|o| o == org) {
+                OTHER_ORG
+            } else if filter.since.is_some_and(|s| ts < s) || filter.until.is_some_and(|u| ts >= u) {
+                OUTSIDE_TIME
+            } else {
+                continue;
+            };
+            *kept = false;
+            if calls.event_of(row).role() != Role::Context {
+                let rows = &mut self.files[calls.file[row] as usize].rows;
+                rows.used -= 1;
+                *rows.ignored.entry(why.to_string()).or_default() += 1;
+            }
+        }
+        let orgs: Vec<StrId> = self.orgs.iter().map(|(o, _)| *o).collect();
+        self.calls.retain_rows(&keep);
+        self.orgs = org_ranges(&self.calls, &orgs);
+        self.total = RowTally::default();
+        for f in &self.files {
+            self.total.merge(f.rows.clone());
+        }
+    }
+}
+
+/// Recomputes each org's contiguous range in a table sorted by org.
+fn org_ranges(calls: &Calls, orgs: &[StrId]) -> Vec<(StrId, Range<usize>)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for &org in orgs {
+        let n = calls.shape[start..]
+            .iter()
+            .take_while(|&&s| calls.shapes[s as usize].org == org)
+            .count();
+        if n > 0 {
+            out.push((org, start..start + n));
+        }
+        start += n;
+    }
+    out
+}

@@ -1,0 +1,317 @@
+//! Turns one source row at a time into the compact columns of a [`Calls`] part, applying the
+//! `normalize` rules and keeping the row accounting.
+//!
+//! Both readers (CSV and Parquet) feed this builder through [`RowSource`], so a call normalises
+//! to the same columns whatever file it came from. One builder serves one file (or one chunk of
+//! a large file); parts are merged later in `ingest::merge`.
+
+use std::hash::Hasher;
+
+use rustc_hash::{FxHashMap, FxHasher};
+
+use super::columns::{ColumnMap, Field, FIELD_COUNT};
+use crate::model::{flags, Calls, EventType, Millis, Role, RowTally, Shape, ShapeId, StrId};
+use crate::normalize::{self, TimestampError};
+
+/// Bad-row reasons, as they appear in reports and JSON.
+pub mod reason {
+    /// A CSV record with more or fewer fields than its header.
+    pub const FIELD_COUNT: &str = "wrong field count";
+    /// Neither timestamp column has a value.
+    pub const NO_TIMESTAMP: &str = "missing timestamp";
+    /// A timestamp in no accepted form (e.g. a spreadsheet's `2.01308E+13`).
+    pub const BAD_TIMESTAMP: &str = "unparseable timestamp";
+    /// No `ORGANIZATION_ID`.
+    pub const NO_ORG: &str = "missing ORGANIZATION_ID";
+    /// Empty `EVENT_TYPE`.
+    pub const NO_EVENT_TYPE: &str = "missing EVENT_TYPE";
+    /// An ApiTotalUsage row whose counted flag is empty or not a boolean.
+    pub const BAD_COUNTS: &str = "invalid COUNTS_AGAINST_API_LIMIT";
+    /// An ApiTotalUsage row in a file without the counted-flag column.
+    pub const NO_COUNTS_COLUMN: &str = "ApiTotalUsage row without a COUNTS_AGAINST_API_LIMIT column";
+}
+
+/// Ignored-row reason for rows of a type apiusage does not read.
+pub fn unsupported_type(name: &str) -> String {
+    format!("unsupported event type {name}")
+}
+
+/// One row's values, by canonical field.
+pub trait RowSource {
+    /// The raw bytes of `field` (empty when the file lacks it or the value is null).
+    fn get(&self, field: Field) -> &[u8];
+    /// A timestamp already typed by the file format (Parquet datetime columns), if any.
+    fn native_timestamp(&self) -> Option<Millis> {
+        None
+    }
+}
+
+/// Descriptive fields interned per row, with a one-entry cache each: consecutive rows of a log
+/// usually repeat the org, user and app, so most rows never touch the hash map.
+const CACHED: [Field; 12] = [
+    Field::OrgId,
+    Field::UserId,
+    Field::UserName,
+    Field::AppId,
+    Field::AppName,
+    Field::ClientName,
+    Field::ClientIp,
+    Field::ApiFamily,
+    Field::ApiVersion,
+    Field::Method,
+    Field::Entity,
+    Field::Resource,
+];
+
+/// Accumulates one part.
+pub struct PartBuilder {
+    calls: Calls,
+    shape_ids: FxHashMap<Shape, ShapeId>,
+    cache: Vec<(Vec<u8>, StrId)>,
+    /// The accounting of this part's rows.
+    pub tally: RowTally,
+    fixed_event: Option<EventType>,
+    has_counts: bool,
+    label: String,
+}
+
+/// A part: the rows of one file or chunk with their accounting.
+pub struct Part {
+    /// The rows, with `files` holding this part's one path.
+    pub calls: Calls,
+    /// Rows read, bad and ignored so far (duplicates are found after merging).
+    pub tally: RowTally,
+}
+
+impl PartBuilder {
+    /// A builder for the file called `label` whose columns are `map`.
+    pub fn new(label: &str, map: &ColumnMap) -> PartBuilder {
+        let mut calls = Calls::default();
+        calls.files.push(label.to_string());
+        PartBuilder {
+            calls,
+            shape_ids: FxHashMap::default(),
+            cache: vec![(Vec::new(), 0); FIELD_COUNT],
+            tally: RowTally::default(),
+            fixed_event: map.inferred_event_type(),
+            has_counts: map.has(Field::Counts),
+            label: label.to_string(),
+        }
+    }
+
+    /// Finishes the part.
+    pub fn finish(self) -> Part {
+        Part {
+            calls: self.calls,
+            tally: self.tally,
+        }
+    }
+
+    /// Counts a row that could not be parsed at all.
+    pub fn bad(&mut self, line: u64, why: &str) {
+        self.tally.read += 1;
+        self.record_bad(line, why);
+    }
+
+    fn record_bad(&mut self, line: u64, why: &str) {
+        let label = &self.label;
+        self.tally
+            .bad
+            .entry(why.to_string())
+            .or_default()
+            .add(|| format!("{label}:{line}"));
+    }
+
+    fn ignore(&mut self, why: String) {
+        *self.tally.ignored.entry(why).or_default() += 1;
+    }
+
+    /// Normalises one row into the part, or counts it as bad or ignored.
+    pub fn push(&mut self, line: u64, row: &impl RowSource) {
+        self.tally.read += 1;
+        let event = match self.event_type(row) {
+            Ok(Some(event)) => event,
+            Ok(None) => return,
+            Err(why) => return self.record_bad(line, why),
+        };
+        let ts = match row.native_timestamp().map_or_else(
+            || normalize::row_timestamp(row.get(Field::TimestampDerived), row.get(Field::Timestamp)),
+            Ok,
+        ) {
+            Ok(ts) => ts,
+            Err(TimestampError::Missing) => return self.record_bad(line, reason::NO_TIMESTAMP),
+            Err(TimestampError::Unparseable) => return self.record_bad(line, reason::BAD_TIMESTAMP),
+        };
+        if normalize::id15(row.get(Field::OrgId)).is_empty() {
+            return self.record_bad(line, reason::NO_ORG);
+        }
+        let counts = match self.counts(event, row) {
+            Ok(c) => c,
+            Err(why) => return self.record_bad(line, why),
+        };
+        self.append(line, ts, event, counts, row);
+    }
+
+    /// The row's event type; `Ok(None)` when the type is not one apiusage reads (counted as
+    /// ignored here).
+    fn event_type(&mut self, row: &impl RowSource) -> Result<Option<EventType>, &'static str> {
+        if let Some(fixed) = self.fixed_event {
+            return Ok(Some(fixed));
+        }
+        let raw = row.get(Field::EventType).trim_ascii();
+        if raw.is_empty() {
+            return Err(reason::NO_EVENT_TYPE);
+        }
+        let found = EventType::from_name(raw);
+        if found.is_none() {
+            let name: String = normalize::text(raw).chars().take(60).collect();
+            self.ignore(unsupported_type(&name));
+        }
+        Ok(found)
+    }
+
+    /// Whether the row counts against the allocation, per its event type's role.
+    fn counts(&self, event: EventType, row: &impl RowSource) -> Result<bool, &'static str> {
+        match event.role() {
+            Role::Primary if !self.has_counts => Err(reason::NO_COUNTS_COLUMN),
+            Role::Primary => normalize::parse_bool(row.get(Field::Counts)).ok_or(reason::BAD_COUNTS),
+            Role::Fallback => Ok(true),
+            Role::Context => Ok(false),
+        }
+    }
+
+    fn append(&mut self, line: u64, ts: Millis, event: EventType, counts: bool, row: &impl RowSource) {
+        let shape = self.shape(event, counts, row);
+        let resource = self.resource(row);
+        let rows = normalize::parse_count(row.get(Field::RowsProcessed))
+            .map_or(u32::MAX, |n| u32::try_from(n).unwrap_or(u32::MAX - 1));
+        let key = row_key(ts, row);
+        let c = &mut self.calls;
+        c.ts.push(ts);
+        c.shape.push(shape);
+        c.resource.push(resource);
+        c.rows_processed.push(rows);
+        c.flags.push(row_flags(event, row));
+        c.key.push(key);
+        c.file.push(0);
+        c.line.push(u32::try_from(line).unwrap_or(u32::MAX));
+    }
+
+    fn shape(&mut self, event: EventType, counts: bool, row: &impl RowSource) -> ShapeId {
+        let status = normalize::parse_count(row.get(Field::Status))
+            .and_then(|s| u16::try_from(s).ok())
+            .unwrap_or(0);
+        let shape = Shape {
+            org: self.intern(Field::OrgId, row),
+            event: event.index(),
+            counts,
+            user_id: self.intern(Field::UserId, row),
+            user_name: self.intern(Field::UserName, row),
+            app_id: self.intern(Field::AppId, row),
+            app_name: self.intern(Field::AppName, row),
+            client: self.intern(Field::ClientName, row),
+            client_ip: self.intern(Field::ClientIp, row),
+            family: self.intern(Field::ApiFamily, row),
+            version: self.intern(Field::ApiVersion, row),
+            method: self.intern(Field::Method, row),
+            entity: self.intern(Field::Entity, row),
+            status,
+        };
+        let next = ShapeId::try_from(self.calls.shapes.len()).expect("too many call shapes");
+        let shapes = &mut self.calls.shapes;
+        *self.shape_ids.entry(shape).or_insert_with(|| {
+            shapes.push(shape);
+            next
+        })
+    }
+
+    /// The resource template: `API_RESOURCE`, else `URI`.
+    fn resource(&mut self, row: &impl RowSource) -> StrId {
+        let raw = row.get(Field::Resource);
+        let raw = if raw.trim_ascii().is_empty() {
+            row.get(Field::Uri)
+        } else {
+            raw
+        };
+        let slot = Field::Resource as usize;
+        if self.cache[slot].0 == raw {
+            return self.cache[slot].1;
+        }
+        let text = normalize::text(raw);
+        let id = self.calls.strings.intern(&normalize::resource_template(&text));
+        self.cache[slot] = (raw.to_vec(), id);
+        id
+    }
+
+    /// Interns a descriptive field, ids in 15-character form, through the one-entry cache.
+    fn intern(&mut self, field: Field, row: &impl RowSource) -> StrId {
+        debug_assert!(CACHED.contains(&field));
+        let raw = row.get(field);
+        let slot = field as usize;
+        if self.cache[slot].0 == raw {
+            return self.cache[slot].1;
+        }
+        let value = match field {
+            Field::OrgId | Field::UserId | Field::AppId => normalize::id15(raw),
+            _ => raw,
+        };
+        let id = self.calls.strings.intern(&normalize::text(value));
+        self.cache[slot] = (raw.to_vec(), id);
+        id
+    }
+}
+
+/// The row part of the duplicate key (SPEC.md §2.3): request id, user and resource when there
+/// is a request id; otherwise every field apiusage reads, so only identical rows collide.
+/// Values are normalised first, so a call exported as CSV and as Parquet gets the same key.
+fn row_key(ts: Millis, row: &impl RowSource) -> u64 {
+    let mut h = FxHasher::default();
+    let request = row.get(Field::RequestId).trim_ascii();
+    let part = |h: &mut FxHasher, bytes: &[u8]| {
+        h.write(bytes);
+        h.write_u8(0xff);
+    };
+    part(&mut h, request);
+    part(&mut h, normalize::id15(row.get(Field::UserId)));
+    let resource = row.get(Field::Resource).trim_ascii();
+    part(
+        &mut h,
+        if resource.is_empty() {
+            row.get(Field::Uri).trim_ascii()
+        } else {
+            resource
+        },
+    );
+    if request.is_empty() {
+        h.write_i64(ts);
+        for field in CACHED
+            .iter()
+            .chain([Field::Status, Field::RowsProcessed, Field::Counts].iter())
+        {
+            let v = row.get(*field);
+            let v = match field {
+                Field::OrgId | Field::AppId => normalize::id15(v),
+                Field::Counts => match normalize::parse_bool(v) {
+                    Some(true) => &b"1"[..],
+                    Some(false) => b"0",
+                    None => b"",
+                },
+                _ => v.trim_ascii(),
+            };
+            part(&mut h, v);
+        }
+    }
+    h.finish()
+}
+
+fn row_flags(event: EventType, row: &impl RowSource) -> u8 {
+    let mut f = 0;
+    if event.role() == Role::Fallback {
+        f |= flags::ESTIMATED;
+    }
+    let msg = row.get(Field::Message);
+    if !msg.is_empty() && msg.windows(22).any(|w| w == b"REQUEST_LIMIT_EXCEEDED") {
+        f |= flags::LIMIT_EXCEEDED;
+    }
+    f
+}

@@ -1,0 +1,228 @@
+//! Stage 1 of the pipeline: files on disk → one table of normalised calls (not yet
+//! de-duplicated), with every row read accounted for.
+//!
+//! `discover` walks the paths; each recognised file is read in parallel (rayon) by the reader
+//! for its format — `csv` (plain or gzip) or `parquet` — into a part with its own string pool;
+//! `merge` concatenates the parts in path order, re-mapping their ids into one pool. A file that
+//! cannot be read at all is reported and the others still go through.
+
+pub mod builder;
+pub mod columns;
+pub mod csv;
+pub mod discover;
+pub mod parquet;
+
+use std::fmt;
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use self::builder::Part;
+use self::columns::{ColumnMap, MissingColumns};
+pub use self::discover::{discover, Discovery, Format, InputFile, Skipped};
+use crate::model::{Calls, RowTally, Shape, ShapeId, StrId};
+
+/// Why a whole file could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{path}: {reason}")]
+pub struct FileError {
+    /// The file, as given or discovered.
+    pub path: String,
+    /// What went wrong and how to fix it.
+    pub reason: String,
+}
+
+impl FileError {
+    /// An I/O failure (missing file, permission, truncated gzip stream).
+    pub fn io(path: &str, e: &std::io::Error) -> FileError {
+        let reason = match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => {
+                "truncated file: the data ends mid-stream (re-download it)".to_string()
+            }
+            std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData => {
+                format!("corrupt compressed data: {e} (re-download it)")
+            }
+            _ => format!("cannot read: {e}"),
+        };
+        FileError {
+            path: path.to_string(),
+            reason,
+        }
+    }
+
+    /// A csv-level failure, which for streaming input is an I/O failure underneath.
+    pub fn from_csv(path: &str, gzip: bool, e: &::csv::Error) -> FileError {
+        match e.kind() {
+            ::csv::ErrorKind::Io(io) => {
+                let mut err = FileError::io(path, io);
+                if gzip {
+                    err.reason = format!("gzip stream: {}", err.reason);
+                }
+                err
+            }
+            _ => FileError {
+                path: path.to_string(),
+                reason: format!("CSV error: {e}"),
+            },
+        }
+    }
+
+    /// A file polars could not decode as Parquet.
+    pub fn corrupt(path: &str, detail: &str) -> FileError {
+        FileError {
+            path: path.to_string(),
+            reason: format!("not a readable Parquet file: {detail}"),
+        }
+    }
+
+    /// Required columns are missing: names what is missing and what was found.
+    pub fn missing(path: &str, map: &ColumnMap, missing: &MissingColumns) -> FileError {
+        FileError {
+            path: path.to_string(),
+            reason: format!(
+                "missing required column(s): {}; found columns: {}. Is this an Event Monitoring \
+                 log? Run `apiusage schema {path}` to see how its columns map",
+                missing.missing.join("; "),
+                if map.header.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    map.header.join(", ")
+                }
+            ),
+        }
+    }
+}
+
+/// What ingest learnt about one readable file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    /// The file, as given or discovered.
+    pub path: String,
+    /// Detected format.
+    pub format: Format,
+    /// Its rows' accounting (duplicates and used are filled in by `dedup`).
+    pub rows: RowTally,
+}
+
+/// Everything ingest produced.
+#[derive(Debug, Default)]
+pub struct Ingested {
+    /// All rows of every readable file, in path then line order.
+    pub calls: Calls,
+    /// One report per readable file, indexed like `calls.files`.
+    pub files: Vec<FileReport>,
+    /// Files that could not be read at all.
+    pub unreadable: Vec<FileError>,
+    /// Paths that are not log files.
+    pub skipped: Vec<Skipped>,
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::Csv => "CSV",
+            Format::CsvGzip => "CSV (gzip)",
+            Format::Parquet => "Parquet",
+        })
+    }
+}
+
+/// Reads one file with the reader for its format.
+pub fn read_file(file: &InputFile) -> Result<Part, FileError> {
+    match file.format {
+        Format::Csv | Format::CsvGzip => {
+            let gzip = file.format == Format::CsvGzip;
+            let map = csv::read_header(&file.path, &file.label, gzip)?;
+            map.check_required()
+                .map_err(|m| FileError::missing(&file.label, &map, &m))?;
+            csv::read(&file.path, &file.label, gzip)
+        }
+        Format::Parquet => parquet::read(&file.path, &file.label),
+    }
+}
+
+/// Discovers and reads every file under `paths`, in parallel, into one table.
+pub fn ingest(paths: &[PathBuf]) -> Result<Ingested, discover::DiscoverError> {
+    let Discovery { files, skipped } = discover(paths)?;
+    let results: Vec<(InputFile, Result<Part, FileError>)> = files
+        .into_par_iter()
+        .map(|f| {
+            let part = read_file(&f);
+            (f, part)
+        })
+        .collect();
+    let mut out = Ingested {
+        skipped,
+        ..Ingested::default()
+    };
+    for (file, result) in results {
+        match result {
+            Ok(part) => {
+                out.files.push(FileReport {
+                    path: file.label.clone(),
+                    format: file.format,
+                    rows: part.tally.clone(),
+                });
+                merge(&mut out.calls, part.calls);
+            }
+            Err(e) => out.unreadable.push(e),
+        }
+    }
+    Ok(out)
+}
+
+/// Appends `part` to `into`, re-mapping its string and shape ids into `into`'s pools.
+pub fn merge(into: &mut Calls, part: Calls) {
+    let strings: Vec<StrId> = (0..part.strings.len())
+        .map(|i| into.strings.intern(part.strings.get(i as StrId)))
+        .collect();
+    let mut known: FxHashMap<Shape, ShapeId> = into
+        .shapes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (*s, i as ShapeId))
+        .collect();
+    let shapes: Vec<ShapeId> = part
+        .shapes
+        .iter()
+        .map(|s| {
+            let s = remap_shape(s, &strings);
+            let next = into.shapes.len() as ShapeId;
+            *known.entry(s).or_insert_with(|| {
+                into.shapes.push(s);
+                next
+            })
+        })
+        .collect();
+    let file_base = into.files.len() as u32;
+    into.files.extend(part.files);
+    into.ts.extend_from_slice(&part.ts);
+    into.shape.extend(part.shape.iter().map(|&s| shapes[s as usize]));
+    into.resource
+        .extend(part.resource.iter().map(|&r| strings[r as usize]));
+    into.rows_processed.extend_from_slice(&part.rows_processed);
+    into.flags.extend_from_slice(&part.flags);
+    into.key.extend_from_slice(&part.key);
+    into.file.extend(part.file.iter().map(|&f| f + file_base));
+    into.line.extend_from_slice(&part.line);
+}
+
+fn remap_shape(s: &Shape, strings: &[StrId]) -> Shape {
+    let m = |id: StrId| strings[id as usize];
+    Shape {
+        org: m(s.org),
+        user_id: m(s.user_id),
+        user_name: m(s.user_name),
+        app_id: m(s.app_id),
+        app_name: m(s.app_name),
+        client: m(s.client),
+        client_ip: m(s.client_ip),
+        family: m(s.family),
+        version: m(s.version),
+        method: m(s.method),
+        entity: m(s.entity),
+        ..*s
+    }
+}

@@ -1,0 +1,132 @@
+//! The Parquet reader, on polars: projection pushdown reads only the mapped columns, which are
+//! then walked row by row into the same [`PartBuilder`] the CSV reader uses.
+//!
+//! Event Log Object exports (`ApiTotalUsageEventLog`) carry CamelCase names, 18-character ids,
+//! real nulls, booleans and a datetime `Timestamp`. Non-string columns are cast to strings so
+//! the one set of `normalize` rules applies; datetime columns are read natively as UTC
+//! milliseconds. A row's "line" in reports is its 1-based row number.
+
+use std::fs::File;
+use std::path::Path;
+
+use polars::prelude::*;
+
+use super::builder::{Part, PartBuilder, RowSource};
+use super::columns::{ColumnMap, Field, FIELD_COUNT};
+use super::FileError;
+use crate::model::Millis;
+
+/// Reads one Parquet file into a part.
+pub fn read(path: &Path, label: &str) -> Result<Part, FileError> {
+    let (map, names) = read_map(path, label)?;
+    map.check_required()
+        .map_err(|m| FileError::missing(label, &map, &m))?;
+    let wanted: Vec<(Field, String)> = mapped_fields(&map, &names);
+    let file = File::open(path).map_err(|e| FileError::io(label, &e))?;
+    let df = ParquetReader::new(file)
+        .with_columns(Some(wanted.iter().map(|(_, n)| n.clone()).collect()))
+        .finish()
+        .map_err(|e| FileError::corrupt(label, &e.to_string()))?;
+    let columns = wanted
+        .iter()
+        .map(|(field, name)| prepare(&df, *field, name))
+        .collect::<PolarsResult<Vec<_>>>()
+        .map_err(|e| FileError::corrupt(label, &e.to_string()))?;
+    Ok(walk(&df, &columns, label, &map))
+}
+
+/// The header of a Parquet file as a column map, plus its column names.
+pub fn read_map(path: &Path, label: &str) -> Result<(ColumnMap, Vec<String>), FileError> {
+    let file = File::open(path).map_err(|e| FileError::io(label, &e))?;
+    let schema = ParquetReader::new(file)
+        .schema()
+        .map_err(|e| FileError::corrupt(label, &e.to_string()))?;
+    let names: Vec<String> = schema.iter_names().map(ToString::to_string).collect();
+    Ok((ColumnMap::from_header(&names), names))
+}
+
+/// Number of rows in a Parquet file, from its footer.
+pub fn row_count(path: &Path, label: &str) -> Result<usize, FileError> {
+    let file = File::open(path).map_err(|e| FileError::io(label, &e))?;
+    ParquetReader::new(file)
+        .num_rows()
+        .map_err(|e| FileError::corrupt(label, &e.to_string()))
+}
+
+fn mapped_fields(map: &ColumnMap, names: &[String]) -> Vec<(Field, String)> {
+    map.mapping()
+        .into_iter()
+        .zip(names)
+        .filter_map(|((_, field), name)| field.map(|f| (f, name.clone())))
+        .collect()
+}
+
+/// One projected column, ready to be walked.
+enum Prepared {
+    /// Text (cast from any non-datetime type).
+    Text(Field, StringChunked),
+    /// A datetime column, as UTC milliseconds.
+    Time(Int64Chunked),
+}
+
+fn prepare(df: &DataFrame, field: Field, name: &str) -> PolarsResult<Prepared> {
+    let column = df.column(name)?;
+    if let DataType::Datetime(unit, _) = column.dtype() {
+        let per_ms: i64 = match unit {
+            TimeUnit::Milliseconds => 1,
+            TimeUnit::Microseconds => 1_000,
+            TimeUnit::Nanoseconds => 1_000_000,
+        };
+        let physical = column.datetime()?.physical().clone();
+        // Floor division keeps pre-1970 instants correct, though none are expected.
+        return Ok(Prepared::Time(physical.apply_values(|v| v.div_euclid(per_ms))));
+    }
+    let text = column.cast(&DataType::String)?;
+    Ok(Prepared::Text(field, text.str()?.clone()))
+}
+
+/// The values of one text column, in row order.
+type TextValues<'a> = Box<dyn Iterator<Item = Option<&'a str>> + 'a>;
+
+/// Walks the prepared columns in lockstep, one row at a time.
+fn walk(df: &DataFrame, columns: &[Prepared], label: &str, map: &ColumnMap) -> Part {
+    let mut builder = PartBuilder::new(label, map);
+    let mut texts: Vec<(Field, TextValues<'_>)> = Vec::new();
+    let mut times: Option<Box<dyn Iterator<Item = Option<i64>>>> = None;
+    for column in columns {
+        match column {
+            Prepared::Text(field, ca) => texts.push((*field, Box::new(ca.iter()))),
+            Prepared::Time(ca) => times = Some(Box::new(ca.iter())),
+        }
+    }
+    for index in 0..df.height() {
+        let mut row = ParquetRow {
+            values: [&[]; FIELD_COUNT],
+            time: None,
+        };
+        for (field, values) in &mut texts {
+            row.values[*field as usize] = values.next().flatten().unwrap_or("").as_bytes();
+        }
+        if let Some(times) = &mut times {
+            row.time = times.next().flatten();
+        }
+        builder.push(index as u64 + 1, &row);
+    }
+    builder.finish()
+}
+
+/// One Parquet row's values by field.
+struct ParquetRow<'a> {
+    values: [&'a [u8]; FIELD_COUNT],
+    time: Option<Millis>,
+}
+
+impl RowSource for ParquetRow<'_> {
+    fn get(&self, field: Field) -> &[u8] {
+        self.values[field as usize]
+    }
+
+    fn native_timestamp(&self) -> Option<Millis> {
+        self.time
+    }
+}

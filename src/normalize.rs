@@ -1,0 +1,405 @@
+//! Field-level normalisation rules (SPEC.md §2.4) that every reader applies while it parses:
+//! timestamps to UTC milliseconds, Salesforce ids to their 15-character form, booleans,
+//! numbers, and resources to templates.
+//!
+//! These are pure functions over bytes, upstream of every reader in `ingest`, so CSV and
+//! Parquet inputs normalise identically. They are on the per-row hot path: no allocation unless
+//! a value actually has to change.
+
+use std::borrow::Cow;
+
+use crate::model::Millis;
+
+/// Why a timestamp could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimestampError {
+    /// Both timestamp fields are empty.
+    Missing,
+    /// Present but in no accepted form (e.g. a spreadsheet's `2.01308E+13`).
+    Unparseable,
+}
+
+/// Reads a row's time: `TIMESTAMP_DERIVED` when present, else `TIMESTAMP`.
+///
+/// Accepted forms: `yyyyMMddHHmmss[.SSS]` (GMT) and ISO 8601 with `Z` or a numeric offset.
+pub fn row_timestamp(derived: &[u8], raw: &[u8]) -> Result<Millis, TimestampError> {
+    let derived = derived.trim_ascii();
+    let raw = raw.trim_ascii();
+    if !derived.is_empty() {
+        if let Some(ms) = parse_timestamp(derived) {
+            return Ok(ms);
+        }
+    }
+    if raw.is_empty() {
+        return Err(if derived.is_empty() {
+            TimestampError::Missing
+        } else {
+            TimestampError::Unparseable
+        });
+    }
+    parse_timestamp(raw).ok_or(TimestampError::Unparseable)
+}
+
+/// Parses one timestamp in any accepted form.
+pub fn parse_timestamp(s: &[u8]) -> Option<Millis> {
+    if s.len() >= 14 && s[..14].iter().all(u8::is_ascii_digit) {
+        parse_compact(s)
+    } else {
+        parse_iso(s)
+    }
+}
+
+/// `yyyyMMddHHmmss[.S…]`, always GMT.
+fn parse_compact(s: &[u8]) -> Option<Millis> {
+    let date = civil(num(&s[0..4])?, num(&s[4..6])?, num(&s[6..8])?)?;
+    let secs = clock(num(&s[8..10])?, num(&s[10..12])?, num(&s[12..14])?)?;
+    let millis = match &s[14..] {
+        [] => 0,
+        [b'.', frac @ ..] => fraction_ms(frac)?,
+        _ => return None,
+    };
+    Some(date * 86_400_000 + secs * 1000 + millis)
+}
+
+/// `YYYY-MM-DD[T ]HH:MM:SS[.fff…](Z|±HH[:]MM)`; a missing zone is taken as UTC.
+fn parse_iso(s: &[u8]) -> Option<Millis> {
+    if s.len() < 19 || s[4] != b'-' || s[7] != b'-' || !matches!(s[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    if s[13] != b':' || s[16] != b':' {
+        return None;
+    }
+    let date = civil(num(&s[0..4])?, num(&s[5..7])?, num(&s[8..10])?)?;
+    let secs = clock(num(&s[11..13])?, num(&s[14..16])?, num(&s[17..19])?)?;
+    let rest = &s[19..];
+    let frac_len = if rest.first() == Some(&b'.') {
+        1 + rest[1..].iter().take_while(|b| b.is_ascii_digit()).count()
+    } else {
+        0
+    };
+    let millis = if frac_len > 0 {
+        fraction_ms(&rest[1..frac_len])?
+    } else {
+        0
+    };
+    let offset = zone_offset_ms(&rest[frac_len..])?;
+    Some(date * 86_400_000 + secs * 1000 + millis - offset)
+}
+
+/// The zone suffix as an offset from UTC in ms: `Z`, ``, `+HH:MM`, `+HHMM`, `+HH`.
+fn zone_offset_ms(z: &[u8]) -> Option<Millis> {
+    let (sign, hm) = match z {
+        [] | [b'Z' | b'z'] => return Some(0),
+        [b'+', rest @ ..] => (1, rest),
+        [b'-', rest @ ..] => (-1, rest),
+        _ => return None,
+    };
+    let (h, m) = match hm {
+        [h1, h2] => (num(&[*h1, *h2])?, 0),
+        [h1, h2, b':', m1, m2] | [h1, h2, m1, m2] => (num(&[*h1, *h2])?, num(&[*m1, *m2])?),
+        _ => return None,
+    };
+    if h > 23 || m > 59 {
+        return None;
+    }
+    Some(sign * (h * 3600 + m * 60) * 1000)
+}
+
+/// Milliseconds from a fraction of a second's digits (`5` → 500, `123456` → 123).
+fn fraction_ms(digits: &[u8]) -> Option<Millis> {
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut ms = 0;
+    for i in 0..3 {
+        ms = ms * 10 + digits.get(i).map_or(0, |d| Millis::from(d - b'0'));
+    }
+    Some(ms)
+}
+
+/// Parses ASCII digits into a number; `None` on anything else.
+fn num(digits: &[u8]) -> Option<i64> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0i64, |acc, &d| {
+        d.is_ascii_digit().then(|| acc * 10 + i64::from(d - b'0'))
+    })
+}
+
+/// Seconds into the day, validated (a leap second 60 is accepted as 59.999… would be wrong;
+/// Salesforce never writes one, so it is rejected).
+fn clock(h: i64, m: i64, s: i64) -> Option<i64> {
+    (h < 24 && m < 60 && s < 60).then_some(h * 3600 + m * 60 + s)
+}
+
+/// Days since 1970-01-01 for a proleptic Gregorian date, validated.
+fn civil(y: i64, m: i64, d: i64) -> Option<i64> {
+    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil: exact for all dates, no tables.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// The 15-character form of a Salesforce id.
+///
+/// An 18-character id whose case-safe suffix is right is cut to 15 characters; anything else
+/// (a 15-character id, a placeholder such as `MY_ORG_ID`, an 18-character string whose suffix
+/// does not match) is kept as written, trimmed, so it never silently merges with another id.
+pub fn id15(raw: &[u8]) -> &[u8] {
+    let id = raw.trim_ascii();
+    if id.len() == 18 && id.iter().all(u8::is_ascii_alphanumeric) {
+        let suffix = case_suffix(&id[..15]);
+        if suffix.eq_ignore_ascii_case(&id[15..]) {
+            return &id[..15];
+        }
+    }
+    id
+}
+
+/// The three check characters that turn a 15-character id into its 18-character form.
+pub fn case_suffix(id15: &[u8]) -> [u8; 3] {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
+    let mut out = [0u8; 3];
+    for (chunk, slot) in id15.chunks(5).zip(out.iter_mut()) {
+        let bits = chunk
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.is_ascii_uppercase())
+            .fold(0usize, |acc, (i, _)| acc | (1 << i));
+        *slot = ALPHABET[bits];
+    }
+    out
+}
+
+/// Reads a boolean written `true/false/1/0` in any case; `None` for empty or anything else.
+pub fn parse_bool(raw: &[u8]) -> Option<bool> {
+    match raw.trim_ascii() {
+        b"1" => Some(true),
+        b"0" => Some(false),
+        t if t.eq_ignore_ascii_case(b"true") => Some(true),
+        f if f.eq_ignore_ascii_case(b"false") => Some(false),
+        _ => None,
+    }
+}
+
+/// Reads a non-negative integer such as `200` or `150.0`; `None` when empty or not a number.
+pub fn parse_count(raw: &[u8]) -> Option<u64> {
+    let t = raw.trim_ascii();
+    let whole = match t.iter().position(|&b| b == b'.') {
+        Some(dot) if t[dot + 1..].iter().all(|&b| b == b'0') => &t[..dot],
+        Some(_) => return None,
+        None => t,
+    };
+    num(whole).and_then(|n| u64::try_from(n).ok())
+}
+
+/// Decodes bytes as UTF-8, replacing invalid sequences rather than dropping the row.
+pub fn text(raw: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(raw.trim_ascii())
+}
+
+/// The resource as a template: `/services/data` dropped (so RestApi `URI`s and ApiTotalUsage
+/// `API_RESOURCE`s agree), the query string dropped, record ids replaced by `{id}`, the value of
+/// an external-id upsert by `{value}`, and query locators by `{locator}`.
+///
+/// Templates keep the string pool small (one entry per endpoint, not per record) while keeping
+/// everything the detectors need: the endpoint, the entity and the single-record shape.
+pub fn resource_template(raw: &str) -> Cow<'_, str> {
+    let path = raw.trim();
+    let path = path.split_once('?').map_or(path, |(p, _)| p);
+    let path = path.strip_prefix("/services/data").unwrap_or(path);
+    let segments: Vec<&str> = path.split('/').collect();
+    if !segments.iter().any(|s| needs_template(s)) && path.len() == raw.len() {
+        return Cow::Borrowed(raw);
+    }
+    let mut out = String::with_capacity(path.len());
+    for i in 0..segments.len() {
+        if i > 0 {
+            out.push('/');
+        }
+        out.push_str(template_segment(&segments, i));
+    }
+    Cow::Owned(out)
+}
+
+fn needs_template(seg: &str) -> bool {
+    looks_like_id(seg) || seg.contains('-')
+}
+
+/// The template text for segment `i` of a resource path.
+fn template_segment<'a>(segments: &[&'a str], i: usize) -> &'a str {
+    let seg = segments[i];
+    let after_sobjects = segments.iter().position(|s| *s == "sobjects");
+    if let Some(s) = after_sobjects {
+        // /sobjects/<Entity>/<ExternalIdField>/<value>: the value is data, not an endpoint.
+        if i == s + 3 && segments.len() == s + 4 && !looks_like_id(segments[s + 2]) {
+            return "{value}";
+        }
+    }
+    if i > 0 && segments[i - 1] == "query" && seg.contains('-') {
+        return "{locator}";
+    }
+    if looks_like_id(seg) {
+        "{id}"
+    } else {
+        seg
+    }
+}
+
+/// A 15- or 18-character alphanumeric token with at least one digit and one letter: the shape of
+/// a Salesforce record id (`001…`, `a0B…`), never of an entity or endpoint name.
+pub fn looks_like_id(seg: &str) -> bool {
+    let b = seg.as_bytes();
+    (b.len() == 15 || b.len() == 18)
+        && b.iter().all(u8::is_ascii_alphanumeric)
+        && b.iter().any(u8::is_ascii_digit)
+        && b.iter().any(u8::is_ascii_alphabetic)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64, ms: i64) -> Millis {
+        civil(y, mo, d).unwrap() * 86_400_000 + ((h * 60 + mi) * 60 + s) * 1000 + ms
+    }
+
+    #[test]
+    fn civil_matches_known_epochs() {
+        assert_eq!(civil(1970, 1, 1), Some(0));
+        assert_eq!(civil(2000, 3, 1), Some(11_017));
+        assert_eq!(civil(2024, 2, 29), Some(19_782));
+        assert_eq!(civil(2023, 2, 29), None);
+    }
+
+    #[test]
+    fn compact_timestamp_with_and_without_millis() {
+        let want = utc(2013, 7, 15, 23, 33, 22, 670);
+        assert_eq!(parse_timestamp(b"20130715233322.670"), Some(want));
+        assert_eq!(parse_timestamp(b"20130715233322"), Some(want - 670));
+        assert_eq!(parse_timestamp(b"20130715233322.6"), Some(want + 600 - 670));
+    }
+
+    #[test]
+    fn iso_timestamps_with_z_and_offsets() {
+        let want = utc(2015, 7, 27, 11, 32, 59, 555);
+        assert_eq!(parse_timestamp(b"2015-07-27T11:32:59.555Z"), Some(want));
+        assert_eq!(parse_timestamp(b"2015-07-27T13:32:59.555+02:00"), Some(want));
+        assert_eq!(parse_timestamp(b"2015-07-27T06:32:59.555-0500"), Some(want));
+        assert_eq!(parse_timestamp(b"2015-07-27T11:32:59.555+0000"), Some(want));
+        assert_eq!(parse_timestamp(b"2015-07-27 11:32:59.555123Z"), Some(want));
+        assert_eq!(parse_timestamp(b"2015-07-27T11:32:59Z"), Some(want - 555));
+    }
+
+    #[test]
+    fn spreadsheet_and_garbage_timestamps_are_rejected() {
+        for bad in [
+            &b"2.01308E+13"[..],
+            b"2015-13-01T00:00:00Z",
+            b"20150230000000",
+            b"2015-07-27T25:00:00Z",
+            b"yesterday",
+            b"2015-07-27T11:32:59.Z",
+        ] {
+            assert_eq!(parse_timestamp(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn derived_timestamp_wins_and_raw_is_the_fallback() {
+        let derived = b"2015-07-27T11:32:59.555Z";
+        let raw = b"20150727113259.000";
+        assert_eq!(
+            row_timestamp(derived, raw),
+            parse_timestamp(derived).ok_or(TimestampError::Missing)
+        );
+        assert_eq!(row_timestamp(b"", raw), Ok(parse_timestamp(raw).unwrap()));
+        assert_eq!(row_timestamp(b"", b"  "), Err(TimestampError::Missing));
+        assert_eq!(
+            row_timestamp(b"", b"2.01308E+13"),
+            Err(TimestampError::Unparseable)
+        );
+        assert_eq!(row_timestamp(b"garbage", b""), Err(TimestampError::Unparseable));
+    }
+
+    #[test]
+    fn ids_compare_in_fifteen_character_form() {
+        assert_eq!(case_suffix(b"0055j00000AT6I1"), *b"AAL");
+        assert_eq!(case_suffix(b"0055j000000utlP"), *b"AAQ");
+        assert_eq!(id15(b"0055j00000AT6I1AAL"), b"0055j00000AT6I1");
+        assert_eq!(id15(b"0055j00000AT6I1aal"), b"0055j00000AT6I1");
+        assert_eq!(id15(b" 0055j00000AT6I1 "), b"0055j00000AT6I1");
+        // A wrong suffix is not silently merged with the 15-character id.
+        assert_eq!(id15(b"0055j00000AT6I1XYZ"), b"0055j00000AT6I1XYZ");
+        assert_eq!(id15(b"MY_ORG_ID"), b"MY_ORG_ID");
+    }
+
+    #[test]
+    fn booleans_in_every_spelling() {
+        for t in [&b"true"[..], b"TRUE", b"True", b"1", b" 1 "] {
+            assert_eq!(parse_bool(t), Some(true));
+        }
+        for f in [&b"false"[..], b"FALSE", b"0"] {
+            assert_eq!(parse_bool(f), Some(false));
+        }
+        assert_eq!(parse_bool(b""), None);
+        assert_eq!(parse_bool(b"yes"), None);
+    }
+
+    #[test]
+    fn counts_accept_integers_and_whole_decimals() {
+        assert_eq!(parse_count(b"200"), Some(200));
+        assert_eq!(parse_count(b"150.0"), Some(150));
+        assert_eq!(parse_count(b"1.5"), None);
+        assert_eq!(parse_count(b""), None);
+        assert_eq!(parse_count(b"-3"), None);
+    }
+
+    #[test]
+    fn invalid_utf8_is_decoded_lossily() {
+        assert_eq!(text(b"Caf\xe9 Sync"), "Caf\u{fffd} Sync");
+    }
+
+    #[test]
+    fn resources_become_templates() {
+        assert_eq!(
+            resource_template("/v60.0/sobjects/Account/0015j00000AbCdE"),
+            "/v60.0/sobjects/Account/{id}"
+        );
+        assert_eq!(
+            resource_template("/services/data/v60.0/sobjects/Account/0015j00000AbCdEAAA"),
+            "/v60.0/sobjects/Account/{id}"
+        );
+        assert_eq!(
+            resource_template("/v60.0/sobjects/Account/ERP_Id__c/A-1001"),
+            "/v60.0/sobjects/Account/ERP_Id__c/{value}"
+        );
+        assert_eq!(
+            resource_template("/v58.0/query/01gD0000002HU6KIAW-2000"),
+            "/v58.0/query/{locator}"
+        );
+        assert_eq!(resource_template("/v58.0/query?q=SELECT+Id"), "/v58.0/query");
+        assert!(matches!(
+            resource_template("/v60.0/sobjects/Account"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(resource_template("describeSObjects"), "describeSObjects");
+    }
+}
