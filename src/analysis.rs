@@ -1,0 +1,321 @@
+//! Stage 6 of the pipeline: the one `Analysis` model every renderer reads.
+//!
+//! It joins the usage of each org with its allocation, the findings and the data-quality
+//! ledger, and converts times to RFC 3339 strings, so `summary.json` is this struct serialised
+//! and the Markdown/CSV renderers never compute anything of their own.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use crate::allocation::{Allocation, AllocationInputs, AllocationSource, AppQuota};
+use crate::attribute::Kind;
+use crate::dedup::Table;
+use crate::findings::{self, share, Finding, Thresholds};
+use crate::ingest::{FileError, FileReport, Skipped};
+use crate::model::{Examples, Millis};
+use crate::usage::{Count, OrgSeries, OrgUsage};
+use crate::window::Peak;
+
+/// Version of the `summary.json` layout; bumped on any breaking change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Everything a report shows.
+#[derive(Debug, Serialize)]
+pub struct Analysis {
+    /// Layout version of `summary.json`.
+    pub schema_version: u32,
+    /// When the report was made (passed in; never read from the clock here).
+    pub generated_at: String,
+    /// apiusage's version.
+    pub apiusage_version: &'static str,
+    /// The run at a glance.
+    pub overview: Overview,
+    /// Per org, in org id order.
+    pub orgs: Vec<OrgReport>,
+    /// All findings, most severe first.
+    pub findings: Vec<Finding>,
+    /// Rows and files: read, used, skipped and why.
+    pub data_quality: DataQuality,
+    /// Per-minute series, per org (same order as `orgs`), for CSV and charts.
+    #[serde(skip)]
+    pub series: Vec<Option<OrgSeries>>,
+}
+
+/// The overview panel.
+#[derive(Debug, Serialize)]
+pub struct Overview {
+    /// First counted call.
+    pub first_call: Option<String>,
+    /// Last counted call.
+    pub last_call: Option<String>,
+    /// Number of orgs.
+    pub orgs: usize,
+    /// Readable log files.
+    pub files: usize,
+    /// Rows read.
+    pub rows_read: u64,
+    /// Counted calls over all orgs.
+    pub counted_calls: u64,
+    /// Thresholds used.
+    pub chatty_share: f64,
+    /// Thresholds used.
+    pub warn_share: f64,
+}
+
+/// A peak, with times as text.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeakView {
+    /// Calls in the window.
+    pub calls: u64,
+    /// Earliest instant the peak is reached (RFC 3339, UTC, ms).
+    pub at: String,
+    /// The window's exclusive start, `at − 24 h`.
+    pub window_start: String,
+    /// Calls ÷ allocation.
+    pub share_of_allocation: Option<f64>,
+}
+
+/// An org's allocation.
+#[derive(Debug, Clone, Serialize)]
+pub struct AllocationView {
+    /// Calls per rolling 24 h, when known.
+    pub calls: Option<u64>,
+    /// `flag|limits|profile|unknown`.
+    pub source: AllocationSource,
+    /// How it was obtained.
+    pub detail: String,
+    /// Per-connected-app quotas from `/limits`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub app_quotas: Vec<AppQuota>,
+}
+
+/// One org in the report.
+#[derive(Debug, Serialize)]
+pub struct OrgReport {
+    /// 15-character org id.
+    pub org_id: String,
+    /// Name from the org profile, if any.
+    pub name: Option<String>,
+    /// Calls that count against the allocation.
+    pub counted_calls: u64,
+    /// Calls that do not count (UI, internal apps).
+    pub not_counted_calls: u64,
+    /// Some counted calls are estimates from fallback event types.
+    pub estimated: bool,
+    /// How many.
+    pub estimated_calls: u64,
+    /// Calls refused with `REQUEST_LIMIT_EXCEEDED`.
+    pub limit_exceeded_calls: u64,
+    /// First counted call.
+    pub first_call: Option<String>,
+    /// Last counted call.
+    pub last_call: Option<String>,
+    /// Allocation and its source.
+    pub allocation: AllocationView,
+    /// Rolling-24h peak.
+    pub peak: Option<PeakView>,
+    /// Integrations, busiest peak first.
+    pub integrations: Vec<IntegrationReport>,
+}
+
+/// One integration in one org.
+#[derive(Debug, Serialize)]
+pub struct IntegrationReport {
+    /// Key.
+    pub key: String,
+    /// Label.
+    pub label: String,
+    /// `connected_app|client|user|unattributed`.
+    pub kind: Kind,
+    /// Salesforce-internal connected app.
+    pub internal: bool,
+    /// Counted calls.
+    pub counted_calls: u64,
+    /// Calls that do not count.
+    pub not_counted_calls: u64,
+    /// Own rolling-24h peak.
+    pub peak: Option<PeakView>,
+    /// Its calls inside the org's peak window.
+    pub calls_in_org_peak_window: u64,
+    /// Those calls ÷ the org's peak.
+    pub share_of_org_peak_window: Option<f64>,
+    /// Own peak ÷ allocation.
+    pub peak_share_of_allocation: Option<f64>,
+    /// Own peak ≥ chatty share × allocation.
+    pub chatty: bool,
+    /// Most-called resources.
+    pub top_resources: Vec<Count>,
+    /// Most-called entities.
+    pub top_entities: Vec<Count>,
+    /// Methods.
+    pub methods: Vec<Count>,
+    /// API families.
+    pub api_families: Vec<Count>,
+}
+
+/// The data-quality panel.
+#[derive(Debug, Serialize)]
+pub struct DataQuality {
+    /// Data rows read.
+    pub rows_read: u64,
+    /// Rows used.
+    pub rows_used: u64,
+    /// Duplicate rows dropped.
+    pub duplicates: u64,
+    /// Rows ignored (context types, superseded fallback rows, unsupported types, filters).
+    pub rows_ignored: u64,
+    /// Ignored rows by reason.
+    pub ignored: BTreeMap<String, u64>,
+    /// Bad rows by reason, with up to five `file:line` examples.
+    pub bad_rows: BTreeMap<String, Examples>,
+    /// Files.
+    pub files: FilesView,
+}
+
+/// Files read, unreadable and skipped.
+#[derive(Debug, Serialize)]
+pub struct FilesView {
+    /// How many files were read.
+    pub readable: usize,
+    /// Files that could not be read at all.
+    pub unreadable: Vec<FileError>,
+    /// Paths that are not log files.
+    pub skipped: Vec<Skipped>,
+    /// Per readable file, its accounting.
+    pub per_file: Vec<FileReport>,
+}
+
+/// Builds the analysis. `generated_at` is passed in so output is reproducible.
+pub fn build(
+    table: &Table,
+    usage: Vec<OrgUsage>,
+    allocations: &AllocationInputs,
+    thresholds: &Thresholds,
+    generated_at: DateTime<Utc>,
+) -> Analysis {
+    let mut findings = Vec::new();
+    let mut orgs = Vec::new();
+    let mut series = Vec::new();
+    for mut org in usage {
+        let allocation = allocations.resolve(&org.org_id);
+        findings.extend(findings::detect(&org, &allocation, thresholds));
+        series.push(org.series.take());
+        orgs.push(org_report(org, &allocation, allocations, thresholds));
+    }
+    findings.sort_by(|a, b| {
+        a.kind
+            .cmp(&b.kind)
+            .then_with(|| a.org_id.cmp(&b.org_id))
+            .then_with(|| a.integration.cmp(&b.integration))
+    });
+    Analysis {
+        schema_version: SCHEMA_VERSION,
+        generated_at: rfc3339(generated_at.timestamp_millis()),
+        apiusage_version: env!("CARGO_PKG_VERSION"),
+        overview: overview(table, &orgs, thresholds),
+        orgs,
+        findings,
+        data_quality: data_quality(table),
+        series,
+    }
+}
+
+/// UTC ms → `2026-11-02T10:00:00.000Z`.
+pub fn rfc3339(ms: Millis) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms).map_or_else(
+        || ms.to_string(),
+        |t| t.to_rfc3339_opts(SecondsFormat::Millis, true),
+    )
+}
+
+fn peak_view(peak: Option<Peak>, allocation: Option<u64>) -> Option<PeakView> {
+    peak.map(|p| PeakView {
+        calls: p.calls,
+        at: rfc3339(p.at),
+        window_start: rfc3339(p.window_start),
+        share_of_allocation: share(p.calls, allocation),
+    })
+}
+
+fn org_report(
+    org: OrgUsage,
+    allocation: &Allocation,
+    inputs: &AllocationInputs,
+    t: &Thresholds,
+) -> OrgReport {
+    let alloc = allocation.calls.filter(|a| *a > 0);
+    let org_peak = org.peak.map(|p| p.calls);
+    let integrations = org
+        .integrations
+        .into_iter()
+        .map(|i| IntegrationReport {
+            chatty: findings::is_chatty(&i, alloc, t),
+            peak: peak_view(i.peak, alloc),
+            peak_share_of_allocation: i.peak.and_then(|p| share(p.calls, alloc)),
+            share_of_org_peak_window: share(i.calls_in_org_peak_window, org_peak),
+            key: i.key,
+            label: i.label,
+            kind: i.kind,
+            internal: i.internal,
+            counted_calls: i.counted_calls,
+            not_counted_calls: i.not_counted_calls,
+            calls_in_org_peak_window: i.calls_in_org_peak_window,
+            top_resources: i.top_resources,
+            top_entities: i.top_entities,
+            methods: i.methods,
+            api_families: i.api_families,
+        })
+        .collect();
+    OrgReport {
+        name: inputs.org_name(&org.org_id).map(str::to_string),
+        estimated: org.estimated_calls > 0,
+        estimated_calls: org.estimated_calls,
+        limit_exceeded_calls: org.limit_exceeded_calls,
+        counted_calls: org.counted_calls,
+        not_counted_calls: org.not_counted_calls,
+        first_call: org.span.map(|s| rfc3339(s.0)),
+        last_call: org.span.map(|s| rfc3339(s.1)),
+        allocation: AllocationView {
+            calls: allocation.calls,
+            source: allocation.source,
+            detail: allocation.detail.clone(),
+            app_quotas: allocation.app_quotas.clone(),
+        },
+        peak: peak_view(org.peak, alloc),
+        integrations,
+        org_id: org.org_id,
+    }
+}
+
+fn overview(table: &Table, orgs: &[OrgReport], t: &Thresholds) -> Overview {
+    Overview {
+        first_call: orgs.iter().filter_map(|o| o.first_call.clone()).min(),
+        last_call: orgs.iter().filter_map(|o| o.last_call.clone()).max(),
+        orgs: orgs.len(),
+        files: table.files.len(),
+        rows_read: table.total.read,
+        counted_calls: orgs.iter().map(|o| o.counted_calls).sum(),
+        chatty_share: t.chatty_share,
+        warn_share: t.warn_share,
+    }
+}
+
+fn data_quality(table: &Table) -> DataQuality {
+    let total = &table.total;
+    DataQuality {
+        rows_read: total.read,
+        rows_used: total.used,
+        duplicates: total.duplicates,
+        rows_ignored: total.ignored_total(),
+        ignored: total.ignored.clone(),
+        bad_rows: total.bad.clone(),
+        files: FilesView {
+            readable: table.files.len(),
+            unreadable: table.unreadable.clone(),
+            skipped: table.skipped.clone(),
+            per_file: table.files.clone(),
+        },
+    }
+}

@@ -1,0 +1,326 @@
+//! Stage 3 of the pipeline: which integration made each call (SPEC.md §3.2).
+//!
+//! The key, in order: connected app id (labelled with the app's name when any row names it) →
+//! connected app name → client name (`Sforce-Call-Options`) → user (labelled with the user
+//! name) → `(unattributed)`. Connected app ids starting `888` are Salesforce-internal apps.
+//! A user's mapping file renames keys and merges several into one integration.
+//!
+//! Attribution is decided per call *shape*, not per row: a table of 10 M rows has a few
+//! thousand shapes, so this stage costs nothing on the hot path.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Calls, StrId};
+
+/// The kind of identity an integration key is built from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A connected app (by id, or by name when the id is absent).
+    ConnectedApp,
+    /// A `CLIENT_NAME` from the call options header.
+    Client,
+    /// A user, when nothing identifies the app.
+    User,
+    /// Nothing identifies the caller.
+    Unattributed,
+}
+
+/// One integration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Integration {
+    /// Stable key, e.g. `app:0H45j000000XyZa`, `client:erp-sync`, `user:0055j00000AT6I1`.
+    pub key: String,
+    /// What people call it.
+    pub label: String,
+    /// What the key is built from.
+    pub kind: Kind,
+    /// A Salesforce-internal connected app (id `888…`).
+    pub internal: bool,
+}
+
+/// The key of calls with no identity at all.
+pub const UNATTRIBUTED: &str = "(unattributed)";
+
+/// Integrations and which one each call shape belongs to.
+#[derive(Debug, Clone, Default)]
+pub struct Attribution {
+    /// Distinct integrations, sorted by key.
+    pub integrations: Vec<Integration>,
+    /// For each shape of the table, its index in `integrations`.
+    pub of_shape: Vec<u32>,
+}
+
+impl Attribution {
+    /// The integration index of row `i`.
+    pub fn of_row(&self, calls: &Calls, i: usize) -> usize {
+        self.of_shape[calls.shape[i] as usize] as usize
+    }
+}
+
+/// Renames and merges from a user's TOML file.
+///
+/// ```toml
+/// [rename]
+/// "app:0H45j000000XyZa" = "ERP nightly sync"
+///
+/// [[merge]]
+/// label = "MuleSoft middleware"
+/// keys = ["user:0055j00000AT6I1", "client:mule-prod"]
+/// ```
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationMap {
+    /// Key → label.
+    #[serde(default)]
+    pub rename: BTreeMap<String, String>,
+    /// Groups of keys reported as one integration.
+    #[serde(default)]
+    pub merge: Vec<Merge>,
+}
+
+/// Several keys reported as one integration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Merge {
+    /// The merged integration's label (its key becomes `merged:<label>`).
+    pub label: String,
+    /// The keys merged.
+    pub keys: Vec<String>,
+}
+
+impl IntegrationMap {
+    /// Reads a mapping file; the error names the file and the TOML problem.
+    pub fn load(path: &Path) -> Result<IntegrationMap, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("--integrations {}: cannot read: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| {
+            format!(
+                "--integrations {}: {e}expected [rename] \"key\" = \"label\" and [[merge]] label/keys tables (see README)",
+                path.display()
+            )
+        })
+    }
+
+    fn merged_into(&self, key: &str) -> Option<&Merge> {
+        self.merge.iter().find(|m| m.keys.iter().any(|k| k == key))
+    }
+}
+
+/// Attributes every call shape of `calls` to an integration.
+pub fn attribute(calls: &Calls, map: &IntegrationMap) -> Attribution {
+    let app_names = app_names(calls);
+    let mut index: BTreeMap<String, Integration> = BTreeMap::new();
+    let keys: Vec<String> = calls
+        .shapes
+        .iter()
+        .map(|shape| {
+            let identity = identify(calls, shape, &app_names);
+            let integration = apply_map(identity, map);
+            let key = integration.key.clone();
+            index.entry(key.clone()).or_insert(integration);
+            key
+        })
+        .collect();
+    let integrations: Vec<Integration> = index.into_values().collect();
+    let of_shape = keys
+        .iter()
+        .map(|k| {
+            integrations
+                .binary_search_by(|i| i.key.as_str().cmp(k))
+                .unwrap_or(0) as u32
+        })
+        .collect();
+    Attribution {
+        integrations,
+        of_shape,
+    }
+}
+
+/// For each connected app id, the first name any row gives it (by name order, so the choice
+/// does not depend on file order).
+fn app_names(calls: &Calls) -> BTreeMap<StrId, String> {
+    let mut names: BTreeMap<StrId, String> = BTreeMap::new();
+    for s in calls.shapes.iter().filter(|s| s.app_id != 0 && s.app_name != 0) {
+        let name = calls.strings.get(s.app_name);
+        let entry = names.entry(s.app_id).or_insert_with(|| name.to_string());
+        if name < entry.as_str() {
+            *entry = name.to_string();
+        }
+    }
+    names
+}
+
+fn identify(calls: &Calls, s: &crate::model::Shape, app_names: &BTreeMap<StrId, String>) -> Integration {
+    let text = |id: StrId| calls.strings.get(id);
+    if s.app_id != 0 {
+        let id = text(s.app_id);
+        let internal = id.starts_with("888");
+        let name = app_names.get(&s.app_id).cloned();
+        let label = match (name, internal) {
+            (Some(n), true) => format!("{n} (Salesforce internal)"),
+            (Some(n), false) => n,
+            (None, true) => format!("Salesforce internal app {id}"),
+            (None, false) => format!("connected app {id}"),
+        };
+        return Integration {
+            key: format!("app:{id}"),
+            label,
+            kind: Kind::ConnectedApp,
+            internal,
+        };
+    }
+    if s.app_name != 0 {
+        let name = text(s.app_name);
+        return Integration {
+            key: format!("app_name:{name}"),
+            label: name.to_string(),
+            kind: Kind::ConnectedApp,
+            internal: false,
+        };
+    }
+    if s.client != 0 {
+        let name = text(s.client);
+        return Integration {
+            key: format!("client:{name}"),
+            label: format!("client {name}"),
+            kind: Kind::Client,
+            internal: false,
+        };
+    }
+    if s.user_id != 0 || s.user_name != 0 {
+        let id = if s.user_id != 0 {
+            text(s.user_id)
+        } else {
+            text(s.user_name)
+        };
+        let label = if s.user_name != 0 {
+            format!("user {}", text(s.user_name))
+        } else {
+            format!("user {id}")
+        };
+        return Integration {
+            key: format!("user:{id}"),
+            label,
+            kind: Kind::User,
+            internal: false,
+        };
+    }
+    Integration {
+        key: UNATTRIBUTED.into(),
+        label: UNATTRIBUTED.into(),
+        kind: Kind::Unattributed,
+        internal: false,
+    }
+}
+
+fn apply_map(mut integration: Integration, map: &IntegrationMap) -> Integration {
+    if let Some(merge) = map.merged_into(&integration.key) {
+        integration.key = format!("merged:{}", merge.label);
+        integration.label.clone_from(&merge.label);
+    }
+    if let Some(label) = map.rename.get(&integration.key) {
+        integration.label.clone_from(label);
+    }
+    integration
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Shape;
+
+    fn table(shapes: &[(&str, &str, &str, &str, &str)]) -> Calls {
+        let mut calls = Calls::default();
+        for (app_id, app_name, client, user_id, user_name) in shapes {
+            let s = Shape {
+                app_id: calls.strings.intern(app_id),
+                app_name: calls.strings.intern(app_name),
+                client: calls.strings.intern(client),
+                user_id: calls.strings.intern(user_id),
+                user_name: calls.strings.intern(user_name),
+                ..Shape::default()
+            };
+            calls.shapes.push(s);
+        }
+        calls
+    }
+
+    fn keys(a: &Attribution) -> Vec<(&str, &str)> {
+        a.of_shape
+            .iter()
+            .map(|&i| {
+                let it = &a.integrations[i as usize];
+                (it.key.as_str(), it.label.as_str())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn identity_follows_the_documented_precedence() {
+        let calls = table(&[
+            ("0H45j000000XyZa", "", "erp", "0055j00000AT6I1", "int@x"),
+            ("0H45j000000XyZa", "ERP Sync", "", "", ""),
+            ("", "Data Loader", "dl", "", ""),
+            ("", "", "mule-prod", "0055j00000AT6I1", ""),
+            ("", "", "", "0055j00000AT6I1", "int@x"),
+            ("88800000000AbCd", "Salesforce Mobile", "", "", ""),
+            ("", "", "", "", ""),
+        ]);
+        let a = attribute(&calls, &IntegrationMap::default());
+        assert_eq!(
+            keys(&a),
+            [
+                ("app:0H45j000000XyZa", "ERP Sync"),
+                ("app:0H45j000000XyZa", "ERP Sync"),
+                ("app_name:Data Loader", "Data Loader"),
+                ("client:mule-prod", "client mule-prod"),
+                ("user:0055j00000AT6I1", "user int@x"),
+                ("app:88800000000AbCd", "Salesforce Mobile (Salesforce internal)"),
+                ("(unattributed)", "(unattributed)"),
+            ]
+        );
+        assert!(a.integrations.iter().any(|i| i.internal));
+    }
+
+    #[test]
+    fn a_mapping_file_renames_and_merges() {
+        let calls = table(&[
+            ("", "", "mule-prod", "", ""),
+            ("", "", "", "0055j00000AT6I1", ""),
+            ("", "", "erp", "", ""),
+        ]);
+        let map: IntegrationMap = toml::from_str(
+            r#"
+            [rename]
+            "client:erp" = "ERP"
+            [[merge]]
+            label = "MuleSoft"
+            keys = ["client:mule-prod", "user:0055j00000AT6I1"]
+            "#,
+        )
+        .unwrap();
+        let a = attribute(&calls, &map);
+        assert_eq!(
+            keys(&a),
+            [
+                ("merged:MuleSoft", "MuleSoft"),
+                ("merged:MuleSoft", "MuleSoft"),
+                ("client:erp", "ERP")
+            ]
+        );
+        assert_eq!(a.integrations.len(), 2);
+    }
+
+    #[test]
+    fn a_mapping_file_with_a_typo_names_the_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("map.toml");
+        std::fs::write(&path, "[renames]\n").unwrap();
+        let err = IntegrationMap::load(&path).unwrap_err();
+        assert!(err.contains("map.toml") && err.contains("renames"), "{err}");
+    }
+}

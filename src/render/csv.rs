@@ -1,0 +1,114 @@
+//! CSV outputs: `integrations.csv` (one row per org and integration) and `usage_<org>.csv` (the
+//! per-minute rolling series of an org and its top integrations).
+
+use crate::analysis::{rfc3339, Analysis, OrgReport, PeakView};
+use crate::usage::OrgSeries;
+use crate::window::MINUTE_MS;
+
+fn writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new())
+}
+
+fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
+    w.into_inner().expect("writing to memory cannot fail")
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map_or_else(String::new, |v| v.to_string())
+}
+
+fn share(v: Option<f64>) -> String {
+    v.map_or_else(String::new, |s| format!("{s:.4}"))
+}
+
+/// `integrations.csv`.
+pub fn integrations(a: &Analysis) -> Vec<u8> {
+    let mut w = writer();
+    let header = [
+        "org_id",
+        "key",
+        "label",
+        "kind",
+        "internal",
+        "counted_calls",
+        "not_counted_calls",
+        "peak_calls",
+        "peak_at",
+        "peak_share_of_allocation",
+        "calls_in_org_peak_window",
+        "share_of_org_peak_window",
+        "chatty",
+        "top_resource",
+    ];
+    w.write_record(header).expect("in memory");
+    for org in &a.orgs {
+        for i in &org.integrations {
+            let kind = serde_json::to_value(i.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let peak: Option<&PeakView> = i.peak.as_ref();
+            w.write_record([
+                org.org_id.clone(),
+                i.key.clone(),
+                i.label.clone(),
+                kind,
+                i.internal.to_string(),
+                i.counted_calls.to_string(),
+                i.not_counted_calls.to_string(),
+                opt(peak.map(|p| p.calls)),
+                opt(peak.map(|p| p.at.clone())),
+                share(i.peak_share_of_allocation),
+                i.calls_in_org_peak_window.to_string(),
+                share(i.share_of_org_peak_window),
+                i.chatty.to_string(),
+                i.top_resources
+                    .first()
+                    .map(|r| r.name.clone())
+                    .unwrap_or_default(),
+            ])
+            .expect("in memory");
+        }
+    }
+    finish(w)
+}
+
+/// `usage_<org>.csv`: for each minute, calls in it, the rolling 24-hour usage at its end and
+/// the maximum inside it, then the rolling usage at its end of each top integration.
+pub fn usage(org: &OrgReport, series: &OrgSeries) -> Vec<u8> {
+    let mut w = writer();
+    let mut header = vec![
+        "minute".to_string(),
+        "calls".into(),
+        "rolling_24h_end".into(),
+        "rolling_24h_max".into(),
+    ];
+    for (key, _) in &series.integrations {
+        let label = org
+            .integrations
+            .iter()
+            .find(|i| &i.key == key)
+            .map_or(key.as_str(), |i| i.label.as_str());
+        header.push(format!("{label} rolling_24h_end"));
+    }
+    w.write_record(&header).expect("in memory");
+    let s = &series.org;
+    for m in 0..s.calls.len() {
+        let mut row = vec![
+            rfc3339((s.first_minute + m as i64) * MINUTE_MS),
+            s.calls[m].to_string(),
+            s.usage_end[m].to_string(),
+            s.usage_max[m].to_string(),
+        ];
+        row.extend(
+            series
+                .integrations
+                .iter()
+                .map(|(_, i)| i.usage_end[m].to_string()),
+        );
+        w.write_record(&row).expect("in memory");
+    }
+    finish(w)
+}

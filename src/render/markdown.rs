@@ -1,0 +1,332 @@
+//! `report.md`: the report's panels (SPEC.md §4) as Markdown — overview with an org index
+//! sorted by risk, findings, per-org usage and integrations, chatty integrations with their
+//! evidence, and data quality. Every string from the logs is escaped.
+
+use std::fmt::Write;
+
+use crate::analysis::{Analysis, IntegrationReport, OrgReport, PeakView};
+use crate::findings::thousands;
+use crate::usage::Count;
+
+/// Renders the report.
+pub fn render(a: &Analysis) -> Vec<u8> {
+    let mut md = String::new();
+    header(&mut md, a);
+    overview(&mut md, a);
+    findings(&mut md, a);
+    for org in &a.orgs {
+        org_section(&mut md, org, a);
+    }
+    data_quality(&mut md, a);
+    md.into_bytes()
+}
+
+/// Escapes text from the logs for a Markdown table cell or line: Markdown syntax and HTML are
+/// neutralised, newlines become spaces.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn pct(s: Option<f64>) -> String {
+    s.map_or_else(|| "–".into(), |s| format!("{:.1} %", s * 100.0))
+}
+
+fn peak_cell(p: Option<&PeakView>) -> String {
+    p.map_or_else(|| "–".into(), |p| thousands(p.calls))
+}
+
+fn org_title(org: &OrgReport) -> String {
+    match &org.name {
+        Some(name) => format!("{} ({})", esc(name), esc(&org.org_id)),
+        None => esc(&org.org_id),
+    }
+}
+
+fn header(md: &mut String, a: &Analysis) {
+    let _ = writeln!(md, "# apiusage report\n");
+    let _ = writeln!(md, "Generated {} by apiusage {}. Rolling 24-hour usage is exact: a call counts from the millisecond it is made until exactly 24 hours later.\n", a.generated_at, a.apiusage_version);
+}
+
+fn overview(md: &mut String, a: &Analysis) {
+    let o = &a.overview;
+    let _ = writeln!(md, "## Overview\n");
+    let _ = writeln!(md, "| | |\n|---|---|");
+    let range = match (&o.first_call, &o.last_call) {
+        (Some(f), Some(l)) => format!("{f} → {l}"),
+        _ => "no counted calls".into(),
+    };
+    let _ = writeln!(md, "| Time range (counted calls) | {range} |");
+    let _ = writeln!(md, "| Orgs | {} |", o.orgs);
+    let _ = writeln!(md, "| Log files read | {} |", o.files);
+    let _ = writeln!(md, "| Rows read | {} |", thousands(o.rows_read));
+    let _ = writeln!(md, "| Counted calls | {} |", thousands(o.counted_calls));
+    let _ = writeln!(md, "| Findings | {} |", a.findings.len());
+    let _ = writeln!(
+        md,
+        "| Thresholds | chatty ≥ {:.0} %, near limit ≥ {:.0} % of the allocation |\n",
+        o.chatty_share * 100.0,
+        o.warn_share * 100.0
+    );
+    let mut orgs: Vec<&OrgReport> = a.orgs.iter().collect();
+    orgs.sort_by(|x, y| risk(y).total_cmp(&risk(x)).then_with(|| x.org_id.cmp(&y.org_id)));
+    let _ = writeln!(md, "### Orgs by risk\n");
+    let _ = writeln!(md, "| Org | Peak (24 h) | Peak at (UTC) | Allocation | Share | Allocation source | Chatty integrations |");
+    let _ = writeln!(md, "|---|--:|---|--:|--:|---|--:|");
+    for org in orgs {
+        let share = org.peak.as_ref().and_then(|p| p.share_of_allocation);
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            org_title(org),
+            peak_cell(org.peak.as_ref()),
+            org.peak.as_ref().map_or("–", |p| p.at.as_str()),
+            org.allocation.calls.map_or_else(|| "unknown".into(), thousands),
+            pct(share),
+            source_name(org),
+            org.integrations.iter().filter(|i| i.chatty).count()
+        );
+    }
+    md.push('\n');
+}
+
+/// Sort key for the org index: share of allocation, unknown allocations after known ones.
+fn risk(org: &OrgReport) -> f64 {
+    org.peak
+        .as_ref()
+        .and_then(|p| p.share_of_allocation)
+        .unwrap_or(-1.0)
+}
+
+fn source_name(org: &OrgReport) -> String {
+    serde_json::to_value(org.allocation.source)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn findings(md: &mut String, a: &Analysis) {
+    let _ = writeln!(md, "## Findings\n");
+    if a.findings.is_empty() {
+        let _ = writeln!(md, "None: no org reached a threshold.\n");
+        return;
+    }
+    for f in &a.findings {
+        let kind = serde_json::to_value(f.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let _ = writeln!(md, "- **{}** — {}", kind.replace('_', " "), esc(&f.message));
+    }
+    md.push('\n');
+}
+
+fn org_section(md: &mut String, org: &OrgReport, a: &Analysis) {
+    let _ = writeln!(md, "## Org {}\n", org_title(org));
+    let alloc = match org.allocation.calls {
+        Some(n) => format!(
+            "{} calls per rolling 24 h — {}",
+            thousands(n),
+            esc(&org.allocation.detail)
+        ),
+        None => format!("unknown — {}", esc(&org.allocation.detail)),
+    };
+    let _ = writeln!(md, "- Allocation: {alloc}");
+    match &org.peak {
+        Some(p) => {
+            let _ = writeln!(
+                md,
+                "- Peak: **{}** calls in the 24 hours ending {} (window ({}, {}]), {} of the allocation",
+                thousands(p.calls),
+                p.at,
+                p.window_start,
+                p.at,
+                pct(p.share_of_allocation)
+            );
+        }
+        None => {
+            let _ = writeln!(md, "- Peak: no counted calls");
+        }
+    }
+    let _ = writeln!(
+        md,
+        "- Counted calls: {}; not counted (UI, internal apps): {}",
+        thousands(org.counted_calls),
+        thousands(org.not_counted_calls)
+    );
+    if org.estimated {
+        let _ = writeln!(md, "- **Estimated**: {} counted calls come from RestApi/API/ApexRestApi/BulkApiRequest logs on days without ApiTotalUsage; those logs have no counted flag, so every row is counted.", thousands(org.estimated_calls));
+    }
+    if org.limit_exceeded_calls > 0 {
+        let _ = writeln!(
+            md,
+            "- Refused with REQUEST_LIMIT_EXCEEDED: {}",
+            thousands(org.limit_exceeded_calls)
+        );
+    }
+    md.push('\n');
+    integrations_table(md, org);
+    chatty_panel(md, org, a);
+}
+
+fn integrations_table(md: &mut String, org: &OrgReport) {
+    let _ = writeln!(md, "### Integrations\n");
+    let _ = writeln!(md, "| Integration | Kind | Counted calls | Own peak (24 h) | Peak at (UTC) | Share of allocation | Calls in org's peak window | Not counted | Chatty |");
+    let _ = writeln!(md, "|---|---|--:|--:|---|--:|--:|--:|:-:|");
+    for i in &org.integrations {
+        let _ = writeln!(
+            md,
+            "| {}<br>`{}` | {} | {} | {} | {} | {} | {} | {} | {} |",
+            esc(&i.label),
+            i.key.replace('`', "'"),
+            kind_name(i),
+            thousands(i.counted_calls),
+            peak_cell(i.peak.as_ref()),
+            i.peak.as_ref().map_or("–", |p| p.at.as_str()),
+            pct(i.peak_share_of_allocation),
+            thousands(i.calls_in_org_peak_window),
+            thousands(i.not_counted_calls),
+            if i.chatty { "**yes**" } else { "" }
+        );
+    }
+    md.push('\n');
+}
+
+fn kind_name(i: &IntegrationReport) -> String {
+    let kind = serde_json::to_value(i.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    if i.internal {
+        format!("{} (internal)", kind.replace('_', " "))
+    } else {
+        kind.replace('_', " ")
+    }
+}
+
+fn chatty_panel(md: &mut String, org: &OrgReport, a: &Analysis) {
+    let chatty: Vec<&IntegrationReport> = org.integrations.iter().filter(|i| i.chatty).collect();
+    if chatty.is_empty() {
+        return;
+    }
+    let _ = writeln!(md, "### Chatty integrations\n");
+    for i in chatty {
+        let p = i.peak.as_ref();
+        let _ = writeln!(md, "**{}** (`{}`): own peak {} calls at {} — {} of the allocation (threshold {:.0} %). In the org's peak window it made {} calls, {} of the org's peak.\n",
+            esc(&i.label), i.key.replace('`', "'"), peak_cell(p), p.map_or("–", |p| p.at.as_str()), pct(i.peak_share_of_allocation), a.overview.chatty_share * 100.0, thousands(i.calls_in_org_peak_window), pct(i.share_of_org_peak_window));
+        let _ = writeln!(md, "- Top resources: {}", counts(&i.top_resources));
+        let _ = writeln!(md, "- Top entities: {}", counts(&i.top_entities));
+        let _ = writeln!(md, "- Methods: {}", counts(&i.methods));
+        let _ = writeln!(md, "- API families: {}\n", counts(&i.api_families));
+    }
+}
+
+fn counts(c: &[Count]) -> String {
+    if c.is_empty() {
+        return "–".into();
+    }
+    c.iter()
+        .map(|c| format!("`{}` ({})", c.name.replace('`', "'"), thousands(c.calls)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn data_quality(md: &mut String, a: &Analysis) {
+    let q = &a.data_quality;
+    let _ = writeln!(md, "## Data quality\n");
+    let bad: u64 = q.bad_rows.values().map(|e| e.count).sum();
+    let _ = writeln!(
+        md,
+        "Rows read {} = used {} + duplicates {} + ignored {} + bad {}.\n",
+        thousands(q.rows_read),
+        thousands(q.rows_used),
+        thousands(q.duplicates),
+        thousands(q.rows_ignored),
+        thousands(bad)
+    );
+    if !q.ignored.is_empty() {
+        let _ = writeln!(md, "| Ignored rows | Count |\n|---|--:|");
+        for (why, n) in &q.ignored {
+            let _ = writeln!(md, "| {} | {} |", esc(why), thousands(*n));
+        }
+        md.push('\n');
+    }
+    if !q.bad_rows.is_empty() {
+        let _ = writeln!(md, "| Bad rows | Count | Examples |\n|---|--:|---|");
+        for (why, e) in &q.bad_rows {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} |",
+                esc(why),
+                thousands(e.count),
+                esc(&e.examples.join(", "))
+            );
+        }
+        md.push('\n');
+    }
+    for f in &q.files.unreadable {
+        let _ = writeln!(
+            md,
+            "- **Unreadable**: `{}` — {}",
+            f.path.replace('`', "'"),
+            esc(&f.reason)
+        );
+    }
+    for s in &q.files.skipped {
+        let _ = writeln!(
+            md,
+            "- Skipped: `{}` — {}",
+            s.path.replace('`', "'"),
+            esc(&s.reason)
+        );
+    }
+    if !q.files.unreadable.is_empty() || !q.files.skipped.is_empty() {
+        md.push('\n');
+    }
+    let _ = writeln!(
+        md,
+        "| File | Format | Read | Used | Duplicates | Ignored | Bad |\n|---|---|--:|--:|--:|--:|--:|"
+    );
+    for f in &q.files.per_file {
+        let r = &f.rows;
+        let _ = writeln!(
+            md,
+            "| `{}` | {} | {} | {} | {} | {} | {} |",
+            f.path.replace('`', "'"),
+            f.format,
+            thousands(r.read),
+            thousands(r.used),
+            thousands(r.duplicates),
+            thousands(r.ignored_total()),
+            thousands(r.bad_total())
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::esc;
+
+    #[test]
+    fn log_text_cannot_inject_markdown_or_html() {
+        assert_eq!(
+            esc("<script>alert('x')</script>"),
+            "&lt;script&gt;alert('x')&lt;/script&gt;"
+        );
+        assert_eq!(esc("a|b *c* [d](e)\nf"), "a\\|b \\*c\\* \\[d\\](e) f");
+        assert_eq!(esc("R&D_sync"), "R&amp;D\\_sync");
+    }
+}

@@ -1,0 +1,138 @@
+//! `apiusage schema FILE…`: explains how ingest reads each file — format, event types (and
+//! whether the type was inferred), which canonical field each column feeds, missing required
+//! columns, row counts and bad-row reasons. It runs the same readers as `report`, so what it
+//! says is what `report` does. This is how a user finds out why a file is not being used.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use crate::findings::thousands;
+use crate::ingest::columns::ColumnMap;
+use crate::ingest::discover::{classify, Format, InputFile};
+use crate::ingest::{csv, parquet, read_file, FileError};
+use crate::model::EventType;
+
+/// The explanation text, and whether every file was readable.
+pub fn explain(paths: &[PathBuf]) -> (String, bool) {
+    let mut out = String::new();
+    let mut all_ok = true;
+    for path in paths {
+        let label = path.display().to_string();
+        let _ = writeln!(out, "{label}");
+        match classify(path) {
+            Ok(format) => {
+                let file = InputFile {
+                    path: path.clone(),
+                    label: label.clone(),
+                    format,
+                };
+                all_ok &= explain_file(&mut out, &file);
+            }
+            Err(why) => {
+                all_ok = false;
+                let _ = writeln!(out, "  skipped: {why}");
+            }
+        }
+        out.push('\n');
+    }
+    (out, all_ok)
+}
+
+fn explain_file(out: &mut String, file: &InputFile) -> bool {
+    let _ = writeln!(out, "  format:      {}", file.format);
+    let map = match header(file) {
+        Ok(map) => map,
+        Err(e) => {
+            let _ = writeln!(out, "  unreadable:  {}", e.reason);
+            return false;
+        }
+    };
+    columns(out, &map);
+    if let Err(missing) = map.check_required() {
+        let _ = writeln!(out, "  required:    MISSING {}", missing.missing.join("; "));
+        let _ = writeln!(out, "  => the file is not used until these columns are present");
+        return false;
+    }
+    let _ = writeln!(out, "  required:    all present");
+    match read_file(file) {
+        Ok(part) => {
+            rows(out, &part, &map);
+            true
+        }
+        Err(e) => {
+            let _ = writeln!(out, "  unreadable:  {}", e.reason);
+            false
+        }
+    }
+}
+
+fn header(file: &InputFile) -> Result<ColumnMap, FileError> {
+    match file.format {
+        Format::Csv => csv::read_header(&file.path, &file.label, false),
+        Format::CsvGzip => csv::read_header(&file.path, &file.label, true),
+        Format::Parquet => parquet::read_map(&file.path, &file.label).map(|(m, _)| m),
+    }
+}
+
+fn columns(out: &mut String, map: &ColumnMap) {
+    let _ = writeln!(out, "  columns:");
+    let width = map
+        .header
+        .iter()
+        .map(|h| h.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(40);
+    for (name, field) in map.mapping() {
+        let target = field.map_or_else(|| "(not used)".to_string(), |f| format!("{f:?}"));
+        let _ = writeln!(out, "    {name:<width$}  -> {target}");
+    }
+}
+
+fn rows(out: &mut String, part: &crate::ingest::builder::Part, map: &ColumnMap) {
+    let mut types: BTreeMap<EventType, u64> = BTreeMap::new();
+    for &shape in &part.calls.shape {
+        *types
+            .entry(EventType::from_index(part.calls.shapes[shape as usize].event))
+            .or_default() += 1;
+    }
+    let inferred = if map.inferred_event_type().is_some() {
+        " (inferred from IsApiLimitCounted: the file has no EVENT_TYPE column)"
+    } else {
+        ""
+    };
+    let listed: Vec<String> = types
+        .iter()
+        .map(|(t, n)| format!("{} ({} rows)", t.name(), thousands(*n)))
+        .collect();
+    let _ = writeln!(
+        out,
+        "  event types: {}{inferred}",
+        if listed.is_empty() {
+            "none".to_string()
+        } else {
+            listed.join(", ")
+        }
+    );
+    let t = &part.tally;
+    let _ = writeln!(
+        out,
+        "  rows:        read {}, normalised {}, ignored {}, bad {}",
+        thousands(t.read),
+        thousands(part.calls.len() as u64),
+        thousands(t.ignored_total()),
+        thousands(t.bad_total())
+    );
+    for (why, n) in &t.ignored {
+        let _ = writeln!(out, "  ignored:     {why}: {}", thousands(*n));
+    }
+    for (why, e) in &t.bad {
+        let _ = writeln!(
+            out,
+            "  bad rows:    {why}: {} (e.g. {})",
+            thousands(e.count),
+            e.examples.join(", ")
+        );
+    }
+}
