@@ -532,3 +532,50 @@ proptest! {
         prop_assert_eq!(t.total.used as usize, calls);
     }
 }
+
+#[test]
+fn a_file_read_in_parallel_chunks_equals_the_file_read_in_one_piece() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut calls: Vec<Call> = (0..3000)
+        .map(|i| {
+            Call::at(
+                &format!(
+                    "2026-11-02T{:02}:{:02}:{:02}.000Z",
+                    i / 3600,
+                    (i / 60) % 60,
+                    i % 60
+                ),
+                &format!("r{i}"),
+            )
+        })
+        .collect();
+    for (i, c) in calls.iter_mut().enumerate().filter(|(i, _)| i % 7 == 0) {
+        c.client = format!("multi\nline \"{i}\", client");
+    }
+    let mut text = atu_csv(&calls);
+    text.push_str("\"ApiTotalUsage\",\"short row\"\n");
+    let path = write(dir.path(), "big.csv", &text);
+    let whole = ingest::read_file(&ingest::InputFile {
+        path: path.clone(),
+        label: "big.csv".into(),
+        format: ingest::Format::Csv,
+    })
+    .unwrap();
+    let split = ingest::chunks::read_split(&path, "big.csv", 1, 16 * 1024)
+        .unwrap()
+        .expect("split");
+    assert_eq!(split.tally, whole.tally);
+    assert_eq!(split.tally.read, 3001);
+    assert_eq!(split.calls.ts, whole.calls.ts);
+    assert_eq!(split.calls.line, whole.calls.line);
+    assert_eq!(split.calls.key, whole.calls.key);
+    assert!(split.calls.file.iter().all(|&f| f == 0));
+    let clients = |p: &ingest::builder::Part| -> Vec<String> {
+        p.calls
+            .shape
+            .iter()
+            .map(|&s| p.calls.strings.get(p.calls.shapes[s as usize].client).to_string())
+            .collect()
+    };
+    assert_eq!(clients(&split), clients(&whole));
+}

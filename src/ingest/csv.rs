@@ -20,21 +20,34 @@ use super::FileError;
 
 const BUFFER: usize = 1 << 18;
 
-/// Reads one CSV file (gzip-compressed when `gzip`) into a part.
+/// Reads one CSV file (gzip-compressed when `gzip`) into a part. Large plain files are split
+/// into chunks read in parallel (see `chunks`).
 pub fn read(path: &Path, label: &str, gzip: bool) -> Result<Part, FileError> {
+    if !gzip {
+        if let Some(part) = super::chunks::read_in_chunks(path, label)? {
+            return Ok(part);
+        }
+    }
     let mut reader = csv_reader(open(path, gzip).map_err(|e| FileError::io(label, &e))?)
         .map_err(|e| FileError::io(label, &e))?;
     let map = header(&mut reader, label)?;
     let mut builder = PartBuilder::new(label, &map);
+    read_records(&mut reader, &mut builder, &map, 0).map_err(|e| FileError::from_csv(label, gzip, &e))?;
+    Ok(builder.finish())
+}
+
+/// Feeds every record of `reader` to `builder`; `line_offset` is added to the reader's own
+/// line numbers (non-zero for a chunk that starts inside the file).
+pub(super) fn read_records<R: Read>(
+    reader: &mut csv::Reader<R>,
+    builder: &mut PartBuilder,
+    map: &ColumnMap,
+    line_offset: u64,
+) -> Result<(), csv::Error> {
     let mut record = csv::ByteRecord::new();
     let width = map.header.len();
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(FileError::from_csv(label, gzip, &e)),
-        }
-        let line = record.position().map_or(0, csv::Position::line);
+    while reader.read_byte_record(&mut record)? {
+        let line = line_offset + record.position().map_or(0, csv::Position::line);
         if record.len() != width {
             // A lone empty line is not a row (files often end with one extra newline).
             if record.len() == 1 && record[0].is_empty() {
@@ -43,15 +56,31 @@ pub fn read(path: &Path, label: &str, gzip: bool) -> Result<Part, FileError> {
             builder.bad(line, reason::FIELD_COUNT);
             continue;
         }
-        builder.push(
-            line,
-            &CsvRow {
-                record: &record,
-                map: &map,
-            },
-        );
+        builder.push(line, &CsvRow { record: &record, map });
     }
-    Ok(builder.finish())
+    Ok(())
+}
+
+/// A csv reader for a chunk of a plain file: no header, the standard dialect.
+pub(super) fn chunk_reader<R: Read>(input: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(BUFFER)
+        .from_reader(input)
+}
+
+/// The header of a plain file, its byte length, and whether the file can be split safely
+/// (standard separators and `\n` line ends, so record boundaries can be found by scanning).
+pub(super) fn header_for_chunks(path: &Path, label: &str) -> Result<(ColumnMap, u64, bool), FileError> {
+    let mut input = open(path, false).map_err(|e| FileError::io(label, &e))?;
+    let start = input.fill_buf().map_err(|e| FileError::io(label, &e))?;
+    let splittable = !comma_space_dialect(start) && start.contains(&b'\n');
+    let bom = if start.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let mut reader = csv_reader(input).map_err(|e| FileError::io(label, &e))?;
+    let map = header(&mut reader, label)?;
+    let end = reader.position().byte() + bom;
+    Ok((map, end, splittable))
 }
 
 /// Reads only the header of a CSV file (for `schema` and format detection).

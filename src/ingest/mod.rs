@@ -7,6 +7,7 @@
 //! cannot be read at all is reported and the others still go through.
 
 pub mod builder;
+pub mod chunks;
 pub mod columns;
 pub mod csv;
 pub mod discover;
@@ -173,8 +174,22 @@ pub fn ingest(paths: &[PathBuf]) -> Result<Ingested, discover::DiscoverError> {
     Ok(out)
 }
 
+/// Appends a chunk of the same file to `into` (same file index, tallies added).
+pub fn merge_part(into: &mut Part, part: Part) {
+    into.tally.merge(part.tally);
+    let mut calls = part.calls;
+    calls.files.clear();
+    merge_at(&mut into.calls, calls, 0);
+}
+
 /// Appends `part` to `into`, re-mapping its string and shape ids into `into`'s pools.
 pub fn merge(into: &mut Calls, part: Calls) {
+    let file_base = into.files.len() as u32;
+    merge_at(into, part, file_base);
+}
+
+/// [`merge`], with the part's file indices shifted by `file_base`.
+fn merge_at(into: &mut Calls, part: Calls, file_base: u32) {
     let strings: Vec<StrId> = (0..part.strings.len())
         .map(|i| into.strings.intern(part.strings.get(i as StrId)))
         .collect();
@@ -196,7 +211,6 @@ pub fn merge(into: &mut Calls, part: Calls) {
             })
         })
         .collect();
-    let file_base = into.files.len() as u32;
     into.files.extend(part.files);
     into.ts.extend_from_slice(&part.ts);
     into.shape.extend(part.shape.iter().map(|&s| shapes[s as usize]));
