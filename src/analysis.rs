@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::allocation::{Allocation, AllocationInputs, AllocationSource, AppQuota};
@@ -14,7 +14,7 @@ use crate::attribute::Kind;
 use crate::dedup::Table;
 use crate::findings::{self, share, Finding, Thresholds};
 use crate::ingest::{FileError, FileReport, Skipped};
-use crate::model::{Examples, Millis};
+use crate::model::Examples;
 use crate::usage::{Count, OrgSeries, OrgUsage};
 use crate::window::Peak;
 
@@ -108,6 +108,8 @@ pub struct OrgReport {
     pub estimated_calls: u64,
     /// Calls refused with `REQUEST_LIMIT_EXCEEDED`.
     pub limit_exceeded_calls: u64,
+    /// When calls were first refused, and the rolling usage then.
+    pub limit_reached: Option<LimitReachedView>,
     /// First counted call.
     pub first_call: Option<String>,
     /// Last counted call.
@@ -118,6 +120,15 @@ pub struct OrgReport {
     pub peak: Option<PeakView>,
     /// Integrations, busiest peak first.
     pub integrations: Vec<IntegrationReport>,
+}
+
+/// The first `REQUEST_LIMIT_EXCEEDED` refusal.
+#[derive(Debug, Clone, Serialize)]
+pub struct LimitReachedView {
+    /// When (RFC 3339).
+    pub at: String,
+    /// Counted calls in the 24 hours up to then.
+    pub usage: u64,
 }
 
 /// One integration in one org.
@@ -222,13 +233,7 @@ pub fn build(
     }
 }
 
-/// UTC ms → `2026-11-02T10:00:00.000Z`.
-pub fn rfc3339(ms: Millis) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms).map_or_else(
-        || ms.to_string(),
-        |t| t.to_rfc3339_opts(SecondsFormat::Millis, true),
-    )
-}
+pub use crate::model::rfc3339;
 
 fn peak_view(peak: Option<Peak>, allocation: Option<u64>) -> Option<PeakView> {
     peak.map(|p| PeakView {
@@ -273,6 +278,10 @@ fn org_report(
         estimated: org.estimated_calls > 0,
         estimated_calls: org.estimated_calls,
         limit_exceeded_calls: org.limit_exceeded_calls,
+        limit_reached: org.limit_reached.map(|l| LimitReachedView {
+            at: rfc3339(l.at),
+            usage: l.usage,
+        }),
         counted_calls: org.counted_calls,
         not_counted_calls: org.not_counted_calls,
         first_call: org.span.map(|s| rfc3339(s.0)),

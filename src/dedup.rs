@@ -6,7 +6,9 @@
 //!   user, resource — or the whole row without a request id) are equal. The first in path and
 //!   line order is kept; the others are counted against their own file.
 //! - **Fallback reconciliation** (SPEC.md §2.2): an org-day that has ApiTotalUsage takes no
-//!   counted calls from RestApi/API/ApexRestApi/BulkApiRequest; those rows are ignored.
+//!   counted calls from RestApi/API/ApexRestApi/BulkApiRequest; those rows stay in the table
+//!   for their enrichment fields (rows processed, error messages), marked superseded and
+//!   accounted as ignored.
 //! - **Context rows** (Login, Bulk job events, composite children) stay in the table, never
 //!   counted, for the detectors; the accounting lists them as ignored.
 //!
@@ -19,7 +21,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use crate::ingest::{FileReport, Ingested};
-use crate::model::{Calls, EventType, Role, RowTally, StrId};
+use crate::model::{flags, Calls, EventType, Role, RowTally, StrId};
 use crate::window::WINDOW_MS;
 
 /// Ignored-row reason for fallback rows on an org-day that has ApiTotalUsage.
@@ -50,7 +52,7 @@ pub struct Table {
 /// De-duplicates and reconciles ingest's output.
 pub fn reconcile(ingested: Ingested) -> Table {
     let Ingested {
-        calls,
+        mut calls,
         mut files,
         unreadable,
         skipped,
@@ -59,7 +61,7 @@ pub fn reconcile(ingested: Ingested) -> Table {
     let mut keep = vec![true; calls.len()];
     for (_, order) in &groups {
         mark_duplicates(&calls, order, &mut keep, &mut files);
-        mark_superseded(&calls, order, &mut keep, &mut files);
+        mark_superseded(&mut calls, order, &keep);
     }
     count_used_and_context(&calls, &keep, &mut files);
     let (table, orgs) = gather(&calls, &groups, &keep);
@@ -123,7 +125,7 @@ fn mark_duplicates(calls: &Calls, order: &[(i64, u32)], keep: &mut [bool], files
 }
 
 /// Drops fallback rows on the org-days that have ApiTotalUsage rows.
-fn mark_superseded(calls: &Calls, order: &[(i64, u32)], keep: &mut [bool], files: &mut [FileReport]) {
+fn mark_superseded(calls: &mut Calls, order: &[(i64, u32)], keep: &[bool]) {
     let day = |ts: i64| ts.div_euclid(WINDOW_MS);
     let primary_days: BTreeSet<i64> = order
         .iter()
@@ -133,23 +135,21 @@ fn mark_superseded(calls: &Calls, order: &[(i64, u32)], keep: &mut [bool], files
     for &(ts, row) in order {
         let row = row as usize;
         if keep[row] && calls.event_of(row).role() == Role::Fallback && primary_days.contains(&day(ts)) {
-            keep[row] = false;
-            *files[calls.file[row] as usize]
-                .rows
-                .ignored
-                .entry(SUPERSEDED.to_string())
-                .or_default() += 1;
+            calls.flags[row] |= flags::SUPERSEDED;
         }
     }
 }
 
-/// Kept call-source rows are used; kept context rows are ignored (but stay in the table).
+/// Kept call-source rows are used; kept context and superseded rows are ignored (but stay in
+/// the table for the detectors).
 fn count_used_and_context(calls: &Calls, keep: &[bool], files: &mut [FileReport]) {
     for (row, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
         let rows = &mut files[calls.file[row] as usize].rows;
         let event = calls.event_of(row);
         if event.role() == Role::Context {
             *rows.ignored.entry(context_reason(event)).or_default() += 1;
+        } else if calls.flags[row] & flags::SUPERSEDED != 0 {
+            *rows.ignored.entry(SUPERSEDED.to_string()).or_default() += 1;
         } else {
             rows.used += 1;
         }
@@ -228,7 +228,7 @@ impl Table {
                 continue;
             };
             *kept = false;
-            if calls.event_of(row).role() != Role::Context {
+            if calls.is_call(row) {
                 let rows = &mut self.files[calls.file[row] as usize].rows;
                 rows.used -= 1;
                 *rows.ignored.entry(why.to_string()).or_default() += 1;

@@ -130,7 +130,7 @@ pub fn detect(org: &OrgUsage, allocation: &Allocation, t: &Thresholds) -> Vec<Fi
                 org.org_id,
                 thousands(org_peak),
                 pct(share(org_peak, alloc)),
-                refused(org.limit_exceeded_calls)
+                refused(org)
             ),
             org_evidence(),
         )),
@@ -148,7 +148,7 @@ pub fn detect(org: &OrgUsage, allocation: &Allocation, t: &Thresholds) -> Vec<Fi
                 "Org {}: allocation unknown, so shares cannot be judged (peak {} calls{}); pass --allocation {}=N, --limits FILE or --profile FILE",
                 org.org_id,
                 thousands(org_peak),
-                refused(org.limit_exceeded_calls),
+                refused(org),
                 org.org_id
             ),
             org_evidence(),
@@ -160,11 +160,15 @@ pub fn detect(org: &OrgUsage, allocation: &Allocation, t: &Thresholds) -> Vec<Fi
     out
 }
 
-fn refused(n: u64) -> String {
-    if n == 0 {
-        String::new()
-    } else {
-        format!("; {} calls refused with REQUEST_LIMIT_EXCEEDED", thousands(n))
+fn refused(org: &OrgUsage) -> String {
+    match org.limit_reached {
+        None => String::new(),
+        Some(hit) => format!(
+            "; {} calls refused with REQUEST_LIMIT_EXCEEDED, the first at {} when {} calls were in the 24-hour window (so the allocation is at most about that)",
+            thousands(org.limit_exceeded_calls),
+            crate::model::rfc3339(hit.at),
+            thousands(hit.usage)
+        ),
     }
 }
 
@@ -255,6 +259,7 @@ mod tests {
             not_counted_calls: 0,
             estimated_calls: 0,
             limit_exceeded_calls: refused,
+            limit_reached: (refused > 0).then_some(crate::usage::LimitReached { at: 0, usage: peak }),
             span: None,
             peak: Some(Peak {
                 calls: peak,

@@ -99,7 +99,7 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
 /// `apiusage report`: the pipeline.
 fn report(args: ReportArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
     let config = ReportConfig::from_args(args, now)?;
-    let ingested = ingest::ingest(&config.paths)?;
+    let ingested = ingest::ingest(&config.paths, std::slice::from_ref(&config.out))?;
     let mut table = dedup::reconcile(ingested);
     table.restrict(&config.filter);
     let attribution = attribute::attribute(&table.calls, &config.integrations);
@@ -111,7 +111,7 @@ fn report(args: ReportArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
         &config.thresholds,
         config.generated_at,
     );
-    let outputs = render::render_all(&analysis);
+    let outputs = render::render_with(&analysis, &config.render);
     render::write_atomically(&config.out, &outputs)
         .with_context(|| format!("cannot write the report into {}", config.out.display()))?;
     Ok(report_outcome(&config, &analysis, outputs.len()))

@@ -216,6 +216,9 @@ pub mod flags {
     pub const ESTIMATED: u8 = 1;
     /// A message column says `REQUEST_LIMIT_EXCEEDED`.
     pub const LIMIT_EXCEEDED: u8 = 2;
+    /// A fallback row on an org-day that has ApiTotalUsage: kept for its enrichment fields
+    /// (rows processed, error messages) but never counted.
+    pub const SUPERSEDED: u8 = 4;
 }
 
 /// The normalised calls, one entry per row in each column.
@@ -270,7 +273,12 @@ impl Calls {
 
     /// Whether row `i` counts against the allocation.
     pub fn counts(&self, i: usize) -> bool {
-        self.shape_of(i).counts
+        self.shape_of(i).counts && self.flags[i] & flags::SUPERSEDED == 0
+    }
+
+    /// Whether row `i` is a call source in use (not context, not a superseded fallback row).
+    pub fn is_call(&self, i: usize) -> bool {
+        self.event_of(i).role() != Role::Context && self.flags[i] & flags::SUPERSEDED == 0
     }
 
     /// `file:line` of row `i`.
@@ -296,6 +304,14 @@ impl Calls {
         filter(&mut self.file, keep);
         filter(&mut self.line, keep);
     }
+}
+
+/// UTC ms → `2026-11-02T10:00:00.000Z` (RFC 3339, UTC, milliseconds).
+pub fn rfc3339(ms: Millis) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms).map_or_else(
+        || ms.to_string(),
+        |t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    )
 }
 
 /// How many examples of each bad-row reason are kept.

@@ -13,8 +13,8 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::attribute::{Attribution, Kind};
-use crate::model::{flags, Calls, EventType, Millis, Role, StrId};
-use crate::window::{self, MinuteSeries, Peak};
+use crate::model::{flags, Calls, Millis, StrId};
+use crate::window::{self, DayPeak, MinuteSeries, Peak};
 
 /// How many entries the "top" lists keep.
 pub const TOP: usize = 5;
@@ -73,6 +73,8 @@ pub struct OrgUsage {
     pub estimated_calls: u64,
     /// Calls refused with `REQUEST_LIMIT_EXCEEDED`.
     pub limit_exceeded_calls: u64,
+    /// When calls were first refused with `REQUEST_LIMIT_EXCEEDED`, and the rolling usage then.
+    pub limit_reached: Option<LimitReached>,
     /// First and last counted call.
     pub span: Option<(Millis, Millis)>,
     /// The org's rolling-24h peak.
@@ -84,6 +86,16 @@ pub struct OrgUsage {
     pub series: Option<OrgSeries>,
 }
 
+/// The first refusal with `REQUEST_LIMIT_EXCEEDED`: the allocation was reached by then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LimitReached {
+    /// Time of the first refused call.
+    pub at: Millis,
+    /// Counted calls in the 24 hours up to it: the allocation is at most about this (paid orgs
+    /// may run a little past it before refusals start).
+    pub usage: u64,
+}
+
 /// Per-minute rolling usage for charts and `usage_<org>.csv`.
 #[derive(Debug, Clone)]
 pub struct OrgSeries {
@@ -91,6 +103,9 @@ pub struct OrgSeries {
     pub org: MinuteSeries,
     /// The top integrations by peak (key, series), at most [`SERIES_INTEGRATIONS`].
     pub integrations: Vec<(String, MinuteSeries)>,
+    /// Exact calls and rolling-24h peak per UTC day, first to last day with calls (for the
+    /// daily peak chart: the minute series cannot give a day's exact peak at its boundary).
+    pub daily: Vec<DayPeak>,
 }
 
 /// Computes every org's usage, orgs in parallel, in org id order.
@@ -112,6 +127,7 @@ struct Tally {
     not_counted_total: u64,
     estimated: u64,
     limit_exceeded: u64,
+    first_refusal: Option<Millis>,
 }
 
 fn org_usage(calls: &Calls, org: StrId, range: Range<usize>, attribution: &Attribution) -> OrgUsage {
@@ -135,6 +151,10 @@ fn org_usage(calls: &Calls, org: StrId, range: Range<usize>, attribution: &Attri
         not_counted_calls: tally.not_counted_total,
         estimated_calls: tally.estimated,
         limit_exceeded_calls: tally.limit_exceeded,
+        limit_reached: tally.first_refusal.map(|at| LimitReached {
+            at,
+            usage: window::usage_at(&tally.org_ts, at),
+        }),
         span: tally
             .org_ts
             .first()
@@ -155,13 +175,13 @@ fn collect(calls: &Calls, range: Range<usize>, attribution: &Attribution) -> Tal
         ..Tally::default()
     };
     for i in range {
-        let shape = calls.shape_of(i);
         if calls.flags[i] & flags::LIMIT_EXCEEDED != 0 {
             t.limit_exceeded += 1;
+            t.first_refusal.get_or_insert(calls.ts[i]);
         }
         let integration = attribution.of_row(calls, i);
-        if !shape.counts {
-            if EventType::from_index(shape.event).role() != Role::Context {
+        if !calls.counts(i) {
+            if calls.is_call(i) {
                 t.not_counted_total += 1;
                 t.not_counted[integration] += 1;
             }
@@ -258,8 +278,10 @@ fn series(t: &Tally, attribution: &Attribution, integrations: &[IntegrationUsage
             Some((u.key.clone(), window::minute_series(ts, from, to)))
         })
         .collect();
+    let daily = window::daily_peaks(&t.org_ts, window::day_of(first), window::day_of(last));
     Some(OrgSeries {
         org,
         integrations: top,
+        daily,
     })
 }

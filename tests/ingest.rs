@@ -16,7 +16,7 @@ use proptest::prelude::*;
 
 fn table_of(paths: &[&Path]) -> Table {
     let owned: Vec<_> = paths.iter().map(|p| p.to_path_buf()).collect();
-    dedup::reconcile(ingest::ingest(&owned).unwrap())
+    dedup::reconcile(ingest::ingest(&owned, &[]).unwrap())
 }
 
 /// The normalised rows as comparable tuples.
@@ -209,13 +209,23 @@ fn fallback_rows_count_only_on_org_days_without_api_total_usage() {
     let t = table_of(&[dir.path()]);
     assert_eq!(t.total.used, 3, "1 ApiTotalUsage + 2 RestApi on 11-03");
     assert_eq!(t.total.ignored.get(dedup::SUPERSEDED), Some(&1));
-    let estimated: Vec<bool> = (0..t.calls.len())
-        .map(|i| t.calls.flags[i] & flags::ESTIMATED != 0)
+    // In time order: the superseded RestApi row stays for enrichment but never counts.
+    let flags_of = |i: usize| t.calls.flags[i] & (flags::ESTIMATED | flags::SUPERSEDED);
+    let all: Vec<(u8, bool)> = (0..t.calls.len())
+        .map(|i| (flags_of(i), t.calls.counts(i)))
         .collect();
-    assert_eq!(estimated, [false, true, true]);
-    assert!((0..t.calls.len()).all(|i| t.calls.counts(i)));
-    assert_eq!(t.calls.event_of(1), EventType::RestApi);
-    assert_eq!(t.calls.strings.get(t.calls.resource[1]), "/v60.0/query");
+    let est = flags::ESTIMATED;
+    assert_eq!(
+        all,
+        [
+            (est | flags::SUPERSEDED, false),
+            (0, true),
+            (est, true),
+            (est, true)
+        ]
+    );
+    assert_eq!(t.calls.event_of(2), EventType::RestApi);
+    assert_eq!(t.calls.strings.get(t.calls.resource[2]), "/v60.0/query");
 }
 
 #[test]

@@ -266,7 +266,7 @@ proptest! {
                 .counts(if counted { "1" } else { "0" })
         }).collect();
         let path = write(dir.path(), "a.csv", atu_csv(&rows));
-        let table = dedup::reconcile(ingest::ingest(&[path]).unwrap());
+        let table = dedup::reconcile(ingest::ingest(&[path], &[]).unwrap());
         let attribution = attribute::attribute(&table.calls, &attribute::IntegrationMap::default());
         let orgs = usage::compute(&table.calls, &table.orgs, &attribution);
         for org in &orgs {
@@ -285,4 +285,78 @@ proptest! {
             prop_assert_eq!(counted, want.len() as u64);
         }
     }
+}
+
+#[test]
+fn request_limit_exceeded_messages_make_an_over_limit_finding_with_the_usage_then() {
+    let dir = tempfile::tempdir().unwrap();
+    let outs = tempfile::tempdir().unwrap();
+    let calls: Vec<Call> = (0..5)
+        .map(|i| Call::at(&format!("2026-11-02T10:0{i}:00.000Z"), &format!("r{i}")))
+        .collect();
+    write(dir.path(), "ApiTotalUsage.csv", atu_csv(&calls));
+    let header = [
+        "EVENT_TYPE",
+        "TIMESTAMP_DERIVED",
+        "REQUEST_ID",
+        "ORGANIZATION_ID",
+        "URI",
+        "STATUS_CODE",
+        "EXCEPTION_MESSAGE",
+    ];
+    let refused = |ts: &str, rid: &str| {
+        vec![
+            "RestApi".to_string(),
+            ts.into(),
+            rid.into(),
+            ORG.into(),
+            "/services/data/v60.0/query".into(),
+            "403".into(),
+            "REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded.".into(),
+        ]
+    };
+    write(
+        dir.path(),
+        "RestApi.csv",
+        quoted_csv(
+            &header,
+            &[
+                refused("2026-11-02T10:03:30.000Z", "x1"),
+                refused("2026-11-02T10:04:30.000Z", "x2"),
+            ],
+        ),
+    );
+    let (_, _, s) = report(&[dir.path()], &outs.path().join("out"), &[]);
+    let org = &s["orgs"][0];
+    assert_eq!(org["counted_calls"], 5, "superseded RestApi rows never count");
+    assert_eq!(org["limit_exceeded_calls"], 2);
+    assert_eq!(org["limit_reached"]["at"], "2026-11-02T10:03:30.000Z");
+    assert_eq!(org["limit_reached"]["usage"], 4);
+    let message = s["findings"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("2 calls refused with REQUEST_LIMIT_EXCEEDED") && message.contains("4 calls"),
+        "{message}"
+    );
+    let (code, stderr, s) = report(
+        &[dir.path()],
+        &outs.path().join("out2"),
+        &["--allocation", "100000", "--fail-on", "over"],
+    );
+    assert_eq!(s["findings"][0]["kind"], "over_limit");
+    assert_eq!(code, 1, "{stderr}");
+}
+
+#[test]
+fn the_report_folder_inside_an_input_folder_is_not_read_as_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "a.csv",
+        atu_csv(&[Call::at("2026-11-02T10:00:00.000Z", "a")]),
+    );
+    let out = dir.path().join("reports");
+    assert_eq!(report(&[dir.path()], &out, &[]).0, 0);
+    let (code, stderr, s) = report(&[dir.path()], &out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(s["data_quality"]["files"]["readable"], 1);
 }

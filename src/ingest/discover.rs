@@ -59,8 +59,10 @@ pub struct DiscoverError {
     pub reason: String,
 }
 
-/// Walks `paths` (files or folders, recursively).
-pub fn discover(paths: &[PathBuf]) -> Result<Discovery, DiscoverError> {
+/// Walks `paths` (files or folders, recursively), not entering the folders in `exclude`
+/// (the report's own output folder, whose CSVs are not logs).
+pub fn discover(paths: &[PathBuf], exclude: &[PathBuf]) -> Result<Discovery, DiscoverError> {
+    let exclude: Vec<PathBuf> = exclude.iter().filter_map(|p| fs::canonicalize(p).ok()).collect();
     let mut found = Vec::new();
     for path in paths {
         let meta = fs::metadata(path).map_err(|e| DiscoverError {
@@ -68,7 +70,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovery, DiscoverError> {
             reason: format!("cannot open: {e}"),
         })?;
         if meta.is_dir() {
-            walk(path, &mut found)?;
+            walk(path, &exclude, &mut found)?;
         } else {
             found.push(path.clone());
         }
@@ -86,7 +88,10 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovery, DiscoverError> {
     Ok(out)
 }
 
-fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), DiscoverError> {
+fn walk(dir: &Path, exclude: &[PathBuf], found: &mut Vec<PathBuf>) -> Result<(), DiscoverError> {
+    if fs::canonicalize(dir).is_ok_and(|d| exclude.contains(&d)) {
+        return Ok(());
+    }
     let entries = fs::read_dir(dir).map_err(|e| DiscoverError {
         path: dir.display().to_string(),
         reason: format!("cannot list folder: {e}"),
@@ -94,7 +99,7 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), DiscoverError> {
     for entry in entries.flatten() {
         let path = entry.path();
         match entry.file_type() {
-            Ok(t) if t.is_dir() => walk(&path, found)?,
+            Ok(t) if t.is_dir() => walk(&path, exclude, found)?,
             Ok(_) => found.push(path),
             Err(_) => {}
         }

@@ -144,9 +144,10 @@ pub fn read_file(file: &InputFile) -> Result<Part, FileError> {
     }
 }
 
-/// Discovers and reads every file under `paths`, in parallel, into one table.
-pub fn ingest(paths: &[PathBuf]) -> Result<Ingested, discover::DiscoverError> {
-    let Discovery { files, skipped } = discover(paths)?;
+/// Discovers and reads every file under `paths` (but not under `exclude`), in parallel, into
+/// one table.
+pub fn ingest(paths: &[PathBuf], exclude: &[PathBuf]) -> Result<Ingested, discover::DiscoverError> {
+    let Discovery { files, skipped } = discover(paths, exclude)?;
     let results: Vec<(InputFile, Result<Part, FileError>)> = files
         .into_par_iter()
         .map(|f| {
