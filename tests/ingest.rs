@@ -427,23 +427,16 @@ fn exact_counts_on_a_crafted_mix_of_good_bad_and_duplicate_rows() {
     let mut text = atu_csv(&calls);
     text.push_str("\"ApiTotalUsage\",\"20261102130000.000\",\"short\"\n");
     text.push_str(
-        &atu_csv(&[Call::at("2026-11-02T14:00:00.000Z", "r10").counts("maybe")])
+        atu_csv(&[Call::at("2026-11-02T14:00:00.000Z", "r10").counts("maybe")])
             .lines()
             .nth(1)
-            .unwrap()
-            .to_string(),
+            .unwrap(),
     );
     text.push('\n');
     let mut spreadsheet = Call::at("2026-11-02T15:00:00.000Z", "r11").fields();
     spreadsheet[1] = "2.01308E+13".into();
     spreadsheet[17] = String::new();
-    text.push_str(
-        &quoted_csv(&["x"], &[spreadsheet])
-            .lines()
-            .nth(1)
-            .unwrap()
-            .to_string(),
-    );
+    text.push_str(quoted_csv(&["x"], &[spreadsheet]).lines().nth(1).unwrap());
     text.push('\n');
     let path = write(dir.path(), "mix.csv", text);
     let (code, stderr, summary) = report(&[&path], &dir.path().join("out"), &[]);
