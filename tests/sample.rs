@@ -74,6 +74,24 @@ fn regeneration_is_byte_identical() {
 }
 
 #[test]
+fn the_committed_sample_logs_are_exactly_what_the_generator_writes() {
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_logs");
+    let fresh = all_files(shared_sample());
+    let on_disk = all_files(&committed);
+    assert_eq!(
+        fresh.keys().collect::<Vec<_>>(),
+        on_disk.keys().collect::<Vec<_>>(),
+        "regenerate with `cargo run -- sample --out sample_logs`"
+    );
+    for (name, bytes) in &fresh {
+        assert!(
+            bytes == &on_disk[name],
+            "sample_logs/{name} is stale: regenerate it with `cargo run -- sample --out sample_logs`"
+        );
+    }
+}
+
+#[test]
 fn sample_file_list_is_as_expected() {
     let (root, written) = shared_sample_with_list();
     let (a, b, c) = (ORG_A.id, ORG_B.id, ORG_C.id);
