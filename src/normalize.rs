@@ -212,7 +212,12 @@ pub fn parse_count(raw: &[u8]) -> Option<u64> {
 
 /// Decodes bytes as UTF-8, replacing invalid sequences rather than dropping the row.
 pub fn text(raw: &[u8]) -> Cow<'_, str> {
-    String::from_utf8_lossy(raw.trim_ascii())
+    let raw = raw.trim_ascii();
+    // The strict check is much faster than the lossy decoder, and almost every field passes it.
+    match std::str::from_utf8(raw) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(raw),
+    }
 }
 
 /// The resource as a template: `/services/data` dropped (so RestApi `URI`s and ApiTotalUsage
@@ -222,45 +227,77 @@ pub fn text(raw: &[u8]) -> Cow<'_, str> {
 /// Templates keep the string pool small (one entry per endpoint, not per record) while keeping
 /// everything the detectors need: the endpoint, the entity and the single-record shape.
 pub fn resource_template(raw: &str) -> Cow<'_, str> {
-    let path = raw.trim();
-    let path = path.split_once('?').map_or(path, |(p, _)| p);
-    let path = path.strip_prefix("/services/data").unwrap_or(path);
-    let segments: Vec<&str> = path.split('/').collect();
-    if !segments.iter().any(|s| needs_template(s)) && path.len() == raw.len() {
-        return Cow::Borrowed(raw);
+    let mut out = String::new();
+    if template_into(raw, &mut out) {
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(raw)
     }
-    let mut out = String::with_capacity(path.len());
-    for i in 0..segments.len() {
+}
+
+/// Writes the template of `raw` into `out` (cleared first) and says whether it differs from
+/// `raw`; when it does not, `out` is left empty. One pass, no allocation beyond `out`'s own
+/// growth, since this runs for nearly every row.
+pub fn template_into(raw: &str, out: &mut String) -> bool {
+    out.clear();
+    let trimmed = raw.trim();
+    let path = trimmed
+        .as_bytes()
+        .iter()
+        .position(|&b| b == b'?')
+        .map_or(trimmed, |q| &trimmed[..q]);
+    let path = path.strip_prefix("/services/data").unwrap_or(path);
+    let mut changed = path.len() != raw.len();
+    let mut prev = "";
+    // Position (in segments) of `sobjects`, to spot `/sobjects/<Entity>/<Field>/<value>`.
+    let mut since_sobjects: Option<usize> = None;
+    let mut entity_field_is_id = false;
+    // Segments by byte search: `/` is ASCII, so every cut is a char boundary.
+    let mut rest = path;
+    let mut i = 0;
+    loop {
+        let cut = rest.as_bytes().iter().position(|&b| b == b'/');
+        let (seg, last) = match cut {
+            Some(c) => (&rest[..c], false),
+            None => (rest, true),
+        };
         if i > 0 {
             out.push('/');
         }
-        out.push_str(template_segment(&segments, i));
-    }
-    Cow::Owned(out)
-}
-
-fn needs_template(seg: &str) -> bool {
-    looks_like_id(seg) || seg.contains('-')
-}
-
-/// The template text for segment `i` of a resource path.
-fn template_segment<'a>(segments: &[&'a str], i: usize) -> &'a str {
-    let seg = segments[i];
-    let after_sobjects = segments.iter().position(|s| *s == "sobjects");
-    if let Some(s) = after_sobjects {
-        // /sobjects/<Entity>/<ExternalIdField>/<value>: the value is data, not an endpoint.
-        if i == s + 3 && segments.len() == s + 4 && !looks_like_id(segments[s + 2]) {
-            return "{value}";
+        let after = since_sobjects.map(|s| i - s);
+        let replacement = if after == Some(3) && last && !entity_field_is_id {
+            Some("{value}")
+        } else if prev == "query" && seg.contains('-') {
+            Some("{locator}")
+        } else if looks_like_id(seg) {
+            Some("{id}")
+        } else {
+            None
+        };
+        if after == Some(2) {
+            entity_field_is_id = looks_like_id(seg);
         }
+        match replacement {
+            Some(r) => {
+                out.push_str(r);
+                changed = true;
+            }
+            None => out.push_str(seg),
+        }
+        if seg == "sobjects" && since_sobjects.is_none() {
+            since_sobjects = Some(i);
+        }
+        prev = seg;
+        match cut {
+            Some(c) => rest = &rest[c + 1..],
+            None => break,
+        }
+        i += 1;
     }
-    if i > 0 && segments[i - 1] == "query" && seg.contains('-') {
-        return "{locator}";
+    if !changed {
+        out.clear();
     }
-    if looks_like_id(seg) {
-        "{id}"
-    } else {
-        seg
-    }
+    changed
 }
 
 /// A 15- or 18-character alphanumeric token with at least one digit and one letter: the shape of

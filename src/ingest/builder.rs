@@ -63,10 +63,32 @@ const CACHED: [Field; 12] = [
     Field::Resource,
 ];
 
+/// The fields that make up a call shape, as read from the row.
+const SHAPE_FIELDS: [Field; 12] = [
+    Field::OrgId,
+    Field::UserId,
+    Field::UserName,
+    Field::AppId,
+    Field::AppName,
+    Field::ClientName,
+    Field::ClientIp,
+    Field::ApiFamily,
+    Field::ApiVersion,
+    Field::Method,
+    Field::Entity,
+    Field::Status,
+];
+
 /// Accumulates one part.
 pub struct PartBuilder {
     calls: Calls,
     shape_ids: FxHashMap<Shape, ShapeId>,
+    /// Shapes by the raw bytes of their fields: one lookup per row instead of a dozen
+    /// normalise-and-intern steps, since rows of one integration repeat the same bytes.
+    raw_shapes: FxHashMap<Box<[u8]>, ShapeId>,
+    raw_key: Vec<u8>,
+    template: String,
+    last_event: (Vec<u8>, Option<EventType>),
     cache: Vec<(Vec<u8>, StrId)>,
     /// The accounting of this part's rows.
     pub tally: RowTally,
@@ -91,6 +113,10 @@ impl PartBuilder {
         PartBuilder {
             calls,
             shape_ids: FxHashMap::default(),
+            raw_shapes: FxHashMap::default(),
+            raw_key: Vec::new(),
+            template: String::new(),
+            last_event: (Vec::new(), None),
             cache: vec![(Vec::new(), 0); FIELD_COUNT],
             tally: RowTally::default(),
             fixed_event: map.inferred_event_type(),
@@ -162,7 +188,15 @@ impl PartBuilder {
         if raw.is_empty() {
             return Err(reason::NO_EVENT_TYPE);
         }
+        if self.last_event.0 == raw {
+            if let Some(found) = self.last_event.1 {
+                return Ok(Some(found));
+            }
+        }
         let found = EventType::from_name(raw);
+        self.last_event.0.clear();
+        self.last_event.0.extend_from_slice(raw);
+        self.last_event.1 = found;
         if found.is_none() {
             let name: String = normalize::text(raw).chars().take(60).collect();
             self.ignore(unsupported_type(&name));
@@ -198,6 +232,27 @@ impl PartBuilder {
     }
 
     fn shape(&mut self, event: EventType, counts: bool, row: &impl RowSource) -> ShapeId {
+        let mut key = std::mem::take(&mut self.raw_key);
+        key.clear();
+        key.extend_from_slice(&[event.index(), u8::from(counts)]);
+        for field in SHAPE_FIELDS {
+            let v = row.get(field);
+            key.extend_from_slice(&(v.len() as u32).to_le_bytes());
+            key.extend_from_slice(v);
+        }
+        let id = match self.raw_shapes.get(key.as_slice()) {
+            Some(&id) => id,
+            None => {
+                let id = self.normalized_shape(event, counts, row);
+                self.raw_shapes.insert(key.clone().into_boxed_slice(), id);
+                id
+            }
+        };
+        self.raw_key = key;
+        id
+    }
+
+    fn normalized_shape(&mut self, event: EventType, counts: bool, row: &impl RowSource) -> ShapeId {
         let status = normalize::parse_count(row.get(Field::Status))
             .and_then(|s| u16::try_from(s).ok())
             .unwrap_or(0);
@@ -238,8 +293,16 @@ impl PartBuilder {
             return self.cache[slot].1;
         }
         let text = normalize::text(raw);
-        let id = self.calls.strings.intern(&normalize::resource_template(&text));
-        self.cache[slot] = (raw.to_vec(), id);
+        let mut template = std::mem::take(&mut self.template);
+        let id = if normalize::template_into(&text, &mut template) {
+            self.calls.strings.intern(&template)
+        } else {
+            self.calls.strings.intern(&text)
+        };
+        self.template = template;
+        self.cache[slot].0.clear();
+        self.cache[slot].0.extend_from_slice(raw);
+        self.cache[slot].1 = id;
         id
     }
 
@@ -256,7 +319,9 @@ impl PartBuilder {
             _ => raw,
         };
         let id = self.calls.strings.intern(&normalize::text(value));
-        self.cache[slot] = (raw.to_vec(), id);
+        self.cache[slot].0.clear();
+        self.cache[slot].0.extend_from_slice(raw);
+        self.cache[slot].1 = id;
         id
     }
 }
