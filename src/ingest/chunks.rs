@@ -129,11 +129,26 @@ fn count_quotes_and_newlines(path: &Path, start: u64, end: u64) -> io::Result<(u
         if n == 0 {
             return Ok((quotes, newlines));
         }
-        for &b in &buf[..n] {
-            quotes += u64::from(b == b'"');
-            newlines += u64::from(b == b'\n');
-        }
+        let (q, l) = count_block(&buf[..n]);
+        quotes += q;
+        newlines += l;
     }
+}
+
+/// Quotes and newlines in `bytes`. Narrow per-block counters let the compiler vectorise the
+/// comparisons, which matters: this loop touches every byte of a big file once more.
+fn count_block(bytes: &[u8]) -> (u64, u64) {
+    let (mut quotes, mut newlines) = (0u64, 0u64);
+    for block in bytes.chunks(1 << 12) {
+        let (mut q, mut l) = (0u32, 0u32);
+        for &b in block {
+            q += u32::from(b == b'"');
+            l += u32::from(b == b'\n');
+        }
+        quotes += u64::from(q);
+        newlines += u64::from(l);
+    }
+    (quotes, newlines)
 }
 
 /// The first record boundary at or after `start` (the byte after a newline outside quotes),

@@ -20,10 +20,10 @@ use super::FileError;
 
 const BUFFER: usize = 1 << 18;
 
-/// Reads one CSV file (gzip-compressed when `gzip`) into a part. Large plain files are split
-/// into chunks read in parallel (see `chunks`).
-pub fn read(path: &Path, label: &str, gzip: bool) -> Result<Part, FileError> {
-    if !gzip {
+/// Reads one CSV file (gzip-compressed when `gzip`) into a part. With `split`, a large plain
+/// file is cut into chunks read in parallel (see `chunks`).
+pub fn read(path: &Path, label: &str, gzip: bool, split: bool) -> Result<Part, FileError> {
+    if split && !gzip {
         if let Some(part) = super::chunks::read_in_chunks(path, label)? {
             return Ok(part);
         }

@@ -132,13 +132,19 @@ impl fmt::Display for Format {
 
 /// Reads one file with the reader for its format.
 pub fn read_file(file: &InputFile) -> Result<Part, FileError> {
+    read_file_with(file, true)
+}
+
+/// [`read_file`]; `split` allows cutting a large plain CSV into parallel chunks, which only
+/// pays when there are fewer files than cores (the pre-scan reads the file once more).
+pub fn read_file_with(file: &InputFile, split: bool) -> Result<Part, FileError> {
     match file.format {
         Format::Csv | Format::CsvGzip => {
             let gzip = file.format == Format::CsvGzip;
             let map = csv::read_header(&file.path, &file.label, gzip)?;
             map.check_required()
                 .map_err(|m| FileError::missing(&file.label, &map, &m))?;
-            csv::read(&file.path, &file.label, gzip)
+            csv::read(&file.path, &file.label, gzip, split)
         }
         Format::Parquet => parquet::read(&file.path, &file.label),
     }
@@ -148,10 +154,11 @@ pub fn read_file(file: &InputFile) -> Result<Part, FileError> {
 /// one table.
 pub fn ingest(paths: &[PathBuf], exclude: &[PathBuf]) -> Result<Ingested, discover::DiscoverError> {
     let Discovery { files, skipped } = discover(paths, exclude)?;
+    let split = files.len() < rayon::current_num_threads();
     let results: Vec<(InputFile, Result<Part, FileError>)> = files
         .into_par_iter()
         .map(|f| {
-            let part = read_file(&f);
+            let part = read_file_with(&f, split);
             (f, part)
         })
         .collect();
