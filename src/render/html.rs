@@ -1,0 +1,595 @@
+//! `report.html`: the report's panels (SPEC.md §4) as one self-contained page — inline CSS,
+//! the charts as inline SVG, a small inline script that sorts the integrations tables, and
+//! nothing fetched from anywhere. Readable on a laptop and on paper.
+//!
+//! Render stage: reads only the `Analysis` and the charts drawn from it. Every string that
+//! comes from the logs (org ids, connected-app and client names, users, resources, file
+//! paths, reasons) goes through [`esc`]; anchors use positions, never log text.
+
+mod capacity;
+
+use std::fmt::Write;
+
+use crate::analysis::{Analysis, IntegrationReport, OrgReport, PeakView, RecommendationView, WhatIfView};
+use crate::findings::{thousands, Finding, FindingKind};
+use crate::render::chart::OrgCharts;
+use crate::usage::Count;
+
+const CSS: &str = include_str!("../../assets/report.css");
+const SORT_SCRIPT: &str = include_str!("../../assets/report.js");
+
+/// Renders the page; `charts[i]` are the charts of org `i` (empty with `--charts none`).
+pub fn render(a: &Analysis, charts: &[OrgCharts]) -> Vec<u8> {
+    let mut h = String::with_capacity(64 * 1024);
+    head(&mut h);
+    top(&mut h, a);
+    h.push_str("<main class=\"wrap\">\n");
+    overview(&mut h, a);
+    findings(&mut h, a);
+    for (i, org) in a.orgs.iter().enumerate() {
+        org_section(&mut h, a, i, org, charts.get(i));
+    }
+    recommendations(&mut h, a);
+    capacity::section(&mut h, a);
+    data_quality(&mut h, a);
+    h.push_str("</main>\n");
+    let _ = writeln!(
+        h,
+        "<footer class=\"wrap\">apiusage {} · generated {} · rolling 24-hour usage is exact: a call counts from the millisecond it is made until exactly 24 hours later.</footer>",
+        esc(a.apiusage_version),
+        esc(&when(&a.generated_at))
+    );
+    let _ = writeln!(h, "<script>\n{SORT_SCRIPT}</script>\n</body>\n</html>");
+    h.into_bytes()
+}
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// `2026-11-03T21:57:16.000Z` → `2026-11-03 21:57:16 UTC` (milliseconds kept when not zero).
+fn when(rfc3339: &str) -> String {
+    let t = rfc3339.replacen('T', " ", 1);
+    match t.strip_suffix('Z') {
+        Some(t) => format!("{} UTC", t.strip_suffix(".000").unwrap_or(t)),
+        None => t,
+    }
+}
+
+/// `2026-11-03 21:57:16` for table cells whose header says UTC (milliseconds are in the
+/// JSON and the org's facts).
+fn short_when(rfc3339: &str) -> String {
+    rfc3339.replacen('T', " ", 1).chars().take(19).collect()
+}
+
+fn pct(s: Option<f64>) -> String {
+    s.map_or_else(|| "–".into(), |s| format!("{:.1} %", s * 100.0))
+}
+
+/// A numeric cell: its text and, for sorting, its value.
+fn num(value: Option<f64>, text: &str) -> String {
+    match value {
+        Some(v) => format!("<td class=\"n\" data-v=\"{v}\">{}</td>", esc(text)),
+        None => format!("<td class=\"n\">{}</td>", esc(text)),
+    }
+}
+
+fn org_title(org: &OrgReport) -> String {
+    match &org.name {
+        Some(name) => format!("{} <span class=\"mono\">({})</span>", esc(name), esc(&org.org_id)),
+        None => format!("<span class=\"mono\">{}</span>", esc(&org.org_id)),
+    }
+}
+
+fn serde_name<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+        .unwrap_or_default()
+}
+
+fn head(h: &mut String) {
+    let _ = writeln!(h, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>apiusage report</title>\n<style>\n{CSS}</style>\n</head>\n<body>");
+}
+
+fn top(h: &mut String, a: &Analysis) {
+    let _ = writeln!(
+        h,
+        "<header class=\"top\"><div class=\"wrap\"><h1>apiusage report</h1>"
+    );
+    let _ = writeln!(
+        h,
+        "<p class=\"lead\">Rolling 24-hour Salesforce API usage per org and integration, rebuilt from Event Monitoring logs. Generated {}.</p>",
+        esc(&when(&a.generated_at))
+    );
+    h.push_str(
+        "<nav><ul><li><a href=\"#overview\">Overview</a></li><li><a href=\"#findings\">Findings</a></li>",
+    );
+    for (i, org) in a.orgs.iter().enumerate() {
+        let name = org.name.as_deref().unwrap_or(&org.org_id);
+        let _ = write!(h, "<li><a href=\"#org-{}\">{}</a></li>", i + 1, esc(name));
+    }
+    h.push_str("<li><a href=\"#recommendations\">Recommendations</a></li><li><a href=\"#capacity\">Capacity</a></li><li><a href=\"#data-quality\">Data quality</a></li></ul></nav>\n</div></header>\n");
+}
+
+fn overview(h: &mut String, a: &Analysis) {
+    let o = &a.overview;
+    h.push_str("<section id=\"overview\"><h2>Overview</h2>\n<table class=\"kv\">\n");
+    let range = match (&o.first_call, &o.last_call) {
+        (Some(f), Some(l)) => format!("{} → {}", when(f), when(l)),
+        _ => "no counted calls".into(),
+    };
+    let rows = [
+        ("Time range (counted calls)", range),
+        ("Orgs", o.orgs.to_string()),
+        ("Log files read", o.files.to_string()),
+        ("Rows read", thousands(o.rows_read)),
+        ("Counted calls", thousands(o.counted_calls)),
+        ("Findings", a.findings.len().to_string()),
+        (
+            "Thresholds",
+            format!(
+                "chatty ≥ {:.0} %, near limit ≥ {:.0} % of the allocation",
+                o.chatty_share * 100.0,
+                o.warn_share * 100.0
+            ),
+        ),
+    ];
+    for (k, v) in rows {
+        let _ = writeln!(h, "<tr><th>{k}</th><td>{}</td></tr>", esc(&v));
+    }
+    h.push_str("</table>\n");
+    org_index(h, a);
+    h.push_str("</section>\n");
+}
+
+/// Sort key for the org index: share of allocation, unknown allocations after known ones.
+fn risk(org: &OrgReport) -> f64 {
+    org.peak
+        .as_ref()
+        .and_then(|p| p.share_of_allocation)
+        .unwrap_or(-1.0)
+}
+
+fn org_index(h: &mut String, a: &Analysis) {
+    let mut orgs: Vec<(usize, &OrgReport)> = a.orgs.iter().enumerate().collect();
+    orgs.sort_by(|x, y| {
+        risk(y.1)
+            .total_cmp(&risk(x.1))
+            .then_with(|| x.1.org_id.cmp(&y.1.org_id))
+    });
+    h.push_str("<h3>Orgs by risk</h3>\n<div class=\"scroll\"><table>\n<thead><tr><th>Org</th><th>Status</th><th class=\"n\">Peak (24 h)</th><th>Peak at (UTC)</th><th class=\"n\">Allocation</th><th class=\"n\">Share</th><th>Allocation source</th><th class=\"n\">Chatty integrations</th></tr></thead><tbody>\n");
+    for (i, org) in orgs {
+        let share = org.peak.as_ref().and_then(|p| p.share_of_allocation);
+        let _ = writeln!(
+            h,
+            "<tr><td><a href=\"#org-{}\">{}</a></td><td>{}</td><td class=\"n\">{}</td><td class=\"t\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+            i + 1,
+            org_title(org),
+            status_badge(org, a),
+            org.peak.as_ref().map_or("–".into(), |p| thousands(p.calls)),
+            org.peak.as_ref().map_or("–".into(), |p| esc(&short_when(&p.at))),
+            org.allocation.calls.map_or_else(|| "unknown".into(), thousands),
+            pct(share),
+            esc(&serde_name(&org.allocation.source)),
+            org.integrations.iter().filter(|i| i.chatty).count()
+        );
+    }
+    h.push_str("</tbody></table></div>\n");
+}
+
+/// The org's worst finding as a badge.
+fn status_badge(org: &OrgReport, a: &Analysis) -> &'static str {
+    let worst = a
+        .findings
+        .iter()
+        .filter(|f| f.org_id == org.org_id)
+        .map(|f| f.kind)
+        .min();
+    match worst {
+        Some(FindingKind::OverLimit) => "<span class=\"badge b-over\">over limit</span>",
+        Some(FindingKind::NearLimit) => "<span class=\"badge b-near\">near limit</span>",
+        Some(FindingKind::ChattyIntegration) => "<span class=\"badge b-chatty\">chatty integration</span>",
+        Some(FindingKind::AllocationUnknown) => "<span class=\"badge b-unknown\">allocation unknown</span>",
+        None => "<span class=\"badge b-ok\">ok</span>",
+    }
+}
+
+fn finding_class(f: &Finding) -> (&'static str, &'static str) {
+    match f.kind {
+        FindingKind::OverLimit => ("over", "<span class=\"badge b-over\">over limit</span>"),
+        FindingKind::NearLimit => ("near", "<span class=\"badge b-near\">near limit</span>"),
+        FindingKind::ChattyIntegration => ("chatty", "<span class=\"badge b-chatty\">chatty</span>"),
+        FindingKind::AllocationUnknown => (
+            "unknown",
+            "<span class=\"badge b-unknown\">allocation unknown</span>",
+        ),
+    }
+}
+
+fn findings(h: &mut String, a: &Analysis) {
+    h.push_str("<section id=\"findings\"><h2>Findings</h2>\n");
+    if a.findings.is_empty() {
+        h.push_str("<p>None: no org reached a threshold.</p></section>\n");
+        return;
+    }
+    h.push_str("<ul class=\"findings\">\n");
+    for f in &a.findings {
+        let (class, badge) = finding_class(f);
+        let _ = writeln!(h, "<li class=\"{class}\">{badge} {}</li>", esc(&f.message));
+    }
+    h.push_str("</ul></section>\n");
+}
+
+fn org_section(h: &mut String, a: &Analysis, i: usize, org: &OrgReport, charts: Option<&OrgCharts>) {
+    let _ = writeln!(
+        h,
+        "<section class=\"org\" id=\"org-{}\"><h2>Org {}</h2>",
+        i + 1,
+        org_title(org)
+    );
+    facts(h, org);
+    if let Some(c) = charts {
+        figures(h, c);
+    }
+    integrations_table(h, org);
+    chatty_panel(h, org, a);
+    h.push_str("</section>\n");
+}
+
+fn facts(h: &mut String, org: &OrgReport) {
+    h.push_str("<dl class=\"facts\">\n");
+    let alloc = match org.allocation.calls {
+        Some(n) => format!(
+            "{} calls per rolling 24 h — {}",
+            thousands(n),
+            esc(&org.allocation.detail)
+        ),
+        None => format!("unknown — {}", esc(&org.allocation.detail)),
+    };
+    let _ = writeln!(h, "<dt>Allocation</dt><dd>{alloc}</dd>");
+    let _ = writeln!(h, "<dt>Peak</dt><dd>{}</dd>", peak_text(org.peak.as_ref()));
+    let _ = writeln!(
+        h,
+        "<dt>Counted calls</dt><dd>{}; not counted (UI, internal apps): {}</dd>",
+        thousands(org.counted_calls),
+        thousands(org.not_counted_calls)
+    );
+    if org.estimated {
+        let _ = writeln!(h, "<dt>Estimated</dt><dd>{} counted calls come from RestApi/API/ApexRestApi/BulkApiRequest logs on days without ApiTotalUsage; those logs have no counted flag, so every row is counted.</dd>", thousands(org.estimated_calls));
+    }
+    if org.limit_exceeded_calls > 0 {
+        let _ = writeln!(
+            h,
+            "<dt>Refused</dt><dd>{} calls with REQUEST_LIMIT_EXCEEDED</dd>",
+            thousands(org.limit_exceeded_calls)
+        );
+    }
+    h.push_str("</dl>\n");
+}
+
+fn peak_text(p: Option<&PeakView>) -> String {
+    match p {
+        Some(p) => format!(
+            "<strong>{}</strong> calls in the 24 hours ending {} (window from {}), {} of the allocation",
+            thousands(p.calls),
+            esc(&when(&p.at)),
+            esc(&when(&p.window_start)),
+            pct(p.share_of_allocation)
+        ),
+        None => "no counted calls".into(),
+    }
+}
+
+/// The charts as inline SVG: plotters escapes the text it writes, and the SVG has no scripts,
+/// links or external references.
+fn figures(h: &mut String, c: &OrgCharts) {
+    for chart in &c.charts {
+        let _ = writeln!(
+            h,
+            "<figure><div class=\"chart\" role=\"img\" aria-label=\"{}\">\n{}</div></figure>",
+            chart.kind.caption(),
+            chart.svg
+        );
+    }
+    for f in &c.failures {
+        let _ = writeln!(h, "<p class=\"note\">A chart could not be drawn: {}</p>", esc(f));
+    }
+}
+
+fn integrations_table(h: &mut String, org: &OrgReport) {
+    h.push_str("<h3>Integrations</h3>\n<div class=\"scroll\"><table class=\"sortable\">\n<thead><tr><th class=\"sort\">Integration</th><th class=\"sort\">Kind</th><th class=\"sort n\">Counted calls</th><th class=\"sort n\">Own peak (24 h)</th><th class=\"sort\">Peak at (UTC)</th><th class=\"sort n\">Share of allocation</th><th class=\"sort n\">In org's peak window</th><th class=\"sort n\">Not counted</th><th class=\"sort\">Chatty</th></tr></thead><tbody>\n");
+    for i in &org.integrations {
+        let peak = i.peak.as_ref();
+        let _ = writeln!(
+            h,
+            "<tr><td>{}<br><code>{}</code></td><td>{}</td>{}{}<td class=\"t\">{}</td>{}{}{}<td>{}</td></tr>",
+            esc(&i.label),
+            esc(&i.key),
+            esc(&kind_name(i)),
+            num(Some(i.counted_calls as f64), &thousands(i.counted_calls)),
+            num(
+                peak.map(|p| p.calls as f64),
+                &peak.map_or("–".into(), |p| thousands(p.calls))
+            ),
+            peak.map_or("–".into(), |p| esc(&short_when(&p.at))),
+            num(i.peak_share_of_allocation, &pct(i.peak_share_of_allocation)),
+            num(
+                Some(i.calls_in_org_peak_window as f64),
+                &thousands(i.calls_in_org_peak_window)
+            ),
+            num(Some(i.not_counted_calls as f64), &thousands(i.not_counted_calls)),
+            if i.chatty {
+                "<span class=\"badge b-chatty\">chatty</span>"
+            } else {
+                ""
+            }
+        );
+    }
+    h.push_str("</tbody></table></div>\n");
+}
+
+fn kind_name(i: &IntegrationReport) -> String {
+    let kind = serde_name(&i.kind);
+    if i.internal {
+        format!("{kind} (internal)")
+    } else {
+        kind
+    }
+}
+
+fn chatty_panel(h: &mut String, org: &OrgReport, a: &Analysis) {
+    let chatty: Vec<&IntegrationReport> = org.integrations.iter().filter(|i| i.chatty).collect();
+    if chatty.is_empty() {
+        return;
+    }
+    h.push_str("<h3>Chatty integrations</h3>\n");
+    for i in chatty {
+        let p = i.peak.as_ref();
+        let _ = writeln!(
+            h,
+            "<div class=\"evidence\"><h4>{} <code>{}</code></h4>",
+            esc(&i.label),
+            esc(&i.key)
+        );
+        let _ = writeln!(
+            h,
+            "<p>Own peak <strong>{}</strong> calls at {} — {} of the allocation (threshold {:.0} %). In the org's peak window it made {} calls, {} of the org's peak.</p>",
+            p.map_or("–".into(), |p| thousands(p.calls)),
+            p.map_or("–".into(), |p| esc(&when(&p.at))),
+            pct(i.peak_share_of_allocation),
+            a.overview.chatty_share * 100.0,
+            thousands(i.calls_in_org_peak_window),
+            pct(i.share_of_org_peak_window)
+        );
+        let _ = writeln!(h, "<ul><li>Top resources: {}</li><li>Top entities: {}</li><li>Methods: {}</li><li>API families: {}</li></ul></div>",
+            counts(&i.top_resources), counts(&i.top_entities), counts(&i.methods), counts(&i.api_families));
+    }
+}
+
+fn counts(c: &[Count]) -> String {
+    if c.is_empty() {
+        return "–".into();
+    }
+    c.iter()
+        .map(|c| format!("<code>{}</code> ({})", esc(&c.name), thousands(c.calls)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The recommendations panel (SPEC.md §3.5), as in `report.md`: ranked by calls saved at the
+/// peak, each with its evidence and action, then every recommendation of an org applied together.
+fn recommendations(h: &mut String, a: &Analysis) {
+    h.push_str("<section id=\"recommendations\"><h2>Recommendations</h2>\n");
+    if a.recommendations.is_empty() {
+        h.push_str("<p>None: no integration shows a pattern worth changing.</p>\n");
+    } else {
+        h.push_str("<p>Ranked by calls saved in the 24 hours ending at the org's peak. Savings are computed: the calls a change makes unnecessary are taken out of the logged calls and the exact rolling 24-hour peaks are recomputed; the new peak may fall at another time. Each kind is explained in <a href=\"docs/recommendations.md\">docs/recommendations.md</a>.</p>\n");
+        recommendation_table(h, &a.recommendations);
+        for (n, r) in a.recommendations.iter().enumerate() {
+            recommendation_entry(h, n + 1, r);
+        }
+        what_if_table(h, &a.what_if);
+    }
+    h.push_str("<p>Known limit: EventLogFile logs only the parent of a composite request, so the subrequests of <code>/composite/batch</code> (each of which Salesforce counts) are not in the logged usage, and the saving of replacing it cannot be computed from the logs.</p></section>\n");
+}
+
+fn recommendation_table(h: &mut String, recs: &[RecommendationView]) {
+    h.push_str("<div class=\"scroll\"><table class=\"sortable\"><thead><tr><th class=\"sort n\">#</th><th class=\"sort\">Org</th><th class=\"sort\">Integration</th><th class=\"sort\">Recommendation</th><th class=\"sort n\">Calls saved at peak</th><th>Org peak now → after</th><th>Integration peak now → after</th></tr></thead><tbody>\n");
+    for (n, r) in recs.iter().enumerate() {
+        let who = format!("{}<br><code>{}</code>", esc(&r.label), esc(&r.integration));
+        let kind = format!("<a href=\"{}\">{}</a>", esc(&r.docs), r.title);
+        let org = peak_change(&r.org_peak_before, &r.org_peak_after);
+        let own = peak_change(&r.integration_peak_before, &r.integration_peak_after);
+        let saved = thousands(r.calls_saved_at_peak);
+        let _ = writeln!(h, "<tr><td class=\"n\">{}</td><td>{}</td><td>{who}</td><td>{kind}</td><td class=\"n\">{saved}</td><td>{org}</td><td>{own}</td></tr>", n + 1, esc(&r.org_id));
+    }
+    h.push_str("</tbody></table></div>\n");
+}
+
+fn recommendation_entry(h: &mut String, n: usize, r: &RecommendationView) {
+    let e = &r.evidence;
+    let title = format!(
+        "{n}. {} — {} <code>{}</code>",
+        r.title,
+        esc(&r.label),
+        esc(&r.integration)
+    );
+    let span = |t: &Option<String>| esc(&when(t.as_deref().unwrap_or("–")));
+    let examples: Vec<String> = e
+        .examples
+        .iter()
+        .map(|x| format!("<code>{}</code>", esc(x)))
+        .collect();
+    let _ = writeln!(h, "<div class=\"evidence\"><h4>{title}</h4>");
+    let _ = writeln!(
+        h,
+        "<ul><li>Evidence: {} First and last: {} → {}.</li>",
+        esc(&e.summary),
+        span(&e.first),
+        span(&e.last)
+    );
+    let _ = writeln!(
+        h,
+        "<li>Examples: {}</li><li>Breakdown: {}</li>",
+        examples.join(", "),
+        counts(&e.breakdown)
+    );
+    let _ = writeln!(h, "<li>Do instead ({}): {}</li>", esc(r.feature), esc(&r.action));
+    let (removed, saved) = (thousands(r.calls_removed), thousands(r.calls_saved_at_peak));
+    let _ = writeln!(h, "<li>Calls removed over the whole input: {removed}; in the org's peak 24 hours: {saved}.</li></ul></div>");
+}
+
+fn what_if_table(h: &mut String, what_if: &[WhatIfView]) {
+    h.push_str("<h3>What if all were applied</h3>\n<table class=\"kv\"><thead><tr><th>Org</th><th class=\"n\">Recommendations</th><th class=\"n\">Calls saved at peak</th><th>Org peak now → after</th></tr></thead><tbody>\n");
+    for w in what_if.iter().filter(|w| w.recommendations > 0) {
+        let saved = thousands(w.calls_saved_at_peak);
+        let change = peak_change(&w.peak_before, &w.peak_after);
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{saved}</td><td>{change}</td></tr>",
+            esc(&w.org_id),
+            w.recommendations
+        );
+    }
+    h.push_str("</tbody></table>\n");
+}
+
+/// `12,753 → 5,382 (85.0 % → 35.9 %)`; shares only when the allocation is known.
+fn peak_change(before: &Option<PeakView>, after: &Option<PeakView>) -> String {
+    let calls = |p: &Option<PeakView>| thousands(p.as_ref().map_or(0, |p| p.calls));
+    let share = |p: &Option<PeakView>| p.as_ref().and_then(|p| p.share_of_allocation);
+    let change = format!("{} → {}", calls(before), calls(after));
+    match share(before) {
+        Some(_) => format!(
+            "{change} ({} → {})",
+            pct(share(before)),
+            pct(Some(share(after).unwrap_or(0.0)))
+        ),
+        None => change,
+    }
+}
+
+fn data_quality(h: &mut String, a: &Analysis) {
+    let q = &a.data_quality;
+    let bad: u64 = q.bad_rows.values().map(|e| e.count).sum();
+    h.push_str("<section id=\"data-quality\"><h2>Data quality</h2>\n");
+    let _ = writeln!(
+        h,
+        "<p>Rows read {} = used {} + duplicates {} + ignored {} + bad {}.</p>",
+        thousands(q.rows_read),
+        thousands(q.rows_used),
+        thousands(q.duplicates),
+        thousands(q.rows_ignored),
+        thousands(bad)
+    );
+    if !q.ignored.is_empty() {
+        h.push_str("<table class=\"kv\"><thead><tr><th>Ignored rows</th><th class=\"n\">Count</th></tr></thead><tbody>\n");
+        for (why, n) in &q.ignored {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td class=\"n\">{}</td></tr>",
+                esc(why),
+                thousands(*n)
+            );
+        }
+        h.push_str("</tbody></table>\n");
+    }
+    if !q.bad_rows.is_empty() {
+        h.push_str("<table><thead><tr><th>Bad rows</th><th class=\"n\">Count</th><th>Examples (file:line)</th></tr></thead><tbody>\n");
+        for (why, e) in &q.bad_rows {
+            let examples: Vec<String> = e
+                .examples
+                .iter()
+                .map(|x| format!("<code>{}</code>", esc(x)))
+                .collect();
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                esc(why),
+                thousands(e.count),
+                examples.join("<br>")
+            );
+        }
+        h.push_str("</tbody></table>\n");
+    }
+    file_problems(h, a);
+    per_file(h, a);
+    h.push_str("</section>\n");
+}
+
+fn file_problems(h: &mut String, a: &Analysis) {
+    let f = &a.data_quality.files;
+    if f.unreadable.is_empty() && f.skipped.is_empty() {
+        return;
+    }
+    h.push_str("<ul>\n");
+    for e in &f.unreadable {
+        let _ = writeln!(
+            h,
+            "<li><strong>Unreadable</strong>: <code>{}</code> — {}</li>",
+            esc(&e.path),
+            esc(&e.reason)
+        );
+    }
+    for s in &f.skipped {
+        let _ = writeln!(
+            h,
+            "<li>Skipped: <code>{}</code> — {}</li>",
+            esc(&s.path),
+            esc(&s.reason)
+        );
+    }
+    h.push_str("</ul>\n");
+}
+
+fn per_file(h: &mut String, a: &Analysis) {
+    h.push_str("<div class=\"scroll\"><table class=\"sortable\"><thead><tr><th class=\"sort\">File</th><th class=\"sort\">Format</th><th class=\"sort n\">Read</th><th class=\"sort n\">Used</th><th class=\"sort n\">Duplicates</th><th class=\"sort n\">Ignored</th><th class=\"sort n\">Bad</th></tr></thead><tbody>\n");
+    for f in &a.data_quality.files.per_file {
+        let r = &f.rows;
+        let cell = |n: u64| num(Some(n as f64), &thousands(n));
+        let _ = writeln!(
+            h,
+            "<tr><td><code>{}</code></td><td>{}</td>{}{}{}{}{}</tr>",
+            esc(&f.path),
+            esc(&f.format.to_string()),
+            cell(r.read),
+            cell(r.used),
+            cell(r.duplicates),
+            cell(r.ignored_total()),
+            cell(r.bad_total())
+        );
+    }
+    h.push_str("</tbody></table></div>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_text_cannot_inject_html() {
+        assert_eq!(
+            esc("<script>alert(\"x\" & 'y')</script>"),
+            "&lt;script&gt;alert(&quot;x&quot; &amp; &#39;y&#39;)&lt;/script&gt;"
+        );
+    }
+
+    #[test]
+    fn times_read_as_utc() {
+        assert_eq!(when("2026-11-03T21:57:16.000Z"), "2026-11-03 21:57:16 UTC");
+        assert_eq!(when("2026-11-03T21:57:16.120Z"), "2026-11-03 21:57:16.120 UTC");
+    }
+}
