@@ -1,0 +1,152 @@
+//! One pass over an org's time-sorted rows that feeds every integration's detectors.
+//!
+//! Part of the recommendation stage (after usage, before analysis). The table is sorted by org
+//! then time, so walking an org's range once and handing each row to its integration's
+//! detectors gives every integration its own calls in time order: one pass per integration,
+//! without gathering per-integration row lists, and no allocation per row.
+//!
+//! OAuth token requests are Login events, which name a user but no connected app. They are
+//! collected per user and given to the integration that made most of that user's counted calls.
+
+use std::ops::Range;
+
+use rustc_hash::FxHashMap;
+
+use super::classify::{Class, Resource, Row, Tables};
+use super::composite_batch::CompositeBatch;
+use super::errors::Errors;
+use super::metadata::Metadata;
+use super::old_version::OldVersions;
+use super::polling::Polling;
+use super::single_record::SingleRecord;
+use super::token_churn::TokenChurn;
+use super::{Detection, Settings};
+use crate::model::{Calls, StrId};
+
+/// Every detector's state for one integration.
+struct Detectors {
+    single: SingleRecord,
+    polling: Polling,
+    churn: TokenChurn,
+    metadata: Metadata,
+    composite: CompositeBatch,
+    errors: Errors,
+    versions: OldVersions,
+}
+
+impl Detectors {
+    fn new(settings: &Settings) -> Self {
+        Detectors {
+            single: SingleRecord::default(),
+            polling: Polling::default(),
+            churn: TokenChurn::default(),
+            metadata: Metadata::default(),
+            composite: CompositeBatch::default(),
+            errors: Errors::default(),
+            versions: OldVersions::new(settings.min_api_version),
+        }
+    }
+
+    /// One call of the integration, in time order. Uncounted rows (superseded fallback rows)
+    /// only enrich: they never make a pattern.
+    fn observe(&mut self, row: &Row) {
+        self.errors.observe(row);
+        if row.class == Class::CompositeBatch {
+            self.composite.observe(row);
+        }
+        if !row.counted {
+            return;
+        }
+        self.versions.observe(row);
+        self.single.observe(row);
+        self.churn.observe(row);
+        match row.class {
+            Class::Other => self.polling.observe(row),
+            Class::Metadata => self.metadata.observe(row),
+            _ => {}
+        }
+    }
+
+    fn finish(self, calls: &Calls) -> Vec<Detection> {
+        [
+            self.single.finish(calls),
+            self.polling.finish(calls),
+            self.churn.finish(calls),
+            self.metadata.finish(calls),
+            self.composite.finish(calls),
+            self.errors.finish(calls),
+            self.versions.finish(calls),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}
+
+/// Every detection in the org's `range`, with the integration index it belongs to.
+pub(crate) fn scan_org(
+    calls: &Calls,
+    range: Range<usize>,
+    tables: &Tables,
+    settings: &Settings,
+) -> Vec<(usize, Detection)> {
+    let mut states: Vec<Option<Detectors>> = (0..tables.integrations).map(|_| None).collect();
+    let mut counted_by_shape = vec![0u64; calls.shapes.len()];
+    let mut logins: Vec<(StrId, u32)> = Vec::new();
+    for i in range {
+        let shape = calls.shape[i] as usize;
+        let info = &tables.shapes[shape];
+        if info.login_event && tables.resources[calls.resource[i] as usize].kind == Resource::Token {
+            logins.push((calls.shapes[shape].user_id, i as u32));
+        }
+        if info.api {
+            let row = tables.row(calls, i);
+            counted_by_shape[shape] += u64::from(row.counted);
+            let state = &mut states[info.integration as usize];
+            state
+                .get_or_insert_with(|| Detectors::new(settings))
+                .observe(&row);
+        }
+    }
+    give_logins(calls, tables, &counted_by_shape, &logins, &mut states);
+    let found = states.into_iter().enumerate().filter_map(|(i, s)| Some((i, s?)));
+    found
+        .flat_map(|(i, s)| s.finish(calls).into_iter().map(move |d| (i, d)))
+        .collect()
+}
+
+/// Hands each OAuth token request, in time order, to its user's integration.
+fn give_logins(
+    calls: &Calls,
+    tables: &Tables,
+    counted_by_shape: &[u64],
+    logins: &[(StrId, u32)],
+    states: &mut [Option<Detectors>],
+) {
+    let owners = login_owners(calls, tables, counted_by_shape);
+    for &(user, row) in logins {
+        if let Some(state) = owners.get(&user).and_then(|&i| states[i].as_mut()) {
+            let i = row as usize;
+            state.churn.add_login(row, calls.ts[i], calls.resource[i]);
+        }
+    }
+}
+
+/// For each user, the integration that made most of the user's counted calls (ties: the first
+/// integration by key, so the choice never depends on row order).
+fn login_owners(calls: &Calls, tables: &Tables, counted_by_shape: &[u64]) -> FxHashMap<StrId, usize> {
+    let mut per_user: FxHashMap<(StrId, usize), u64> = FxHashMap::default();
+    for (shape, &n) in counted_by_shape.iter().enumerate().filter(|(_, n)| **n > 0) {
+        let user = calls.shapes[shape].user_id;
+        let integration = tables.shapes[shape].integration as usize;
+        *per_user.entry((user, integration)).or_insert(0) += n;
+    }
+    let mut owners: FxHashMap<StrId, (usize, u64)> = FxHashMap::default();
+    for ((user, integration), n) in per_user.into_iter().filter(|((u, _), _)| *u != 0) {
+        let best = owners.entry(user).or_insert((integration, n));
+        if n > best.1 || (n == best.1 && integration < best.0) {
+            *best = (integration, n);
+        }
+    }
+    owners.into_iter().map(|(u, (i, _))| (u, i)).collect()
+}
