@@ -11,10 +11,12 @@ use serde::Serialize;
 
 use crate::allocation::{Allocation, AllocationInputs, AllocationSource, AppQuota};
 use crate::attribute::Kind;
+use crate::capacity::{self, OrgCapacity, OrgDaily};
 use crate::dedup::Table;
 use crate::findings::{self, share, Finding, Thresholds};
 use crate::ingest::{FileError, FileReport, Skipped};
 use crate::model::Examples;
+use crate::recommend;
 use crate::usage::{Count, OrgSeries, OrgUsage};
 use crate::window::Peak;
 
@@ -36,6 +38,12 @@ pub struct Analysis {
     pub orgs: Vec<OrgReport>,
     /// All findings, most severe first.
     pub findings: Vec<Finding>,
+    /// Bulkification recommendations, ranked by calls saved at the org's peak.
+    pub recommendations: Vec<RecommendationView>,
+    /// Per org: every recommendation applied together.
+    pub what_if: Vec<WhatIfView>,
+    /// Capacity planning per org (same order as `orgs`): daily peaks, trend, forecast, growth.
+    pub capacity: Vec<OrgCapacity>,
     /// Rows and files: read, used, skipped and why.
     pub data_quality: DataQuality,
     /// Per-minute series, per org (same order as `orgs`), for CSV and charts.
@@ -228,6 +236,9 @@ pub fn build(
         overview: overview(table, &orgs, thresholds),
         orgs,
         findings,
+        recommendations: Vec::new(),
+        what_if: Vec::new(),
+        capacity: Vec::new(),
         data_quality: data_quality(table),
         series,
     }
@@ -327,4 +338,180 @@ fn data_quality(table: &Table) -> DataQuality {
             per_file: table.files.clone(),
         },
     }
+}
+
+/// A bulkification recommendation (SPEC.md §3.5) with its what-if.
+#[derive(Debug, Serialize)]
+pub struct RecommendationView {
+    /// Org id.
+    pub org_id: String,
+    /// Integration key.
+    pub integration: String,
+    /// Integration label.
+    pub label: String,
+    /// Kind id, e.g. `single_record_crud`.
+    pub kind: recommend::Kind,
+    /// Kind title.
+    pub title: &'static str,
+    /// The Salesforce feature to use instead.
+    pub feature: &'static str,
+    /// What to do.
+    pub action: String,
+    /// Where the kind is documented.
+    pub docs: String,
+    /// Counted calls the change makes unnecessary, over the whole input.
+    pub calls_removed: u64,
+    /// Of those, the calls in the 24 hours ending at the org's peak.
+    pub calls_saved_at_peak: u64,
+    /// The org's peak as logged.
+    pub org_peak_before: Option<PeakView>,
+    /// The org's peak with the change, recomputed (it may fall at another time).
+    pub org_peak_after: Option<PeakView>,
+    /// The integration's own peak as logged.
+    pub integration_peak_before: Option<PeakView>,
+    /// The integration's own peak with the change.
+    pub integration_peak_after: Option<PeakView>,
+    /// The numbers behind it.
+    pub evidence: EvidenceView,
+}
+
+/// A recommendation's evidence, times as text.
+#[derive(Debug, Serialize)]
+pub struct EvidenceView {
+    /// One sentence.
+    pub summary: String,
+    /// Calls showing the pattern.
+    pub calls: u64,
+    /// First of them.
+    pub first: Option<String>,
+    /// Last of them.
+    pub last: Option<String>,
+    /// Example resources.
+    pub examples: Vec<String>,
+    /// Calls by operation, version, status…
+    pub breakdown: Vec<Count>,
+    /// Named figures.
+    pub facts: BTreeMap<&'static str, u64>,
+}
+
+/// One org with all of its recommendations applied.
+#[derive(Debug, Serialize)]
+pub struct WhatIfView {
+    /// Org id.
+    pub org_id: String,
+    /// Recommendations applied.
+    pub recommendations: usize,
+    /// Counted calls removed over the whole input.
+    pub calls_removed: u64,
+    /// Of those, the calls in the 24 hours ending at the org's peak.
+    pub calls_saved_at_peak: u64,
+    /// The org's peak as logged.
+    pub peak_before: Option<PeakView>,
+    /// The org's peak with every recommendation applied.
+    pub peak_after: Option<PeakView>,
+}
+
+impl Analysis {
+    /// Adds the recommendation stage's output, with shares of each org's allocation.
+    pub fn add_recommendations(&mut self, r: recommend::Recommendations) {
+        let allocation = |org: &str| {
+            let o = self.orgs.iter().find(|o| o.org_id == org);
+            o.and_then(|o| o.allocation.calls).filter(|a| *a > 0)
+        };
+        let items = r.items.into_iter().map(|i| {
+            let a = allocation(&i.org_id);
+            RecommendationView {
+                title: i.kind.title(),
+                feature: i.kind.feature(),
+                docs: format!("docs/recommendations.md#{}", i.kind.id()),
+                org_peak_before: peak_view(i.org_peak_before, a),
+                org_peak_after: peak_view(i.org_peak_after, a),
+                integration_peak_before: peak_view(i.integration_peak_before, a),
+                integration_peak_after: peak_view(i.integration_peak_after, a),
+                evidence: evidence_view(i.evidence),
+                org_id: i.org_id,
+                integration: i.integration,
+                label: i.label,
+                kind: i.kind,
+                action: i.action,
+                calls_removed: i.calls_removed,
+                calls_saved_at_peak: i.calls_saved_at_peak,
+            }
+        });
+        let items: Vec<RecommendationView> = items.collect();
+        let what_if = r.what_if.into_iter().map(|w| {
+            let a = allocation(&w.org_id);
+            WhatIfView {
+                recommendations: w.recommendations,
+                calls_removed: w.calls_removed,
+                calls_saved_at_peak: w.calls_saved_at_peak,
+                peak_before: peak_view(w.peak_before, a),
+                peak_after: peak_view(w.peak_after, a),
+                org_id: w.org_id,
+            }
+        });
+        self.what_if = what_if.collect();
+        self.recommendations = items;
+    }
+}
+
+fn evidence_view(e: recommend::Evidence) -> EvidenceView {
+    EvidenceView {
+        summary: e.summary,
+        calls: e.calls,
+        first: e.first.map(rfc3339),
+        last: e.last.map(rfc3339),
+        examples: e.examples,
+        breakdown: e.breakdown,
+        facts: e.facts,
+    }
+}
+
+impl Analysis {
+    /// Adds the capacity stage's days: each org's plan against its allocation, in `orgs` order.
+    pub fn add_capacity(&mut self, daily: &[OrgDaily]) {
+        self.capacity = self
+            .orgs
+            .iter()
+            .map(|o| match daily.iter().find(|d| d.org_id == o.org_id) {
+                Some(days) => capacity::plan(days, o.allocation.calls),
+                None => capacity::plan(&OrgDaily::empty(&o.org_id), o.allocation.calls),
+            })
+            .collect();
+    }
+
+    /// The capacity plan of `org_id`, when the capacity stage ran.
+    pub fn capacity_of(&self, org_id: &str) -> Option<&OrgCapacity> {
+        self.capacity.iter().find(|c| c.org_id == org_id)
+    }
+
+    /// Orgs riskiest first: by peak share of the allocation (calls refused with
+    /// `REQUEST_LIMIT_EXCEEDED` count as at least 100 %), orgs with an unknown allocation after
+    /// those with one (busiest peak first), then by org id.
+    pub fn orgs_by_risk(&self) -> Vec<&OrgReport> {
+        let mut orgs: Vec<&OrgReport> = self.orgs.iter().collect();
+        orgs.sort_by(|x, y| {
+            risk(y)
+                .total_cmp(&risk(x))
+                .then_with(|| peak_calls(y).cmp(&peak_calls(x)))
+                .then_with(|| x.org_id.cmp(&y.org_id))
+        });
+        orgs
+    }
+}
+
+/// An org's risk: its peak's share of the allocation, at least 1 when calls were refused;
+/// −1 when the allocation is unknown and nothing was refused.
+pub fn risk(org: &OrgReport) -> f64 {
+    let share = org.peak.as_ref().and_then(|p| p.share_of_allocation);
+    match (share, org.limit_exceeded_calls > 0) {
+        (Some(s), true) => s.max(1.0),
+        (None, true) => 1.0,
+        (Some(s), false) => s,
+        (None, false) => -1.0,
+    }
+}
+
+fn peak_calls(org: &OrgReport) -> u64 {
+    org.peak.as_ref().map_or(0, |p| p.calls)
 }

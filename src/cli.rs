@@ -23,6 +23,8 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Write deterministic synthetic sample logs (and the org profile they need).
     Sample(SampleArgs),
+    /// Print the heaviest integrations of each org as a table (nothing is written to disk).
+    Top(Box<TopArgs>),
 }
 
 /// `apiusage report`.
@@ -57,6 +59,10 @@ pub struct ReportArgs {
     #[arg(long, default_value_t = 0.8, value_name = "SHARE")]
     pub warn_share: f64,
 
+    /// Recommend an upgrade for calls on API versions below this (Salesforce retired 21.0–30.0).
+    #[arg(long, default_value_t = 31.0, value_name = "VERSION")]
+    pub min_api_version: f64,
+
     /// Exit with status 1 (after writing the report) when any finding of these kinds exists.
     #[arg(long, value_enum, value_delimiter = ',', value_name = "KIND")]
     pub fail_on: Vec<FailOn>,
@@ -68,6 +74,62 @@ pub struct ReportArgs {
     /// The report's "generated at" time (RFC 3339), for reproducible output. Default: now.
     #[arg(long, value_name = "TIME")]
     pub generated_at: Option<String>,
+
+    /// No progress line on stderr (it is only drawn on a terminal, after a second).
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Chart files written into <out>/charts: png,svg, png, svg or none (none also leaves the
+    /// charts out of report.html).
+    #[arg(long, default_value = "png,svg", value_name = "FORMATS")]
+    pub charts: String,
+
+    /// Offset from UTC for the heatmap's hours and dates, e.g. +02:00 or -05:00 (a fixed
+    /// offset; every other time in the report stays UTC).
+    #[arg(
+        long,
+        default_value = "UTC",
+        value_name = "OFFSET",
+        allow_hyphen_values = true
+    )]
+    pub tz: String,
+}
+
+/// `apiusage top`.
+#[derive(Debug, Args)]
+pub struct TopArgs {
+    /// Log files or folders (searched recursively): .csv, .csv.gz, .parquet.
+    #[arg(required = true, value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+
+    /// Allocation sources.
+    #[command(flatten)]
+    pub allocation: AllocationArgs,
+
+    /// Call filters.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+
+    /// Mapping file (TOML) that renames integration keys and merges several into one.
+    #[arg(long, value_name = "FILE")]
+    pub integrations: Option<PathBuf>,
+
+    /// An integration is chatty when its own rolling-24h peak reaches this share of the
+    /// allocation.
+    #[arg(long, default_value_t = 0.5, value_name = "SHARE")]
+    pub chatty_share: f64,
+
+    /// Integrations shown per org (0: all).
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub limit: usize,
+
+    /// Print JSON for scripts instead of the table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// No progress line on stderr (it is only drawn on a terminal, after a second).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Where each org's allocation comes from (first match wins, in this order).

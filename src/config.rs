@@ -9,10 +9,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::allocation::AllocationInputs;
 use crate::attribute::IntegrationMap;
-use crate::cli::{FailOn, FilterArgs, ReportArgs};
+use crate::cli::{AllocationArgs, FailOn, FilterArgs, ReportArgs, TopArgs};
 use crate::dedup::Filter;
 use crate::findings::Thresholds;
 use crate::normalize;
+use crate::recommend;
+use crate::render::chart::{self, ChartFormats, ChartOptions};
+use crate::render::RenderOptions;
 
 /// Everything a `report` run needs.
 #[derive(Debug)]
@@ -35,6 +38,10 @@ pub struct ReportConfig {
     pub strict: bool,
     /// The report's timestamp.
     pub generated_at: DateTime<Utc>,
+    /// Chart formats and display offset.
+    pub render: RenderOptions,
+    /// Recommendation settings.
+    pub recommend: recommend::Settings,
 }
 
 /// One or more problems with the arguments.
@@ -58,21 +65,11 @@ impl ReportConfig {
             }),
             None => now,
         };
-        let allocation = AllocationInputs::load(
-            &args.allocation.allocation,
-            &args.allocation.limits,
-            &args.allocation.profile,
-        )
-        .unwrap_or_else(|e| {
-            errors.push(e.to_string());
-            AllocationInputs::default()
-        });
-        let integrations = match &args.integrations {
-            Some(path) => IntegrationMap::load(path).unwrap_or_else(|e| {
-                errors.push(e);
-                IntegrationMap::default()
-            }),
-            None => IntegrationMap::default(),
+        let allocation = allocation(&args.allocation, &mut errors);
+        let integrations = integrations(args.integrations.as_deref(), &mut errors);
+        let render = render_options(&args, &mut errors);
+        let recommend = recommend::Settings {
+            min_api_version: api_version(args.min_api_version, &mut errors),
         };
         if !errors.is_empty() {
             return Err(ConfigError(errors));
@@ -87,8 +84,99 @@ impl ReportConfig {
             fail_on: args.fail_on,
             strict: args.strict,
             generated_at,
+            render,
+            recommend,
         })
     }
+}
+
+/// Everything a `top` run needs: the report's inputs, allocation, mapping and filters, without
+/// the output options.
+#[derive(Debug)]
+pub struct TopConfig {
+    /// Inputs.
+    pub paths: Vec<PathBuf>,
+    /// Allocation sources, loaded.
+    pub allocation: AllocationInputs,
+    /// Integration renames and merges.
+    pub integrations: IntegrationMap,
+    /// Finding thresholds (only the chatty share is shown).
+    pub thresholds: Thresholds,
+    /// Call filter.
+    pub filter: Filter,
+    /// Integrations shown per org (0: all).
+    pub limit: usize,
+    /// JSON instead of the table.
+    pub json: bool,
+}
+
+impl TopConfig {
+    /// Validates `args`.
+    pub fn from_args(args: TopArgs) -> Result<TopConfig, ConfigError> {
+        let mut errors = Vec::new();
+        let thresholds = Thresholds {
+            chatty_share: share("--chatty-share", args.chatty_share, &mut errors),
+            ..Thresholds::default()
+        };
+        let filter = filter(&args.filter, &mut errors);
+        let allocation = allocation(&args.allocation, &mut errors);
+        let integrations = integrations(args.integrations.as_deref(), &mut errors);
+        if !errors.is_empty() {
+            return Err(ConfigError(errors));
+        }
+        Ok(TopConfig {
+            paths: args.paths,
+            allocation,
+            integrations,
+            thresholds,
+            filter,
+            limit: args.limit,
+            json: args.json,
+        })
+    }
+}
+
+fn allocation(args: &AllocationArgs, errors: &mut Vec<String>) -> AllocationInputs {
+    AllocationInputs::load(&args.allocation, &args.limits, &args.profile).unwrap_or_else(|e| {
+        errors.push(e.to_string());
+        AllocationInputs::default()
+    })
+}
+
+fn integrations(path: Option<&std::path::Path>, errors: &mut Vec<String>) -> IntegrationMap {
+    let Some(path) = path else {
+        return IntegrationMap::default();
+    };
+    IntegrationMap::load(path).unwrap_or_else(|e| {
+        errors.push(e);
+        IntegrationMap::default()
+    })
+}
+
+fn render_options(args: &ReportArgs, errors: &mut Vec<String>) -> RenderOptions {
+    let formats = ChartFormats::parse(&args.charts).unwrap_or_else(|e| {
+        errors.push(e);
+        ChartFormats::default()
+    });
+    let tz_offset_minutes = chart::parse_offset(&args.tz).unwrap_or_else(|e| {
+        errors.push(e);
+        0
+    });
+    RenderOptions {
+        charts: ChartOptions {
+            formats,
+            tz_offset_minutes,
+        },
+    }
+}
+
+fn api_version(value: f64, errors: &mut Vec<String>) -> f64 {
+    if !(1.0..=1000.0).contains(&value) {
+        errors.push(format!(
+            "--min-api-version {value}: give an API version such as 31.0"
+        ));
+    }
+    value
 }
 
 fn share(flag: &str, value: f64, errors: &mut Vec<String>) -> f64 {

@@ -8,17 +8,22 @@
 //!   → dedup (duplicates, fallback reconciliation, filters; sorted by org and time)
 //!   → attribute (integration of each call shape)
 //!   → usage (exact rolling-24h peaks via window; per-minute series)
+//!   → recommend (bulkification patterns per integration; what-if peaks via window)
+//!   → capacity (daily peaks per org and integration; trend and forecast joined in analysis)
 //!   → findings (chatty, near/over limit; with allocation)
 //!   → analysis (the one model)
 //!   → render (JSON, Markdown, CSV), written atomically
 //! ```
 //!
 //! [`run`] reads like that pipeline. Time is passed in, never read inside the analysis.
+//! `top` runs the same stages up to the analysis and prints a table instead of writing files.
+//! [`progress`] draws the running stage on a terminal; it is the library's only output.
 #![warn(missing_docs)]
 
 pub mod allocation;
 pub mod analysis;
 pub mod attribute;
+pub mod capacity;
 pub mod cli;
 pub mod config;
 pub mod dedup;
@@ -26,6 +31,8 @@ pub mod findings;
 pub mod ingest;
 pub mod model;
 pub mod normalize;
+pub mod progress;
+pub mod recommend;
 pub mod render;
 pub mod sample;
 pub mod schema;
@@ -38,9 +45,11 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 
 use crate::analysis::Analysis;
-use crate::cli::{BenchFormatArg, Cli, Command, FailOn, ReportArgs, SampleArgs};
-use crate::config::ReportConfig;
+use crate::cli::{BenchFormatArg, Cli, Command, FailOn, ReportArgs, SampleArgs, TopArgs};
+use crate::config::{ReportConfig, TopConfig};
 use crate::findings::FindingKind;
+use crate::progress::Progress;
+use crate::render::terminal;
 
 /// The process exit status (SPEC.md §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,31 +102,112 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
             })
         }
         Command::Sample(args) => sample_logs(&args),
+        Command::Top(args) => top(*args, now),
     }
 }
 
 /// `apiusage report`: the pipeline.
 fn report(args: ReportArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
+    let progress = Progress::stderr(args.quiet);
     let config = ReportConfig::from_args(args, now)?;
-    let ingested = ingest::ingest(&config.paths, std::slice::from_ref(&config.out))?;
-    let mut table = dedup::reconcile(ingested);
-    table.restrict(&config.filter);
-    let attribution = attribute::attribute(&table.calls, &config.integrations);
+    let exclude = std::slice::from_ref(&config.out);
+    let (table, attribution) = load(
+        &config.paths,
+        exclude,
+        &config.filter,
+        &config.integrations,
+        &progress,
+    )?;
+    progress.stage(format!(
+        "computing rolling 24-hour usage of {} rows",
+        findings::thousands(table.calls.len() as u64)
+    ));
     let usage = usage::compute(&table.calls, &table.orgs, &attribution);
-    let analysis = analysis::build(
+    progress.stage("looking for bulkification patterns");
+    let recommendations = recommend::recommend(&table, &attribution, &config.recommend);
+    progress.stage("daily peaks, trends and forecasts");
+    let daily = capacity::daily_usage(&table.calls, &table.orgs, &attribution);
+    let mut analysis = analysis::build(
         &table,
         usage,
         &config.allocation,
         &config.thresholds,
         config.generated_at,
     );
+    analysis.add_recommendations(recommendations);
+    analysis.add_capacity(&daily);
+    progress.stage("drawing charts and writing the report");
     let outputs = render::render_with(&analysis, &config.render);
     render::write_atomically(&config.out, &outputs)
         .with_context(|| format!("cannot write the report into {}", config.out.display()))?;
+    progress.finish();
     Ok(report_outcome(&config, &analysis, outputs.len()))
 }
 
-fn report_outcome(config: &ReportConfig, a: &Analysis, files: usize) -> Outcome {
+/// `apiusage top`: the pipeline up to the analysis, then a table (or JSON) on stdout. Nothing
+/// is written to disk, and no recommendations, capacity or charts are computed.
+fn top(args: TopArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
+    let progress = Progress::stderr(args.quiet);
+    let config = TopConfig::from_args(args)?;
+    let (table, attribution) = load(
+        &config.paths,
+        &[],
+        &config.filter,
+        &config.integrations,
+        &progress,
+    )?;
+    progress.stage(format!(
+        "computing rolling 24-hour usage of {} rows",
+        findings::thousands(table.calls.len() as u64)
+    ));
+    let usage = usage::compute(&table.calls, &table.orgs, &attribution);
+    let a = analysis::build(&table, usage, &config.allocation, &config.thresholds, now);
+    progress.finish();
+    let view = terminal::view(&a, config.limit);
+    let stdout = if config.json {
+        terminal::json(&view)
+    } else {
+        terminal::table(&view)
+    };
+    let status = if a.data_quality.files.unreadable.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Error
+    };
+    Ok(Outcome {
+        status,
+        stdout,
+        stderr: input_problems(&a),
+    })
+}
+
+/// Ingest, dedup (with the filter) and attribution: the stages `report` and `top` share.
+fn load(
+    paths: &[PathBuf],
+    exclude: &[PathBuf],
+    filter: &dedup::Filter,
+    map: &attribute::IntegrationMap,
+    progress: &Progress,
+) -> anyhow::Result<(dedup::Table, attribute::Attribution)> {
+    if progress.is_visible() {
+        progress.stage(progress::describe_inputs(paths, exclude));
+    }
+    let ingested = ingest::ingest(paths, exclude)?;
+    let rows: u64 = ingested.files.iter().map(|f| f.rows.read).sum();
+    let files = ingested.files.len();
+    progress.stage(format!(
+        "read {files} files, {} rows; removing duplicates",
+        findings::thousands(rows)
+    ));
+    let mut table = dedup::reconcile(ingested);
+    table.restrict(filter);
+    progress.stage("attributing calls to integrations");
+    let attribution = attribute::attribute(&table.calls, map);
+    Ok((table, attribution))
+}
+
+/// Unreadable files and bad rows, for stderr.
+fn input_problems(a: &Analysis) -> Vec<String> {
     let mut stderr: Vec<String> = a
         .data_quality
         .files
@@ -136,6 +226,12 @@ fn report_outcome(config: &ReportConfig, a: &Analysis, files: usize) -> Outcome 
             "warning: {bad} bad rows skipped; see the data-quality section (or `apiusage schema FILE`)"
         ));
     }
+    stderr
+}
+
+fn report_outcome(config: &ReportConfig, a: &Analysis, files: usize) -> Outcome {
+    let stderr = input_problems(a);
+    let bad: u64 = a.data_quality.bad_rows.values().map(|e| e.count).sum();
     let status = if !a.data_quality.files.unreadable.is_empty() || (config.strict && bad > 0) {
         ExitStatus::Error
     } else if breached(&config.fail_on, a) {

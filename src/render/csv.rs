@@ -1,5 +1,6 @@
-//! CSV outputs: `integrations.csv` (one row per org and integration) and `usage_<org>.csv` (the
-//! per-minute rolling series of an org and its top integrations).
+//! CSV outputs: `integrations.csv` (one row per org and integration), `recommendations.csv` (one
+//! row per recommendation) and `usage_<org>.csv` (the per-minute rolling series of an org and its
+//! top integrations).
 
 use crate::analysis::{rfc3339, Analysis, OrgReport, PeakView};
 use crate::usage::OrgSeries;
@@ -71,6 +72,65 @@ pub fn integrations(a: &Analysis) -> Vec<u8> {
             ])
             .expect("in memory");
         }
+    }
+    finish(w)
+}
+
+/// `recommendations.csv`: one row per recommendation, ranked as in the report, with the
+/// what-if peaks and shares and the evidence in one sentence.
+pub fn recommendations(a: &Analysis) -> Vec<u8> {
+    let mut w = writer();
+    let header = [
+        "rank",
+        "org_id",
+        "integration",
+        "label",
+        "kind",
+        "calls_saved_at_peak",
+        "calls_removed",
+        "org_peak_before",
+        "org_peak_after",
+        "org_share_after",
+        "integration_peak_before",
+        "integration_peak_after",
+        "integration_share_after",
+        "evidence",
+        "first_call",
+        "last_call",
+        "examples",
+        "action",
+        "docs",
+    ];
+    w.write_record(header).expect("in memory");
+    let calls = |p: &Option<PeakView>| p.as_ref().map_or(0, |p| p.calls).to_string();
+    let after_share = |p: &Option<PeakView>, before: &Option<PeakView>| {
+        let known = before.as_ref().is_some_and(|b| b.share_of_allocation.is_some());
+        share(known.then(|| p.as_ref().and_then(|p| p.share_of_allocation).unwrap_or(0.0)))
+    };
+    for (n, r) in a.recommendations.iter().enumerate() {
+        let e = &r.evidence;
+        w.write_record([
+            (n + 1).to_string(),
+            r.org_id.clone(),
+            r.integration.clone(),
+            r.label.clone(),
+            r.kind.id().to_string(),
+            r.calls_saved_at_peak.to_string(),
+            r.calls_removed.to_string(),
+            calls(&r.org_peak_before),
+            calls(&r.org_peak_after),
+            after_share(&r.org_peak_after, &r.org_peak_before),
+            calls(&r.integration_peak_before),
+            calls(&r.integration_peak_after),
+            after_share(&r.integration_peak_after, &r.integration_peak_before),
+            e.summary.clone(),
+            e.first.clone().unwrap_or_default(),
+            e.last.clone().unwrap_or_default(),
+            e.examples.join(" "),
+            r.action.clone(),
+            r.docs.clone(),
+        ])
+        .expect("in memory");
     }
     finish(w)
 }

@@ -1,22 +1,32 @@
 //! `report.md`: the report's panels (SPEC.md §4) as Markdown — overview with an org index
 //! sorted by risk, findings, per-org usage and integrations, chatty integrations with their
-//! evidence, and data quality. Every string from the logs is escaped.
+//! evidence, capacity (trend and forecast; in `markdown/capacity.rs`), recommendations with
+//! their what-if, and data quality. Every string from the logs is escaped.
+
+mod capacity;
 
 use std::fmt::Write;
 
-use crate::analysis::{Analysis, IntegrationReport, OrgReport, PeakView};
-use crate::findings::thousands;
+use crate::analysis::{Analysis, IntegrationReport, OrgReport, PeakView, RecommendationView, WhatIfView};
+use crate::findings::{thousands, FindingKind};
+use crate::render::chart::ChartLink;
 use crate::usage::Count;
 
-/// Renders the report.
+/// Renders the report without chart links.
 pub fn render(a: &Analysis) -> Vec<u8> {
+    render_linked(a, &[])
+}
+
+/// Renders the report; `charts[i]` are the chart files of org `i`, shown in its section.
+pub fn render_linked(a: &Analysis, charts: &[Vec<ChartLink>]) -> Vec<u8> {
     let mut md = String::new();
     header(&mut md, a);
     overview(&mut md, a);
     findings(&mut md, a);
-    for org in &a.orgs {
-        org_section(&mut md, org, a);
+    for (i, org) in a.orgs.iter().enumerate() {
+        org_section(&mut md, org, a, charts.get(i).map_or(&[], Vec::as_slice));
     }
+    recommendations(&mut md, a);
     data_quality(&mut md, a);
     md.into_bytes()
 }
@@ -81,17 +91,18 @@ fn overview(md: &mut String, a: &Analysis) {
         o.chatty_share * 100.0,
         o.warn_share * 100.0
     );
-    let mut orgs: Vec<&OrgReport> = a.orgs.iter().collect();
-    orgs.sort_by(|x, y| risk(y).total_cmp(&risk(x)).then_with(|| x.org_id.cmp(&y.org_id)));
     let _ = writeln!(md, "### Orgs by risk\n");
-    let _ = writeln!(md, "| Org | Peak (24 h) | Peak at (UTC) | Allocation | Share | Allocation source | Chatty integrations |");
-    let _ = writeln!(md, "|---|--:|---|--:|--:|---|--:|");
-    for org in orgs {
+    let _ = writeln!(md, "Riskiest first: by the peak's share of the allocation (calls refused with REQUEST_LIMIT_EXCEEDED count as over), then orgs whose allocation is unknown, busiest first.\n");
+    let _ = writeln!(md, "| Org | Status | Peak (24 h) | Peak at (UTC) | Allocation | Share | Allocation source | Chatty integrations | Daily peak trend | Reaches 100 % |");
+    let _ = writeln!(md, "|---|---|--:|---|--:|--:|---|--:|---|---|");
+    for org in a.orgs_by_risk() {
         let share = org.peak.as_ref().and_then(|p| p.share_of_allocation);
+        let (trend, reach) = capacity::index_cells(a.capacity_of(&org.org_id));
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {trend} | {reach} |",
             org_title(org),
+            status(a, org),
             peak_cell(org.peak.as_ref()),
             org.peak.as_ref().map_or("–", |p| p.at.as_str()),
             org.allocation.calls.map_or_else(|| "unknown".into(), thousands),
@@ -103,12 +114,20 @@ fn overview(md: &mut String, a: &Analysis) {
     md.push('\n');
 }
 
-/// Sort key for the org index: share of allocation, unknown allocations after known ones.
-fn risk(org: &OrgReport) -> f64 {
-    org.peak
-        .as_ref()
-        .and_then(|p| p.share_of_allocation)
-        .unwrap_or(-1.0)
+/// The org's most severe org-level finding, in words.
+fn status(a: &Analysis, org: &OrgReport) -> &'static str {
+    let kind = a
+        .findings
+        .iter()
+        .filter(|f| f.org_id == org.org_id && f.integration.is_none())
+        .map(|f| f.kind)
+        .min();
+    match kind {
+        Some(FindingKind::OverLimit) => "**over limit**",
+        Some(FindingKind::NearLimit) => "**near limit**",
+        Some(FindingKind::AllocationUnknown) => "allocation unknown",
+        _ => "ok",
+    }
 }
 
 fn source_name(org: &OrgReport) -> String {
@@ -134,7 +153,7 @@ fn findings(md: &mut String, a: &Analysis) {
     md.push('\n');
 }
 
-fn org_section(md: &mut String, org: &OrgReport, a: &Analysis) {
+fn org_section(md: &mut String, org: &OrgReport, a: &Analysis, charts: &[ChartLink]) {
     let _ = writeln!(md, "## Org {}\n", org_title(org));
     let alloc = match org.allocation.calls {
         Some(n) => format!(
@@ -178,8 +197,15 @@ fn org_section(md: &mut String, org: &OrgReport, a: &Analysis) {
         );
     }
     md.push('\n');
+    for c in charts {
+        // Chart paths are built from checked org ids (`org_file_stem`), never raw log text.
+        let _ = writeln!(md, "![{}]({})\n", c.caption, c.path);
+    }
     integrations_table(md, org);
     chatty_panel(md, org, a);
+    if let Some(c) = a.capacity_of(&org.org_id) {
+        capacity::panel(md, c);
+    }
 }
 
 fn integrations_table(md: &mut String, org: &OrgReport) {
@@ -242,6 +268,111 @@ fn counts(c: &[Count]) -> String {
         .map(|c| format!("`{}` ({})", c.name.replace('`', "'"), thousands(c.calls)))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The recommendations panel: a table ranked by calls saved at the peak, one entry per
+/// recommendation with its evidence and action, the combined what-if, and the composite caveat.
+fn recommendations(md: &mut String, a: &Analysis) {
+    let _ = writeln!(md, "## Recommendations\n");
+    if a.recommendations.is_empty() {
+        let _ = writeln!(md, "None: no integration shows a pattern worth changing.\n");
+    } else {
+        let _ = writeln!(md, "Ranked by calls saved in the 24 hours ending at the org's peak. Savings are computed, not guessed: the calls a change makes unnecessary are taken out of the logged calls (N single-record calls in a run become ⌈N/200⌉) and the exact rolling 24-hour peaks are recomputed; the new peak may fall at another time. Each kind is explained in [docs/recommendations.md](docs/recommendations.md).\n");
+        recommendation_table(md, &a.recommendations);
+        for (n, r) in a.recommendations.iter().enumerate() {
+            recommendation_entry(md, n + 1, r);
+        }
+        what_if_table(md, &a.what_if);
+    }
+    let _ = writeln!(md, "Known limit: EventLogFile logs only the parent of a composite request, so the subrequests of `/composite/batch` (each of which Salesforce counts) are not in the logged usage, and the saving of replacing it cannot be computed from the logs.\n");
+}
+
+fn recommendation_table(md: &mut String, recs: &[RecommendationView]) {
+    let _ = writeln!(md, "| # | Org | Integration | Recommendation | Calls saved at peak | Org peak now → after | Integration peak now → after |");
+    let _ = writeln!(md, "|--:|---|---|---|--:|---|---|");
+    for (n, r) in recs.iter().enumerate() {
+        let who = format!("{}<br>`{}`", esc(&r.label), r.integration.replace('`', "'"));
+        let kind = format!("[{}]({})", r.title, r.docs);
+        let org = peak_change(&r.org_peak_before, &r.org_peak_after);
+        let own = peak_change(&r.integration_peak_before, &r.integration_peak_after);
+        let saved = thousands(r.calls_saved_at_peak);
+        let _ = writeln!(
+            md,
+            "| {} | {} | {who} | {kind} | {saved} | {org} | {own} |",
+            n + 1,
+            esc(&r.org_id)
+        );
+    }
+    md.push('\n');
+}
+
+fn recommendation_entry(md: &mut String, n: usize, r: &RecommendationView) {
+    let e = &r.evidence;
+    let _ = writeln!(
+        md,
+        "### {n}. {} — {} (org {})\n",
+        r.title,
+        esc(&r.label),
+        esc(&r.org_id)
+    );
+    let (first, last) = (
+        e.first.as_deref().unwrap_or("–"),
+        e.last.as_deref().unwrap_or("–"),
+    );
+    let _ = writeln!(
+        md,
+        "- Evidence: {} First and last: {first} → {last}.",
+        esc(&e.summary)
+    );
+    if !e.examples.is_empty() {
+        let examples: Vec<String> = e
+            .examples
+            .iter()
+            .map(|x| format!("`{}`", x.replace('`', "'")))
+            .collect();
+        let _ = writeln!(md, "- Examples: {}", examples.join(", "));
+    }
+    if !e.breakdown.is_empty() {
+        let _ = writeln!(md, "- Breakdown: {}", counts(&e.breakdown));
+    }
+    let _ = writeln!(md, "- Do instead ({}): {}", r.feature, esc(&r.action));
+    let (removed, saved) = (thousands(r.calls_removed), thousands(r.calls_saved_at_peak));
+    let _ = writeln!(md, "- Calls removed over the whole input: {removed}; in the org's peak 24 hours: {saved}. [About this kind]({})\n", r.docs);
+}
+
+fn what_if_table(md: &mut String, what_if: &[WhatIfView]) {
+    let _ = writeln!(md, "### What if all were applied\n");
+    let _ = writeln!(
+        md,
+        "| Org | Recommendations | Calls saved at peak | Org peak now → after |"
+    );
+    let _ = writeln!(md, "|---|--:|--:|---|");
+    for w in what_if.iter().filter(|w| w.recommendations > 0) {
+        let saved = thousands(w.calls_saved_at_peak);
+        let change = peak_change(&w.peak_before, &w.peak_after);
+        let _ = writeln!(
+            md,
+            "| {} | {} | {saved} | {change} |",
+            esc(&w.org_id),
+            w.recommendations
+        );
+    }
+    md.push('\n');
+}
+
+/// `12,753 → 5,382 (85.0 % → 35.9 %)`; shares only when the allocation is known.
+fn peak_change(before: &Option<PeakView>, after: &Option<PeakView>) -> String {
+    let calls = |p: &Option<PeakView>| thousands(p.as_ref().map_or(0, |p| p.calls));
+    let share = |p: &Option<PeakView>| p.as_ref().and_then(|p| p.share_of_allocation);
+    let change = format!("{} → {}", calls(before), calls(after));
+    match share(before) {
+        Some(_) => format!(
+            "{change} ({} → {})",
+            pct(share(before)),
+            pct(Some(share(after).unwrap_or(0.0)))
+        ),
+        None => change,
+    }
 }
 
 fn data_quality(md: &mut String, a: &Analysis) {

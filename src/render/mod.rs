@@ -6,9 +6,12 @@
 //! atomically). A run that fails earlier leaves the previous report untouched. Other files in
 //! `--out` (say, a committed `example/` folder) are left alone.
 
+pub mod chart;
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod terminal;
 
 use std::fs;
 use std::io;
@@ -25,8 +28,23 @@ pub struct Output {
     pub bytes: Vec<u8>,
 }
 
-/// Renders every report file.
+/// What the command line changes in the rendering (never in the analysis).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RenderOptions {
+    /// Chart formats and the heatmap's display offset.
+    pub charts: chart::ChartOptions,
+}
+
+/// Renders every report file with the default options.
 pub fn render_all(analysis: &Analysis) -> Vec<Output> {
+    render_with(analysis, &RenderOptions::default())
+}
+
+/// Renders every report file. Charts are drawn once: their SVG text is inlined in
+/// `report.html` and written to `charts/` with the PNGs.
+pub fn render_with(analysis: &Analysis, options: &RenderOptions) -> Vec<Output> {
+    let charts = chart::render(analysis, &options.charts);
+    let links = chart::links(&charts, options.charts.formats);
     let mut out = vec![
         Output {
             name: "summary.json".into(),
@@ -34,11 +52,19 @@ pub fn render_all(analysis: &Analysis) -> Vec<Output> {
         },
         Output {
             name: "report.md".into(),
-            bytes: markdown::render(analysis),
+            bytes: markdown::render_linked(analysis, &links),
+        },
+        Output {
+            name: "report.html".into(),
+            bytes: html::render(analysis, &charts),
         },
         Output {
             name: "integrations.csv".into(),
             bytes: csv::integrations(analysis),
+        },
+        Output {
+            name: "recommendations.csv".into(),
+            bytes: csv::recommendations(analysis),
         },
     ];
     for (i, (org, series)) in analysis.orgs.iter().zip(&analysis.series).enumerate() {
@@ -49,6 +75,7 @@ pub fn render_all(analysis: &Analysis) -> Vec<Output> {
             });
         }
     }
+    out.extend(chart::outputs(&charts, options.charts.formats));
     out
 }
 
@@ -100,6 +127,21 @@ fn remove_stale(out: &Path, outputs: &[Output]) -> io::Result<()> {
         let ours = name.starts_with("usage_") && name.ends_with(".csv");
         if ours && !fresh.contains(&entry.path()) {
             fs::remove_file(entry.path()).map_err(|e| with_path(e, &entry.path()))?;
+        }
+    }
+    remove_stale_charts(out, &fresh)
+}
+
+/// Chart files of an earlier run (an org now filtered out, or `--charts none`).
+fn remove_stale_charts(out: &Path, fresh: &[PathBuf]) -> io::Result<()> {
+    let Ok(entries) = fs::read_dir(out.join("charts")) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let ours = path.extension().is_some_and(|e| e == "png" || e == "svg");
+        if ours && !fresh.contains(&path) {
+            fs::remove_file(&path).map_err(|e| with_path(e, &path))?;
         }
     }
     Ok(())
