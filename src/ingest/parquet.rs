@@ -16,23 +16,38 @@ use super::columns::{ColumnMap, Field, FIELD_COUNT};
 use super::FileError;
 use crate::model::Millis;
 
-/// Reads one Parquet file into a part.
+/// Rows decoded at a time: memory stays bounded by one slice's columns (their cast to text
+/// is the big part), not by the file.
+const SLICE_ROWS: usize = 1 << 17;
+
+/// Reads one Parquet file into a part, a slice of rows at a time.
 pub fn read(path: &Path, label: &str) -> Result<Part, FileError> {
     let (map, names) = read_map(path, label)?;
     map.check_required()
         .map_err(|m| FileError::missing(label, &map, &m))?;
     let wanted: Vec<(Field, String)> = mapped_fields(&map, &names);
-    let file = File::open(path).map_err(|e| FileError::io(label, &e))?;
-    let df = ParquetReader::new(file)
+    let rows = row_count(path, label)?;
+    let mut builder = PartBuilder::new(label, &map);
+    for offset in (0..rows).step_by(SLICE_ROWS) {
+        let df = read_slice(path, &wanted, offset, SLICE_ROWS.min(rows - offset))
+            .map_err(|e| FileError::corrupt(label, &e.to_string()))?;
+        let columns = wanted
+            .iter()
+            .map(|(field, name)| prepare(&df, *field, name))
+            .collect::<PolarsResult<Vec<_>>>()
+            .map_err(|e| FileError::corrupt(label, &e.to_string()))?;
+        walk(&df, &columns, offset, &mut builder);
+    }
+    Ok(builder.finish())
+}
+
+/// The projected columns of `len` rows from `offset`.
+fn read_slice(path: &Path, wanted: &[(Field, String)], offset: usize, len: usize) -> PolarsResult<DataFrame> {
+    let file = File::open(path)?;
+    ParquetReader::new(file)
         .with_columns(Some(wanted.iter().map(|(_, n)| n.clone()).collect()))
+        .with_slice(Some((offset, len)))
         .finish()
-        .map_err(|e| FileError::corrupt(label, &e.to_string()))?;
-    let columns = wanted
-        .iter()
-        .map(|(field, name)| prepare(&df, *field, name))
-        .collect::<PolarsResult<Vec<_>>>()
-        .map_err(|e| FileError::corrupt(label, &e.to_string()))?;
-    Ok(walk(&df, &columns, label, &map))
 }
 
 /// The header of a Parquet file as a column map, plus its column names.
@@ -89,8 +104,7 @@ fn prepare(df: &DataFrame, field: Field, name: &str) -> PolarsResult<Prepared> {
 type TextValues<'a> = Box<dyn Iterator<Item = Option<&'a str>> + 'a>;
 
 /// Walks the prepared columns in lockstep, one row at a time.
-fn walk(df: &DataFrame, columns: &[Prepared], label: &str, map: &ColumnMap) -> Part {
-    let mut builder = PartBuilder::new(label, map);
+fn walk(df: &DataFrame, columns: &[Prepared], offset: usize, builder: &mut PartBuilder) {
     let mut texts: Vec<(Field, TextValues<'_>)> = Vec::new();
     let mut times: Option<Box<dyn Iterator<Item = Option<i64>>>> = None;
     for column in columns {
@@ -110,9 +124,8 @@ fn walk(df: &DataFrame, columns: &[Prepared], label: &str, map: &ColumnMap) -> P
         if let Some(times) = &mut times {
             row.time = times.next().flatten();
         }
-        builder.push(index as u64 + 1, &row);
+        builder.push((offset + index) as u64 + 1, &row);
     }
-    builder.finish()
 }
 
 /// One Parquet row's values by field.
