@@ -314,6 +314,19 @@ pub fn rfc3339(ms: Millis) -> String {
     )
 }
 
+/// `115000` → `115,000`, as Salesforce's documentation and the reports write numbers.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// How many examples of each bad-row reason are kept.
 pub const MAX_EXAMPLES: usize = 5;
 

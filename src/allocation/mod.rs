@@ -57,6 +57,7 @@ mod limits;
 mod profile;
 pub mod rules;
 
+use crate::model::thousands;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -285,19 +286,6 @@ pub fn normalize_org_id(org_id: &str) -> String {
     } else {
         id.to_string()
     }
-}
-
-/// `115000` → `115,000`, as Salesforce's documentation writes numbers.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 impl fmt::Display for AllocationSource {

@@ -46,23 +46,6 @@ pub trait RowSource {
     }
 }
 
-/// Descriptive fields interned per row, with a one-entry cache each: consecutive rows of a log
-/// usually repeat the org, user and app, so most rows never touch the hash map.
-const CACHED: [Field; 12] = [
-    Field::OrgId,
-    Field::UserId,
-    Field::UserName,
-    Field::AppId,
-    Field::AppName,
-    Field::ClientName,
-    Field::ClientIp,
-    Field::ApiFamily,
-    Field::ApiVersion,
-    Field::Method,
-    Field::Entity,
-    Field::Resource,
-];
-
 /// The fields that make up a call shape, as read from the row.
 const SHAPE_FIELDS: [Field; 12] = [
     Field::OrgId,
@@ -308,7 +291,6 @@ impl PartBuilder {
 
     /// Interns a descriptive field, ids in 15-character form, through the one-entry cache.
     fn intern(&mut self, field: Field, row: &impl RowSource) -> StrId {
-        debug_assert!(CACHED.contains(&field));
         let raw = row.get(field);
         let slot = field as usize;
         if self.cache[slot].0 == raw {
@@ -349,9 +331,9 @@ fn row_key(ts: Millis, row: &impl RowSource) -> u64 {
     );
     if request.is_empty() {
         h.write_i64(ts);
-        for field in CACHED
+        for field in SHAPE_FIELDS
             .iter()
-            .chain([Field::Status, Field::RowsProcessed, Field::Counts].iter())
+            .chain([Field::Resource, Field::RowsProcessed, Field::Counts].iter())
         {
             let v = row.get(*field);
             let v = match field {
