@@ -480,6 +480,21 @@ impl Analysis {
             .collect();
     }
 
+    /// Adds to each org's capacity plan the projection with every recommendation applied, from
+    /// its daily peaks without the removed calls.
+    pub fn add_capacity_what_if(&mut self, without: &[(String, Vec<crate::window::DayPeak>)]) {
+        for (org_id, days) in without {
+            let allocation = self
+                .orgs
+                .iter()
+                .find(|o| &o.org_id == org_id)
+                .and_then(|o| o.allocation.calls);
+            if let Some(plan) = self.capacity.iter_mut().find(|c| &c.org_id == org_id) {
+                plan.what_if = Some(capacity::what_if_plan(days, allocation));
+            }
+        }
+    }
+
     /// The capacity plan of `org_id`, when the capacity stage ran.
     pub fn capacity_of(&self, org_id: &str) -> Option<&OrgCapacity> {
         self.capacity.iter().find(|c| c.org_id == org_id)

@@ -134,14 +134,31 @@ fn report(args: ReportArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
         &config.thresholds,
         config.generated_at,
     );
+    let without = what_if_days(&table, &recommendations);
     analysis.add_recommendations(recommendations);
     analysis.add_capacity(&daily);
+    analysis.add_capacity_what_if(&without);
     progress.stage("drawing charts and writing the report");
     let outputs = render::render_with(&analysis, &config.render);
     render::write_atomically(&config.out, &outputs)
         .with_context(|| format!("cannot write the report into {}", config.out.display()))?;
     progress.finish();
     Ok(report_outcome(&config, &analysis, outputs.len()))
+}
+
+/// Per org with recommendations, its daily peaks with all of them applied (for the capacity
+/// what-if). `what_if` is in the table's org order.
+fn what_if_days(table: &dedup::Table, r: &recommend::Recommendations) -> Vec<(String, Vec<window::DayPeak>)> {
+    table
+        .orgs
+        .iter()
+        .zip(&r.what_if)
+        .filter(|(_, w)| w.recommendations > 0 && !w.removed.is_empty())
+        .map(|((_, range), w)| {
+            let days = capacity::org_days_without(&table.calls, range.clone(), &w.removed);
+            (w.org_id.clone(), days)
+        })
+        .collect()
 }
 
 /// `apiusage top`: the pipeline up to the analysis, then a table (or JSON) on stdout. Nothing

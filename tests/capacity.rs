@@ -317,3 +317,65 @@ fn the_report_carries_a_capacity_plan_for_every_org() {
         "{index}"
     );
 }
+
+#[test]
+fn the_what_if_projection_starts_from_the_calls_every_recommendation_leaves() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_apiusage"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "report",
+            "sample_logs",
+            "--profile",
+            "sample_logs/org_profile.toml",
+            "--charts",
+            "none",
+        ])
+        .arg("--out")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let what_if = s["what_if"].as_array().unwrap();
+    assert_eq!(what_if.len(), 3);
+    for w in what_if {
+        let plan = s["capacity"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["org_id"] == w["org_id"])
+            .unwrap();
+        assert_eq!(
+            plan["what_if"]["max_daily_peak"], w["peak_after"]["calls"],
+            "{}",
+            w["org_id"]
+        );
+        assert!(w["peak_after"]["calls"].as_u64() < w["peak_before"]["calls"].as_u64());
+    }
+}
+
+#[test]
+fn the_what_if_plan_follows_the_same_rules_as_the_plan() {
+    use apiusage::capacity::what_if_plan;
+    let day_with = |d: i64, calls: u64| DayPeak {
+        day: d,
+        calls,
+        peak: Some(Peak {
+            calls,
+            at: d * 86_400_000,
+            window_start: (d - 1) * 86_400_000,
+        }),
+    };
+    let days: Vec<DayPeak> = (0..10)
+        .map(|d| day_with(20_000 + d, 1_000 + 100 * d as u64))
+        .collect();
+    let plan = what_if_plan(&days, Some(5_000));
+    assert_eq!(plan.trend_per_day, Some(100.0));
+    assert_eq!(plan.max_daily_peak, Some(1_900));
+    assert_eq!(plan.reaches.len(), 2);
+    let short = what_if_plan(&days[..3], Some(5_000));
+    assert_eq!(short.trend_per_day, None);
+    assert!(short.trend_reason.unwrap().contains("whole day"));
+}

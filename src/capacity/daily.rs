@@ -58,6 +58,24 @@ pub fn daily_usage(
         .collect()
 }
 
+/// Daily peaks of one org's calls without the rows in `removed` (sorted): the org as it would
+/// be with the recommendations applied. Integrations are left out (the what-if is org-wide).
+pub fn org_days_without(calls: &Calls, range: Range<usize>, removed: &[u32]) -> Vec<DayPeak> {
+    let mut skip = removed.iter().peekable();
+    let mut ts = Vec::new();
+    for i in range.filter(|&i| calls.counts(i)) {
+        while skip.next_if(|&&r| (r as usize) < i).is_some() {}
+        if skip.peek().is_some_and(|&&r| r as usize == i) {
+            continue;
+        }
+        ts.push(calls.ts[i]);
+    }
+    match (ts.first(), ts.last()) {
+        (Some(&first), Some(&last)) => window::daily_peaks(&ts, window::day_of(first), window::day_of(last)),
+        _ => Vec::new(),
+    }
+}
+
 fn org_daily(calls: &Calls, org: StrId, range: Range<usize>, attribution: &Attribution) -> OrgDaily {
     let (org_ts, by_integration) = counted_timestamps(calls, range, attribution);
     let org_id = calls.strings.get(org).to_string();

@@ -19,7 +19,7 @@ pub mod text;
 
 use serde::Serialize;
 
-pub use daily::{daily_usage, IntegrationDaily, OrgDaily};
+pub use daily::{daily_usage, org_days_without, IntegrationDaily, OrgDaily};
 pub use forecast::{Reach, ReachStatus, Trend};
 pub use growth::{Growth, WeekPattern};
 
@@ -93,6 +93,47 @@ pub struct OrgCapacity {
     pub growth_reason: Option<String>,
     /// Each integration's days with calls.
     pub integrations: Vec<IntegrationDays>,
+    /// The same projection with every recommendation applied (when recommendations ran).
+    pub what_if: Option<WhatIfPlan>,
+}
+
+/// The trend and dates if every recommendation were applied.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WhatIfPlan {
+    /// Theil–Sen slope of the daily peak without the removed calls (`null` without a trend).
+    pub trend_per_day: Option<f64>,
+    /// Why there is no trend.
+    pub trend_reason: Option<String>,
+    /// UTC day the daily peak would reach 80 % (`null`: see `reaches`).
+    pub reaches_80_at: Option<String>,
+    /// UTC day it would reach 100 % (`null`: see `reaches`).
+    pub reaches_100_at: Option<String>,
+    /// Each level of [`LEVELS`], as in the plan.
+    pub reaches: Vec<Reach>,
+    /// The highest daily peak left.
+    pub max_daily_peak: Option<u64>,
+}
+
+/// The what-if plan from the org's days without the removed calls (see
+/// [`daily::org_days_without`]), judged by the same rules as [`plan`].
+pub fn what_if_plan(days: &[DayPeak], allocation: Option<u64>) -> WhatIfPlan {
+    let allocation = allocation.filter(|a| *a > 0);
+    let active: Vec<&DayPeak> = days.iter().filter(|d| d.calls > 0).collect();
+    let trend = forecast::trend(&peaks(&whole_days(days)));
+    let observed = peaks(&active);
+    let reaches: Vec<Reach> = LEVELS
+        .iter()
+        .map(|&s| forecast::reach(s, allocation, &observed, &trend))
+        .collect();
+    let (trend, trend_reason) = split(trend);
+    WhatIfPlan {
+        trend_per_day: trend.as_ref().map(|t| t.slope_per_day),
+        trend_reason,
+        reaches_80_at: reaches[0].at.clone(),
+        reaches_100_at: reaches[1].at.clone(),
+        reaches,
+        max_daily_peak: observed.iter().map(|(_, p)| *p).max(),
+    }
 }
 
 impl OrgCapacity {
@@ -138,6 +179,7 @@ pub fn plan(daily: &OrgDaily, allocation: Option<u64>) -> OrgCapacity {
             .iter()
             .map(|i| integration_days(i, allocation))
             .collect(),
+        what_if: None,
     }
 }
 

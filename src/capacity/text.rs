@@ -32,6 +32,38 @@ pub fn trend(c: &OrgCapacity) -> Option<String> {
     }
 }
 
+/// The projection with every recommendation applied, in one sentence.
+pub fn what_if(c: &OrgCapacity) -> Option<String> {
+    let w = c.what_if.as_ref()?;
+    let peak = w.max_daily_peak.map_or_else(
+        || "no counted calls would be left".to_string(),
+        |p| match c.allocation {
+            Some(a) if a > 0 => format!(
+                "the highest daily peak would be {} ({:.1} % of the allocation)",
+                crate::model::thousands(p),
+                p as f64 * 100.0 / a as f64
+            ),
+            _ => format!("the highest daily peak would be {}", crate::model::thousands(p)),
+        },
+    );
+    let Some(slope) = w.trend_per_day else {
+        let why = w.trend_reason.as_deref().unwrap_or("no trend");
+        return Some(format!(
+            "With every recommendation applied, {peak}; no projection: {why}."
+        ));
+    };
+    let levels: Vec<String> = w
+        .reaches
+        .iter()
+        .map(|r| format!("{:.0} %: {}", r.share * 100.0, r.note))
+        .collect();
+    Some(format!(
+        "With every recommendation applied, {peak}; trend {} calls/day; {}.",
+        rounded(slope),
+        levels.join("; ")
+    ))
+}
+
 /// `+1,500/day (increasing)`, for index tables.
 pub fn trend_cell(t: &Trend) -> String {
     let dir = match t.direction {

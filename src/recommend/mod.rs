@@ -208,6 +208,9 @@ pub struct OrgWhatIf {
     pub peak_before: Option<Peak>,
     /// The org's peak with every recommendation applied.
     pub peak_after: Option<Peak>,
+    /// Rows of the table every recommendation together makes unnecessary (sorted), for the
+    /// capacity what-if.
+    pub removed: Vec<u32>,
 }
 
 /// The stage's output.
@@ -291,6 +294,7 @@ fn org_what_if(
         calls_saved_at_peak: stream.saved_in_window(all, before),
         peak_before: before,
         peak_after: stream.after(None, all).org,
+        removed: all.to_vec(),
     }
 }
 

@@ -42,6 +42,9 @@ fn org_block(h: &mut String, c: &OrgCapacity) {
     if let Some(w) = text::week(c) {
         let _ = writeln!(h, "<li>{}</li>", esc(&w));
     }
+    if let Some(w) = text::what_if(c) {
+        let _ = writeln!(h, "<li><strong>What-if</strong>: {}</li>", esc(&w));
+    }
     h.push_str("</ul>\n");
     growth(h, c);
     daily(h, c);

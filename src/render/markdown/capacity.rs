@@ -27,6 +27,9 @@ pub(super) fn panel(md: &mut String, c: &OrgCapacity) {
     if let Some(w) = text::week(c) {
         let _ = writeln!(md, "- {}", esc(&w));
     }
+    if let Some(w) = text::what_if(c) {
+        let _ = writeln!(md, "- What-if: {}", esc(&w));
+    }
     md.push('\n');
     growth(md, c);
     daily(md, c);
