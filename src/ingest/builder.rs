@@ -151,7 +151,7 @@ impl PartBuilder {
             Err(TimestampError::Missing) => return self.record_bad(line, reason::NO_TIMESTAMP),
             Err(TimestampError::Unparseable) => return self.record_bad(line, reason::BAD_TIMESTAMP),
         };
-        if normalize::id15(row.get(Field::OrgId)).is_empty() {
+        if row.get(Field::OrgId).trim_ascii().is_empty() {
             return self.record_bad(line, reason::NO_ORG);
         }
         let counts = match self.counts(event, row) {
@@ -319,7 +319,7 @@ fn row_key(ts: Millis, row: &impl RowSource) -> u64 {
         h.write_u8(0xff);
     };
     part(&mut h, request);
-    part(&mut h, normalize::id15(row.get(Field::UserId)));
+    part(&mut h, normalize::id_key(row.get(Field::UserId)));
     let resource = row.get(Field::Resource).trim_ascii();
     part(
         &mut h,
@@ -337,7 +337,7 @@ fn row_key(ts: Millis, row: &impl RowSource) -> u64 {
         {
             let v = row.get(*field);
             let v = match field {
-                Field::OrgId | Field::AppId => normalize::id15(v),
+                Field::OrgId | Field::AppId => normalize::id_key(v),
                 Field::Counts => match normalize::parse_bool(v) {
                     Some(true) => &b"1"[..],
                     Some(false) => b"0",
