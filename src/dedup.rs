@@ -64,13 +64,13 @@ pub fn reconcile(ingested: Ingested) -> Table {
         mark_superseded(&mut calls, order, &keep);
     }
     count_used_and_context(&calls, &keep, &mut files);
-    let (table, orgs) = gather(&calls, &groups, &keep);
+    let orgs = gather(&mut calls, groups, &keep);
     let mut total = RowTally::default();
     for f in &files {
         total.merge(f.rows.clone());
     }
     Table {
-        calls: table,
+        calls,
         orgs,
         files,
         total,
@@ -156,41 +156,36 @@ fn count_used_and_context(calls: &Calls, keep: &[bool], files: &mut [FileReport]
     }
 }
 
-/// Builds the sorted table of kept rows and each org's range in it.
+/// Reorders `calls` in place into the sorted table of kept rows, and each org's range in it.
+/// Columns are replaced one at a time and the sort groups freed first, so the peak is the
+/// table plus one column rather than two tables (this is the run's memory high-water mark).
 fn gather(
-    calls: &Calls,
-    groups: &[(StrId, Vec<(i64, u32)>)],
+    calls: &mut Calls,
+    groups: Vec<(StrId, Vec<(i64, u32)>)>,
     keep: &[bool],
-) -> (Calls, Vec<(StrId, Range<usize>)>) {
-    let order: Vec<usize> = groups
-        .iter()
-        .flat_map(|(_, g)| g.iter().map(|(_, r)| *r as usize))
-        .filter(|r| keep[*r])
-        .collect();
+) -> Vec<(StrId, Range<usize>)> {
     let mut ranges = Vec::new();
-    let mut start = 0;
+    let mut order: Vec<u32> = Vec::with_capacity(keep.iter().filter(|k| **k).count());
     for (org, g) in groups {
-        let n = g.iter().filter(|(_, r)| keep[*r as usize]).count();
-        if n > 0 {
-            ranges.push((*org, start..start + n));
+        let start = order.len();
+        order.extend(g.iter().map(|(_, r)| *r).filter(|r| keep[*r as usize]));
+        if order.len() > start {
+            ranges.push((org, start..order.len()));
         }
-        start += n;
     }
-    let pick = |col: &[u32]| order.iter().map(|&r| col[r]).collect::<Vec<_>>();
-    let table = Calls {
-        strings: calls.strings.clone(),
-        shapes: calls.shapes.clone(),
-        ts: order.iter().map(|&r| calls.ts[r]).collect(),
-        shape: pick(&calls.shape),
-        resource: pick(&calls.resource),
-        rows_processed: pick(&calls.rows_processed),
-        flags: order.iter().map(|&r| calls.flags[r]).collect(),
-        key: order.iter().map(|&r| calls.key[r]).collect(),
-        file: pick(&calls.file),
-        line: pick(&calls.line),
-        files: calls.files.clone(),
-    };
-    (table, ranges)
+    fn pick<T: Copy>(col: &mut Vec<T>, order: &[u32]) {
+        let picked: Vec<T> = order.iter().map(|&r| col[r as usize]).collect();
+        *col = picked;
+    }
+    pick(&mut calls.ts, &order);
+    pick(&mut calls.shape, &order);
+    pick(&mut calls.resource, &order);
+    pick(&mut calls.rows_processed, &order);
+    pick(&mut calls.flags, &order);
+    pick(&mut calls.key, &order);
+    pick(&mut calls.file, &order);
+    pick(&mut calls.line, &order);
+    ranges
 }
 
 /// Which calls a run analyses (`--since`, `--until`, `--org`).
