@@ -201,7 +201,9 @@ pub struct FilesView {
     /// Files that could not be read at all.
     pub unreadable: Vec<FileError>,
     /// Paths that are not log files.
-    pub skipped: Vec<Skipped>,
+    pub skipped: Vec<String>,
+    /// The same paths, each with why it was passed over.
+    pub skipped_reasons: Vec<Skipped>,
     /// Per readable file, its accounting.
     pub per_file: Vec<FileReport>,
 }
@@ -334,7 +336,8 @@ fn data_quality(table: &Table) -> DataQuality {
         files: FilesView {
             readable: table.files.len(),
             unreadable: table.unreadable.clone(),
-            skipped: table.skipped.clone(),
+            skipped: table.skipped.iter().map(|s| s.path.clone()).collect(),
+            skipped_reasons: table.skipped.clone(),
             per_file: table.files.clone(),
         },
     }

@@ -466,7 +466,10 @@ fn unknown_files_are_listed_as_skipped() {
     let (_, _, summary) = report(&[dir.path()], &dir.path().join("out"), &[]);
     let skipped = summary["data_quality"]["files"]["skipped"].as_array().unwrap();
     assert_eq!(skipped.len(), 1);
-    assert!(skipped[0]["path"].as_str().unwrap().ends_with("notes.txt"));
+    assert!(skipped[0].as_str().unwrap().ends_with("notes.txt"));
+    let why = &summary["data_quality"]["files"]["skipped_reasons"][0];
+    assert!(why["path"].as_str().unwrap().ends_with("notes.txt"));
+    assert_eq!(why["reason"], "not a .csv, .csv.gz or .parquet file");
 }
 
 /// A row for the accounting property: valid, duplicate, bad or ignored.

@@ -544,7 +544,7 @@ fn file_problems(h: &mut String, a: &Analysis) {
             esc(&e.reason)
         );
     }
-    for s in &f.skipped {
+    for s in &f.skipped_reasons {
         let _ = writeln!(
             h,
             "<li>Skipped: <code>{}</code> — {}</li>",

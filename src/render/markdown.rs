@@ -416,7 +416,7 @@ fn data_quality(md: &mut String, a: &Analysis) {
             esc(&f.reason)
         );
     }
-    for s in &q.files.skipped {
+    for s in &q.files.skipped_reasons {
         let _ = writeln!(
             md,
             "- Skipped: `{}` — {}",
