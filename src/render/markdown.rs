@@ -5,6 +5,7 @@
 
 mod capacity;
 
+use super::text::{pct, peak_change};
 use std::fmt::Write;
 
 use crate::analysis::{Analysis, IntegrationReport, OrgReport, PeakView, RecommendationView, WhatIfView};
@@ -49,10 +50,6 @@ pub fn esc(s: &str) -> String {
         }
     }
     out
-}
-
-fn pct(s: Option<f64>) -> String {
-    s.map_or_else(|| "–".into(), |s| format!("{:.1} %", s * 100.0))
 }
 
 fn peak_cell(p: Option<&PeakView>) -> String {
@@ -358,21 +355,6 @@ fn what_if_table(md: &mut String, what_if: &[WhatIfView]) {
         );
     }
     md.push('\n');
-}
-
-/// `12,753 → 5,382 (85.0 % → 35.9 %)`; shares only when the allocation is known.
-fn peak_change(before: &Option<PeakView>, after: &Option<PeakView>) -> String {
-    let calls = |p: &Option<PeakView>| thousands(p.as_ref().map_or(0, |p| p.calls));
-    let share = |p: &Option<PeakView>| p.as_ref().and_then(|p| p.share_of_allocation);
-    let change = format!("{} → {}", calls(before), calls(after));
-    match share(before) {
-        Some(_) => format!(
-            "{change} ({} → {})",
-            pct(share(before)),
-            pct(Some(share(after).unwrap_or(0.0)))
-        ),
-        None => change,
-    }
 }
 
 fn data_quality(md: &mut String, a: &Analysis) {
