@@ -503,6 +503,16 @@ impl Analysis {
         self.capacity.iter().find(|c| c.org_id == org_id)
     }
 
+    /// The org's most severe org-level finding (over limit, near limit, allocation unknown);
+    /// chatty integrations are counted apart. `None`: nothing to report.
+    pub fn org_status(&self, org_id: &str) -> Option<findings::FindingKind> {
+        self.findings
+            .iter()
+            .filter(|f| f.org_id == org_id && f.integration.is_none())
+            .map(|f| f.kind)
+            .min()
+    }
+
     /// Orgs riskiest first: by peak share of the allocation (calls refused with
     /// `REQUEST_LIMIT_EXCEEDED` count as at least 100 %), orgs with an unknown allocation after
     /// those with one (busiest peak first), then by org id.

@@ -360,3 +360,27 @@ fn the_report_folder_inside_an_input_folder_is_not_read_as_logs() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(s["data_quality"]["files"]["readable"], 1);
 }
+
+#[test]
+fn markdown_and_html_give_an_org_the_same_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut calls: Vec<Call> = (0..6)
+        .map(|i| Call::at("2026-11-02T10:00:00.000Z", &format!("a{i}")))
+        .collect();
+    calls.push(Call::at("2026-11-02T11:00:00.000Z", "b").app("0H45j000000Other", "Other App"));
+    let path = write(dir.path(), "a.csv", atu_csv(&calls));
+    let out = dir.path().join("out");
+    // Org at 70 % (below the 80 % warn line) with one chatty integration at 60 %.
+    let (code, stderr, s) = report(&[&path], &out, &["--allocation", "10", "--charts", "none"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(s["findings"].as_array().unwrap().len(), 1);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        md.lines().any(|l| l.starts_with("| 00D5j000000VI3n | ok |")),
+        "{md}"
+    );
+    let index = &html[html.find("Orgs by risk").unwrap()..];
+    let row = &index[..index.find("</tbody>").unwrap()];
+    assert!(row.contains("b-ok\">ok<"), "{row}");
+}

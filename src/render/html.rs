@@ -152,20 +152,11 @@ fn overview(h: &mut String, a: &Analysis) {
     h.push_str("</section>\n");
 }
 
-/// Sort key for the org index: share of allocation, unknown allocations after known ones.
-fn risk(org: &OrgReport) -> f64 {
-    org.peak
-        .as_ref()
-        .and_then(|p| p.share_of_allocation)
-        .unwrap_or(-1.0)
-}
-
 fn org_index(h: &mut String, a: &Analysis) {
-    let mut orgs: Vec<(usize, &OrgReport)> = a.orgs.iter().enumerate().collect();
-    orgs.sort_by(|x, y| {
-        risk(y.1)
-            .total_cmp(&risk(x.1))
-            .then_with(|| x.1.org_id.cmp(&y.1.org_id))
+    // Anchors number orgs in report order; the index lists them riskiest first.
+    let orgs = a.orgs_by_risk().into_iter().map(|org| {
+        let i = a.orgs.iter().position(|o| o.org_id == org.org_id).unwrap_or(0);
+        (i, org)
     });
     h.push_str("<h3>Orgs by risk</h3>\n<div class=\"scroll\"><table>\n<thead><tr><th>Org</th><th>Status</th><th class=\"n\">Peak (24 h)</th><th>Peak at (UTC)</th><th class=\"n\">Allocation</th><th class=\"n\">Share</th><th>Allocation source</th><th class=\"n\">Chatty integrations</th></tr></thead><tbody>\n");
     for (i, org) in orgs {
@@ -187,20 +178,15 @@ fn org_index(h: &mut String, a: &Analysis) {
     h.push_str("</tbody></table></div>\n");
 }
 
-/// The org's worst finding as a badge.
+/// The org's status as a badge (the same status as report.md's).
 fn status_badge(org: &OrgReport, a: &Analysis) -> &'static str {
-    let worst = a
-        .findings
-        .iter()
-        .filter(|f| f.org_id == org.org_id)
-        .map(|f| f.kind)
-        .min();
+    let worst = a.org_status(&org.org_id);
     match worst {
         Some(FindingKind::OverLimit) => "<span class=\"badge b-over\">over limit</span>",
         Some(FindingKind::NearLimit) => "<span class=\"badge b-near\">near limit</span>",
-        Some(FindingKind::ChattyIntegration) => "<span class=\"badge b-chatty\">chatty integration</span>",
         Some(FindingKind::AllocationUnknown) => "<span class=\"badge b-unknown\">allocation unknown</span>",
-        None => "<span class=\"badge b-ok\">ok</span>",
+        // Chatty integrations have their own column; they are not an org status.
+        Some(FindingKind::ChattyIntegration) | None => "<span class=\"badge b-ok\">ok</span>",
     }
 }
 

@@ -111,14 +111,9 @@ fn overview(md: &mut String, a: &Analysis) {
     md.push('\n');
 }
 
-/// The org's most severe org-level finding, in words.
+/// The org's status, in words.
 fn status(a: &Analysis, org: &OrgReport) -> &'static str {
-    let kind = a
-        .findings
-        .iter()
-        .filter(|f| f.org_id == org.org_id && f.integration.is_none())
-        .map(|f| f.kind)
-        .min();
+    let kind = a.org_status(&org.org_id);
     match kind {
         Some(FindingKind::OverLimit) => "**over limit**",
         Some(FindingKind::NearLimit) => "**near limit**",
