@@ -29,6 +29,7 @@ pub mod config;
 pub mod dedup;
 pub mod findings;
 pub mod ingest;
+pub mod marker;
 pub mod model;
 pub mod normalize;
 pub mod progress;
