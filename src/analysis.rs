@@ -97,6 +97,10 @@ pub struct AllocationView {
     /// Per-connected-app quotas from `/limits`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub app_quotas: Vec<AppQuota>,
+    /// Salesforce's meter at the time fetch read `/limits`, beside the usage rebuilt from the
+    /// logs at that instant (only for a timed `/limits` reading).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meter: Option<crate::meter::MeterView>,
 }
 
 /// One org in the report.
@@ -222,8 +226,12 @@ pub fn build(
     for mut org in usage {
         let allocation = allocations.resolve(&org.org_id);
         findings.extend(findings::detect(&org, &allocation, thresholds));
+        let last_call = org.span.map(|s| s.1);
+        let meter = crate::meter::compare(&allocation, org.series.as_ref(), last_call);
         series.push(org.series.take());
-        orgs.push(org_report(org, &allocation, allocations, thresholds));
+        let mut report = org_report(org, &allocation, allocations, thresholds);
+        report.allocation.meter = meter;
+        orgs.push(report);
     }
     findings.sort_by(|a, b| {
         a.kind
@@ -304,6 +312,7 @@ fn org_report(
             source: allocation.source,
             detail: allocation.detail.clone(),
             app_quotas: allocation.app_quotas.clone(),
+            meter: None,
         },
         peak: peak_view(org.peak, alloc),
         integrations,

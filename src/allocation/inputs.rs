@@ -21,6 +21,10 @@ pub struct AllocationInputs {
     org_limits: BTreeMap<String, LimitsDoc>,
     /// Profile entries, keyed by 15-character org id.
     profiles: BTreeMap<String, OrgProfile>,
+    /// `DIR/<org>/limits.json` of the fetch folders among the inputs, by 15-character org id.
+    pub(super) fetched_limits: BTreeMap<String, LimitsDoc>,
+    /// Org names from `DIR/<org>/org.json` of the fetch folders, by 15-character org id.
+    pub(super) fetched_names: BTreeMap<String, String>,
 }
 
 /// A flag value for every org or for one org.
@@ -74,11 +78,13 @@ impl AllocationInputs {
         best
     }
 
-    /// Display name from a profile, if any.
+    /// Display name from a profile, else the one fetch read from the org, if any.
     pub fn org_name(&self, org_id: &str) -> Option<&str> {
+        let org = normalize_org_id(org_id);
         self.profiles
-            .get(&normalize_org_id(org_id))
+            .get(&org)
             .and_then(|p| p.name.as_deref())
+            .or_else(|| self.fetched_names.get(&org).map(String::as_str))
     }
 
     /// The profile entry for an org, if any.
@@ -116,6 +122,7 @@ impl AllocationInputs {
             profile.and_then(OrgProfile::explicit).map(from_profile),
             self.org_limits.get(org).map(from_limits),
             self.global_limits.as_ref().map(from_limits),
+            self.fetched_limits.get(org).map(from_limits),
             profile.and_then(OrgProfile::computed).map(from_profile),
         ]
         .into_iter()
@@ -197,6 +204,7 @@ fn from_limits(doc: &LimitsDoc) -> Allocation {
     Allocation {
         remaining: doc.remaining,
         app_quotas: doc.app_quotas.clone(),
+        measured_at: doc.measured_at.clone(),
         ..Allocation::new(doc.max, AllocationSource::Limits, doc.describe())
     }
 }
@@ -279,7 +287,7 @@ fn is_org_like(text: &str) -> bool {
     !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn read_limits(path: &Path) -> Result<LimitsDoc, AllocationError> {
+pub(super) fn read_limits(path: &Path) -> Result<LimitsDoc, AllocationError> {
     parse_limits_json(&read_file(path, "limits file")?, path)
 }
 

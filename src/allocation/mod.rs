@@ -52,6 +52,7 @@
 
 #![deny(missing_docs)]
 
+mod fetched;
 mod inputs;
 mod limits;
 mod profile;
@@ -97,6 +98,8 @@ pub struct Allocation {
     pub app_quotas: Vec<AppQuota>,
     /// `Remaining` from the limits document (only when `source` is `Limits`).
     pub remaining: Option<u64>,
+    /// When the limits document was read from the org (only when fetch recorded it).
+    pub measured_at: Option<String>,
 }
 
 impl Allocation {
@@ -107,6 +110,7 @@ impl Allocation {
             detail,
             app_quotas: Vec::new(),
             remaining: None,
+            measured_at: None,
         }
     }
 
@@ -118,6 +122,7 @@ impl Allocation {
             detail: "unknown: pass --allocation N, --limits FILE or --profile FILE".to_string(),
             app_quotas: Vec::new(),
             remaining: None,
+            measured_at: None,
         }
     }
 

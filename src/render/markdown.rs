@@ -156,6 +156,9 @@ fn org_section(md: &mut String, org: &OrgReport, a: &Analysis, charts: &[ChartLi
         None => format!("unknown — {}", esc(&org.allocation.detail)),
     };
     let _ = writeln!(md, "- Allocation: {alloc}");
+    if let Some(m) = &org.allocation.meter {
+        let _ = writeln!(md, "- Salesforce's meter: {}", esc(&m.note));
+    }
     match &org.peak {
         Some(p) => {
             let _ = writeln!(

@@ -1,0 +1,158 @@
+//! Salesforce's own meter beside the usage rebuilt from the logs: a `/limits` reading that
+//! `apiusage fetch` timed (`Max − Remaining` at that instant) compared with the counted calls in
+//! the 24 hours before the same instant, when the logs reach it (hourly files).
+//!
+//! Place: after usage (it reads the org's per-minute series), before analysis (which puts the
+//! result beside the allocation). Time comes from the reading, never from the clock.
+
+use serde::Serialize;
+
+use crate::allocation::Allocation;
+use crate::usage::OrgSeries;
+use crate::window;
+
+/// The meter reading and the comparison.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MeterView {
+    /// When `/limits` was read (RFC 3339).
+    pub at: String,
+    /// `Max − Remaining` then: calls Salesforce counted in the 24 hours before `at`.
+    pub used: u64,
+    /// Counted calls in the 24 hours before `at` (to the minute), rebuilt from the logs; absent
+    /// when the logs end before `at`.
+    pub rebuilt_from_logs: Option<u64>,
+    /// `used − rebuilt_from_logs`.
+    pub difference: Option<i64>,
+    /// One sentence for the report: the numbers and what explains the difference.
+    pub note: String,
+}
+
+/// The comparison for one org, when its allocation came from a timed `/limits` reading.
+/// `last_call` is the org's last call (ms).
+pub fn compare(
+    allocation: &Allocation,
+    series: Option<&OrgSeries>,
+    last_call: Option<i64>,
+) -> Option<MeterView> {
+    let used = allocation.used_at_fetch()?;
+    let at_text = allocation.measured_at.clone()?;
+    let at = chrono::DateTime::parse_from_rfc3339(&at_text)
+        .ok()?
+        .timestamp_millis();
+    let rebuilt = series.and_then(|s| usage_at(&s.org, at));
+    let note = match (rebuilt, last_call) {
+        (Some(r), _) => {
+            let d = used as i64 - r as i64;
+            format!(
+                "Salesforce's meter read {} calls at {at_text} (Max − Remaining); the logs give {} \
+                 for the same 24 hours, a difference of {d:+}. Salesforce updates its meter \
+                 asynchronously, the last hours' calls may not be in a log file yet, and calls the \
+                 logs do not list (e.g. logins) are not rebuilt",
+                crate::model::thousands(used),
+                crate::model::thousands(r),
+            )
+        }
+        (None, Some(last)) => format!(
+            "Salesforce's meter read {} calls at {at_text} (Max − Remaining); the logs end at {}, \
+             before that instant, so they cannot be compared yet (daily files arrive the next day, \
+             hourly ones 3–6 hours late: fetch --interval hourly later and report again)",
+            crate::model::thousands(used),
+            crate::model::rfc3339(last),
+        ),
+        (None, None) => format!(
+            "Salesforce's meter read {} calls at {at_text} (Max − Remaining); no counted calls in \
+             the logs to compare with",
+            crate::model::thousands(used)
+        ),
+    };
+    Some(MeterView {
+        at: at_text,
+        used,
+        rebuilt_from_logs: rebuilt,
+        difference: rebuilt.map(|r| used as i64 - r as i64),
+        note,
+    })
+}
+
+/// Rolling usage at the end of the minute holding `at`, if the series reaches that minute.
+fn usage_at(series: &window::MinuteSeries, at: i64) -> Option<u64> {
+    let index = window::minute_of(at).checked_sub(series.first_minute)?;
+    series.usage_end.get(usize::try_from(index).ok()?).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::allocation::AllocationInputs;
+
+    fn allocation(at: &str) -> Allocation {
+        let dir = tempfile::tempdir().unwrap();
+        crate::marker::write(dir.path(), crate::marker::Kind::Fetch).unwrap();
+        let org = dir.path().join("00D000000000001");
+        std::fs::create_dir_all(&org).unwrap();
+        let limits = format!(
+            r#"{{"DailyApiRequests":{{"Max":1000,"Remaining":990}},"apiusage":{{"fetched_at":"{at}"}}}}"#
+        );
+        std::fs::write(org.join("limits.json"), limits).unwrap();
+        let inputs = AllocationInputs::default()
+            .add_fetch_folders(&[dir.path().to_path_buf()])
+            .unwrap();
+        inputs.resolve("00D000000000001")
+    }
+
+    fn series(calls: &[i64]) -> OrgSeries {
+        let (from, to) = (
+            window::minute_of(calls[0]),
+            window::minute_of(*calls.last().unwrap()),
+        );
+        OrgSeries {
+            org: window::minute_series(calls, from, to),
+            integrations: Vec::new(),
+            daily: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_reading_is_compared_when_the_logs_reach_it() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-04T06:00:30Z")
+            .unwrap()
+            .timestamp_millis();
+        // 7 calls in the 24 h before the reading, one older, two after.
+        let mut calls = vec![at - 25 * 3_600_000];
+        calls.extend((0..7).map(|i| at - 3_600_000 + i * 1000));
+        calls.extend([at + 60_000, at + 120_000]);
+        let m = compare(
+            &allocation("2026-11-04T06:00:30Z"),
+            Some(&series(&calls)),
+            calls.last().copied(),
+        )
+        .unwrap();
+        assert_eq!(
+            (m.used, m.rebuilt_from_logs, m.difference),
+            (10, Some(7), Some(3))
+        );
+        assert!(m.note.contains("a difference of +3"), "{}", m.note);
+    }
+
+    #[test]
+    fn logs_that_end_before_the_reading_are_not_compared() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-04T06:00:00Z")
+            .unwrap()
+            .timestamp_millis();
+        let calls = [at - 7 * 3_600_000, at - 6 * 3_600_000];
+        let m = compare(
+            &allocation("2026-11-04T06:00:00Z"),
+            Some(&series(&calls)),
+            Some(calls[1]),
+        )
+        .unwrap();
+        assert_eq!((m.rebuilt_from_logs, m.difference), (None, None));
+        assert!(
+            m.note.contains("the logs end at 2026-11-04T00:00:00"),
+            "{}",
+            m.note
+        );
+        let plain = Allocation::unknown();
+        assert!(compare(&plain, None, None).is_none());
+    }
+}
