@@ -489,53 +489,101 @@ fn the_client_credentials_flow_uses_sf_client_secret() {
     );
 }
 
-#[test]
-fn target_org_asks_the_salesforce_cli() {
-    let mock = Mock::start(ORG18, files());
+/// A stub `sf` on PATH that knows the aliases given (alias → instance URL).
+fn sf_stub(aliases: &[(&str, &str)]) -> (tempfile::TempDir, String) {
     let bin = tempfile::tempdir().unwrap();
+    let mut script = String::from(
+        "#!/bin/sh\n[ \"$1 $2 $3 $5\" = \"org display --target-org --json\" ] || exit 3\ncase \"$4\" in\n",
+    );
+    for (alias, base) in aliases {
+        let reply = serde_json::json!({
+            "status": 0,
+            "result": {"accessToken": TOKEN, "instanceUrl": base, "alias": alias}
+        });
+        script.push_str(&format!("{alias}) cat <<'EOF'\n{reply}\nEOF\n;;\n"));
+    }
+    script.push_str(
+        "*) echo '{\"status\":1,\"name\":\"NoOrgFound\",\"message\":\"No authorization information found for '\"$4\"'.\"}'; exit 1;;\nesac\n",
+    );
     let sf = bin.path().join("sf");
-    let reply = serde_json::json!({
-        "status": 0,
-        "result": {"id": ORG18, "accessToken": TOKEN, "instanceUrl": mock.base, "alias": "globex"}
-    });
-    fs::write(
-        &sf,
-        format!(
-            "#!/bin/sh\nif [ \"$1 $2 $3 $4 $5\" = \"org display --target-org globex --json\" ]; then\n\
-             cat <<'EOF'\n{reply}\nEOF\nelse\n\
-             echo '{{\"status\":1,\"name\":\"NoOrgFound\",\"message\":\"No authorization information found for '\"$4\"'.\"}}'\n\
-             exit 1\nfi\n"
-        ),
-    )
-    .unwrap();
+    fs::write(&sf, script).unwrap();
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(&sf, fs::Permissions::from_mode(0o755)).unwrap();
     let path = format!("{}:/usr/bin:/bin", bin.path().display());
+    (bin, path)
+}
+
+#[test]
+fn target_org_asks_the_salesforce_cli_for_each_org() {
+    let globex = Mock::start(ORG18, files());
+    let initech = Mock::start("00D7Q000000InTcUAK", files()[..1].to_vec());
+    initech.state.lock().unwrap().org_name = "Initech EU".into();
+    let (_bin, path) = sf_stub(&[("globex", &globex.base), ("initech", &initech.base)]);
     let dir = tempfile::tempdir().unwrap();
     let mut ok = apiusage();
     ok.arg("fetch")
         .arg("--out")
         .arg(dir.path())
-        .args(["--target-org", "globex"])
+        .args(["--target-org", "globex", "--target-org", "initech"])
         .env("PATH", &path);
     let (code, stdout, stderr) = run(&mut ok);
     assert_eq!(code, 0, "{stderr}");
-    assert!(
-        stdout.starts_with("globex: org 00D5j000000VI3n (Globex Production): 4 file(s) downloaded"),
-        "{stdout}"
+    assert_eq!(
+        stdout.lines().take(2).collect::<Vec<_>>(),
+        [
+            "globex: org 00D5j000000VI3n (Globex Production): 4 file(s) downloaded (3 kB), 0 already up to date",
+            "initech: org 00D7Q000000InTc (Initech EU): 1 file(s) downloaded (1 kB), 0 already up to date",
+        ]
     );
+    // Per org: Organization, /limits, query pages (2 and 1), downloads (4 and 1).
+    assert!(stdout.ends_with("fetch used 12 API calls\n"), "{stdout}");
+    assert!(dir
+        .path()
+        .join("00D7Q000000InTc/ApiTotalUsage/2026-11-02_Daily.csv")
+        .is_file());
 
+    // An unknown alias fails with the CLI's message and how to log in; the other org still runs.
     let mut unknown = apiusage();
     unknown
         .arg("fetch")
         .arg("--out")
         .arg(dir.path())
-        .args(["--target-org", "nope"])
+        .args(["--target-org", "nope", "--target-org", "initech"])
         .env("PATH", &path);
-    let (code, _, stderr) = run(&mut unknown);
+    let (code, stdout, stderr) = run(&mut unknown);
     assert_eq!(code, 2);
-    assert!(stderr.contains("nope: `sf org display --target-org nope --json` failed (status 1): No authorization information found for nope."), "{stderr}");
+    assert!(
+        stderr.contains(
+            "nope: `sf org display --target-org nope --json` failed (status 1): No authorization information found for nope."
+        ),
+        "{stderr}"
+    );
     assert!(stderr.contains("sf org login web --alias nope"), "{stderr}");
+    assert!(stdout.starts_with("initech: org 00D7Q000000InTc"), "{stdout}");
+}
+
+#[test]
+fn https_proxy_is_used_for_https_instances() {
+    // The mock plays the proxy: it only has to see the CONNECT.
+    let proxy = Mock::start(ORG18, files());
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = apiusage();
+    cmd.arg("fetch")
+        .arg("--out")
+        .arg(dir.path())
+        .args(["--attempts", "1"])
+        .env("SF_ACCESS_TOKEN", TOKEN)
+        .env("SF_INSTANCE_URL", "https://globex.my.salesforce.com")
+        .env("HTTPS_PROXY", &proxy.base);
+    let (code, _, stderr) = run(&mut cmd);
+    assert_eq!(code, 2, "{stderr}");
+    let seen = proxy.seen();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].path.as_str()),
+        ("CONNECT", "globex.my.salesforce.com:443")
+    );
+    assert!(!stderr.contains(TOKEN));
 }
 
 #[test]
@@ -628,7 +676,59 @@ fn report_on_a_fetched_folder_gives_the_same_numbers_as_on_the_source_files() {
         org["allocation"]
     );
     assert_eq!(org["name"], "Globex Production");
+    // The reading is from now, after the logs end: shown, not compared.
+    let meter = &org["allocation"]["meter"];
+    assert_eq!(meter["used"], 1000);
+    assert!(meter["rebuilt_from_logs"].is_null());
+    assert!(
+        meter["note"].as_str().unwrap().contains("cannot be compared yet"),
+        "{meter}"
+    );
     // An explicit --allocation still wins.
     let (_, _, explicit) = common::report(&[&logs], &dir.path().join("r3"), &["--allocation", "9000"]);
     assert_eq!(explicit["orgs"][0]["allocation"]["calls"], 9000);
+}
+
+#[test]
+fn the_report_shows_salesforces_meter_beside_the_usage_rebuilt_at_that_instant() {
+    // A fetch folder whose /limits reading falls inside the logs: 2 counted calls in the 24 h
+    // before 2026-11-02T10:30, Salesforce said 5.
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    let org = logs.join(common::ORG);
+    fs::create_dir_all(org.join("ApiTotalUsage")).unwrap();
+    let calls = [
+        Call::at("2026-11-02T10:00:00.000Z", "r1"),
+        Call::at("2026-11-02T10:10:00.000Z", "r2"),
+        Call::at("2026-11-02T11:00:00.000Z", "r3"),
+    ];
+    fs::write(
+        org.join("ApiTotalUsage/2026-11-02_Hourly_10_seq1.csv"),
+        atu_csv(&calls),
+    )
+    .unwrap();
+    fs::write(
+        org.join("limits.json"),
+        r#"{"DailyApiRequests":{"Max":15000,"Remaining":14995},"apiusage":{"fetched_at":"2026-11-02T10:30:00Z"}}"#,
+    )
+    .unwrap();
+    fs::create_dir_all(logs.join(".apiusage")).unwrap();
+    fs::write(
+        logs.join(".apiusage/marker.json"),
+        r#"{"tool":"apiusage","kind":"fetch","schema_version":1}"#,
+    )
+    .unwrap();
+    let out = dir.path().join("report");
+    let (code, stderr, summary) = common::report(&[&logs], &out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let meter = &summary["orgs"][0]["allocation"]["meter"];
+    assert_eq!(meter["used"], 5);
+    assert_eq!(meter["rebuilt_from_logs"], 2);
+    assert_eq!(meter["difference"], 3);
+    assert_eq!(meter["at"], "2026-11-02T10:30:00Z");
+    let md = fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains("- Salesforce's meter: Salesforce's meter read 5 calls at 2026-11-02T10:30:00Z (Max − Remaining); the logs give 2 for the same 24 hours, a difference of +3."),
+        "{md}"
+    );
 }
