@@ -15,6 +15,10 @@ use super::query::LogRecord;
 /// Copy buffer size.
 const CHUNK: usize = 64 * 1024;
 
+/// A body may exceed `LogFileLength` by this much (plus the length again) before it is taken
+/// for something else: disk use stays bounded whatever the server sends.
+const SLACK: u64 = 1024 * 1024;
+
 /// Downloads `rec` into `target`; returns the bytes written.
 pub fn download(
     client: &Client,
@@ -43,7 +47,9 @@ pub fn download(
             .call()
             .map_err(|e| transport(&s.label, &what, e))?;
         let response = check(&s.label, &what, response, s.token.expose(), &s.reauth)?;
-        let written = stream_to(response.into_body().into_reader(), &partial)?;
+        let limit = expected.map(|n| n.saturating_mul(2).saturating_add(SLACK));
+        let written = stream_to(response.into_body().into_reader(), &partial, limit)
+            .map_err(|e| e.into_failure(&partial, &s.label, &what))?;
         match expected {
             Some(n) if written < n => Err(Failure::Transient(format!(
                 "the body ended after {written} of {n} bytes (LogFileLength)"
@@ -66,16 +72,37 @@ pub fn download(
     }
 }
 
-/// Copies `body` into a fresh `path`. A read error (the connection dropped) is transient; a
-/// write error (disk full, permissions) is not.
-fn stream_to(mut body: impl Read, path: &Path) -> Result<u64, Failure> {
-    let write_error = |source| {
-        Failure::Fatal(FetchError::Write {
-            path: path.to_path_buf(),
-            source,
-        })
-    };
-    let mut out = BufWriter::new(File::create(path).map_err(write_error)?);
+/// Why copying a body stopped.
+#[derive(Debug)]
+enum CopyError {
+    /// The connection dropped: worth another attempt.
+    Read(std::io::Error),
+    /// The disk refused: not worth another attempt.
+    Write(std::io::Error),
+    /// More bytes than the limit: the server sends something else than the file.
+    TooLong,
+}
+
+impl CopyError {
+    fn into_failure(self, path: &Path, org: &str, what: &str) -> Failure {
+        match self {
+            CopyError::Read(e) => Failure::Transient(format!("the connection dropped mid-body: {e}")),
+            CopyError::Write(source) => Failure::Fatal(FetchError::Write {
+                path: path.to_path_buf(),
+                source,
+            }),
+            CopyError::TooLong => Failure::Fatal(FetchError::Protocol {
+                org: org.to_string(),
+                what: what.to_string(),
+                detail: "the body is far longer than LogFileLength; nothing was kept".into(),
+            }),
+        }
+    }
+}
+
+/// Copies `body` into a fresh `path`, at most `limit` bytes, and syncs it.
+fn stream_to(mut body: impl Read, path: &Path, limit: Option<u64>) -> Result<u64, CopyError> {
+    let mut out = BufWriter::new(File::create(path).map_err(CopyError::Write)?);
     let mut buf = vec![0u8; CHUNK];
     let mut written = 0u64;
     loop {
@@ -83,16 +110,32 @@ fn stream_to(mut body: impl Read, path: &Path) -> Result<u64, Failure> {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                return Err(Failure::Transient(format!(
-                    "the connection dropped mid-body: {e}"
-                )))
-            }
+            Err(e) => return Err(CopyError::Read(e)),
         };
-        out.write_all(&buf[..n]).map_err(write_error)?;
+        out.write_all(&buf[..n]).map_err(CopyError::Write)?;
         written += n as u64;
+        if limit.is_some_and(|l| written > l) {
+            return Err(CopyError::TooLong);
+        }
     }
-    let file = out.into_inner().map_err(|e| write_error(e.into_error()))?;
-    file.sync_all().map_err(write_error)?;
+    let file = out.into_inner().map_err(|e| CopyError::Write(e.into_error()))?;
+    file.sync_all().map_err(CopyError::Write)?;
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_far_over_its_length_is_cut_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.csv");
+        let body = vec![b'x'; 3 * CHUNK];
+        assert_eq!(stream_to(&body[..], &path, None).unwrap(), body.len() as u64);
+        let over = stream_to(&body[..], &path, Some(CHUNK as u64)).unwrap_err();
+        assert!(matches!(over, CopyError::TooLong));
+        let fatal = over.into_failure(&path, "org", "downloading");
+        assert!(matches!(fatal, Failure::Fatal(FetchError::Protocol { .. })));
+    }
 }
