@@ -732,3 +732,31 @@ fn the_report_shows_salesforces_meter_beside_the_usage_rebuilt_at_that_instant()
         "{md}"
     );
 }
+
+#[test]
+fn an_overlapping_fetch_into_the_same_folder_is_refused() {
+    let mock = Mock::start(ORG18, files());
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join(".apiusage")).unwrap();
+    // This test process plays the fetch that is still running.
+    fs::write(
+        dir.path().join(".apiusage/fetch.lock"),
+        format!("{}\n", std::process::id()),
+    )
+    .unwrap();
+    let (code, _, stderr) = run(&mut fetch(&mock, dir.path()));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains(&format!(
+            "another fetch (process {}) is writing",
+            std::process::id()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(mock.api_requests(), 0);
+    // A lock left by a run that is gone is taken over, and released at the end.
+    fs::write(dir.path().join(".apiusage/fetch.lock"), "4294967295\n").unwrap();
+    let (code, _, stderr) = run(&mut fetch(&mock, dir.path()));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!dir.path().join(".apiusage/fetch.lock").exists());
+}

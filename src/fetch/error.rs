@@ -83,6 +83,9 @@ pub enum FetchError {
     /// Authentication could not be set up or was refused by the token endpoint.
     #[error("{0}")]
     Auth(String),
+    /// The fetch folder cannot be used as it is (busy, or an unreadable state file).
+    #[error("{0}")]
+    Folder(String),
     /// A response that is not what the Salesforce REST API sends.
     #[error("{org}: {what}: unexpected response: {detail}")]
     Protocol {

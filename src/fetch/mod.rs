@@ -9,6 +9,7 @@
 //! ```text
 //! DIR/.apiusage/marker.json        kind "fetch" (crate::marker)
 //! DIR/.apiusage/fetch-state.json   what was downloaded ([`state`])
+//! DIR/.apiusage/fetch.lock         while a fetch runs ([`lock`])
 //! DIR/<org 15>/org.json            the org's id and name, from SELECT Id, Name FROM Organization
 //! DIR/<org 15>/limits.json         GET /limits, plus when it was read ("apiusage.fetched_at")
 //! DIR/<org 15>/<EventType>/<LogDate>_<Interval>[_<hour>_seq<N>].csv
@@ -22,6 +23,7 @@ pub mod error;
 pub mod http;
 pub mod jwt;
 pub mod layout;
+pub mod lock;
 pub mod query;
 pub mod state;
 
@@ -149,7 +151,8 @@ pub fn run(settings: &Settings) -> Result<Summary, FetchError> {
     let dir = &settings.out;
     fs::create_dir_all(dir).map_err(|source| write_error(dir, source))?;
     marker::write(dir, marker::Kind::Fetch).map_err(|source| write_error(dir, source))?;
-    let state = State::load(dir).map_err(FetchError::Auth)?;
+    let _lock = lock::Lock::take(dir)?;
+    let state = State::load(dir).map_err(FetchError::Folder)?;
     let client = Client::new(settings.retry, settings.max_calls);
     let progress = Progress::stderr(settings.quiet);
     let run = Run {
