@@ -760,3 +760,21 @@ fn an_overlapping_fetch_into_the_same_folder_is_refused() {
     assert_eq!(code, 0, "{stderr}");
     assert!(!dir.path().join(".apiusage/fetch.lock").exists());
 }
+
+#[test]
+fn fetch_never_takes_over_a_report_folder() {
+    let mock = Mock::start(ORG18, files());
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join(".apiusage")).unwrap();
+    let marker = r#"{"tool":"apiusage","kind":"report","schema_version":1}"#;
+    fs::write(dir.path().join(".apiusage/marker.json"), marker).unwrap();
+    let (code, _, stderr) = run(&mut fetch(&mock, dir.path()));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("is an apiusage report folder"), "{stderr}");
+    assert!(stderr.contains("give fetch a folder of its own"), "{stderr}");
+    assert_eq!(
+        fs::read_to_string(dir.path().join(".apiusage/marker.json")).unwrap(),
+        marker
+    );
+    assert_eq!(mock.api_requests(), 0);
+}

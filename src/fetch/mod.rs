@@ -149,6 +149,13 @@ pub struct Summary {
 pub fn run(settings: &Settings) -> Result<Summary, FetchError> {
     let (sources, notes) = auth::plan(&settings.auth)?;
     let dir = &settings.out;
+    if let Some(kind) = marker::read(dir).filter(|k| *k != marker::Kind::Fetch) {
+        return Err(FetchError::Folder(format!(
+            "{} is {}; give fetch a folder of its own (--out)",
+            dir.display(),
+            kind.describe()
+        )));
+    }
     fs::create_dir_all(dir).map_err(|source| write_error(dir, source))?;
     marker::write(dir, marker::Kind::Fetch).map_err(|source| write_error(dir, source))?;
     let _lock = lock::Lock::take(dir)?;
