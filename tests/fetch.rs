@@ -306,9 +306,10 @@ fn an_invalid_session_says_how_to_authenticate_again_and_never_shows_the_token()
     let (code, stdout, stderr) = run(&mut fetch(&mock, dir.path()));
     assert_eq!(code, 2);
     assert!(
-        stderr.contains(
-            "apiusage: error: SF_ACCESS_TOKEN: Salesforce refused the session (INVALID_SESSION_ID)"
-        ),
+        stderr.contains(&format!(
+            "apiusage: error: {}: Salesforce refused the session (INVALID_SESSION_ID)",
+            mock.base.trim_start_matches("http://")
+        )),
         "{stderr}"
     );
     assert!(
@@ -528,6 +529,8 @@ fn target_org_asks_the_salesforce_cli_for_each_org() {
         .env("PATH", &path);
     let (code, stdout, stderr) = run(&mut ok);
     assert_eq!(code, 0, "{stderr}");
+    // No --quiet, but stderr is a pipe: no progress line.
+    assert_eq!(stderr, "");
     assert_eq!(
         stdout.lines().take(2).collect::<Vec<_>>(),
         [

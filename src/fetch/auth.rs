@@ -78,7 +78,7 @@ pub enum Source {
 /// A usable session: where the org is and the token to show it.
 #[derive(Debug)]
 pub struct Session {
-    /// The org as the user named it (alias, username or "SF_ACCESS_TOKEN").
+    /// The org as the user named it (alias, username, client id or the instance's host).
     pub label: String,
     /// Instance URL without a trailing slash.
     pub instance_url: String,
@@ -184,7 +184,7 @@ impl Source {
     /// How this source names its org in messages.
     pub fn label(&self) -> String {
         match self {
-            Source::Token { .. } => "SF_ACCESS_TOKEN".into(),
+            Source::Token { instance_url, .. } => host_of(instance_url),
             Source::Jwt { username, .. } => username.clone(),
             Source::ClientCredentials { client_id, .. } => format!("client {}", short(client_id)),
             Source::SfCli { alias, .. } => alias.clone(),
@@ -365,6 +365,12 @@ fn sf_display(program: &str, alias: &str) -> Result<Session, FetchError> {
          expired or was revoked) and re-run"
     );
     Ok(s)
+}
+
+/// `acme.my.salesforce.com` out of `https://acme.my.salesforce.com/`.
+fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split('/').next().unwrap_or(rest).to_string()
 }
 
 /// The first characters of an id, for labels.
