@@ -781,3 +781,21 @@ fn fetch_never_takes_over_a_report_folder() {
     );
     assert_eq!(mock.api_requests(), 0);
 }
+
+#[test]
+fn a_session_that_expires_mid_run_is_renewed_once_by_the_jwt_flow() {
+    let mock = Mock::start(ORG18, files());
+    oauth(&mock);
+    mock.fault(
+        &Mock::log_file_path("0AT000000000003AAA"),
+        &[Fault::invalid_session()],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) =
+        run(jwt_fetch(&mock, dir.path(), "test_key_pkcs8.pem").args(["--jobs", "1"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("(and 2 OAuth token request(s)"), "{stdout}");
+    assert_eq!(tree(dir.path()).iter().filter(|p| p.ends_with(".csv")).count(), 4);
+    // The files done before the 401 were not downloaded again.
+    assert_eq!(mock.downloads(), 5);
+}

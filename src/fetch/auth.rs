@@ -191,6 +191,11 @@ impl Source {
         }
     }
 
+    /// Whether asking again gives a new session (not for a token handed over as it is).
+    pub fn can_sign_in_again(&self) -> bool {
+        !matches!(self, Source::Token { .. })
+    }
+
     /// Gets a session (token requests are retried like any call, but not counted as API
     /// calls: they are logins).
     pub fn open(&self, client: &Client, now_unix: i64) -> Result<Session, FetchError> {

@@ -174,7 +174,14 @@ pub fn run(settings: &Settings) -> Result<Summary, FetchError> {
         ..Summary::default()
     };
     for source in &sources {
-        match run.org(source) {
+        let mut result = run.org(source);
+        // A session can expire during a long run: sign in once more and carry on (the files
+        // already downloaded are in the state, so only the rest is fetched).
+        let expired = matches!(&result, Err(f) if matches!(f.1, FetchError::Session { .. }));
+        if expired && source.can_sign_in_again() {
+            result = run.org(source);
+        }
+        match result {
             Ok(line) => summary.orgs.push(line),
             Err(failure) => {
                 let (line, e) = *failure;
