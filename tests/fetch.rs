@@ -208,9 +208,13 @@ fn a_regenerated_file_replaces_the_older_copy() {
 }
 
 #[test]
-fn a_503_and_a_connection_reset_mid_body_are_retried() {
+fn a_503_a_429_and_a_connection_reset_mid_body_are_retried() {
     let mock = Mock::start(ORG18, files());
     mock.fault(&format!("{}/query", fetch_support::API), &[Fault::unavailable()]);
+    mock.fault(
+        &format!("{}/limits", fetch_support::API),
+        &[Fault::Status(429, "slow down".into())],
+    );
     mock.fault(
         &Mock::log_file_path("0AT000000000001AAA"),
         &[Fault::ResetMidBody, Fault::unavailable()],
@@ -222,8 +226,8 @@ fn a_503_and_a_connection_reset_mid_body_are_retried() {
         fs::read(dir.path().join(daily("2026-11-02"))).unwrap(),
         body("2026-11-02", "a")
     );
-    // Every attempt is a call: 8 + the 503 on the first query + the reset and the 503.
-    assert!(stdout.ends_with("fetch used 11 API calls\n"), "{stdout}");
+    // Every attempt is a call: 8 + the 503 on the first query + the 429 + the reset and the 503.
+    assert!(stdout.ends_with("fetch used 12 API calls\n"), "{stdout}");
 }
 
 #[test]
