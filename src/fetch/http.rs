@@ -74,6 +74,8 @@ pub struct Retry {
 pub enum Failure {
     /// Worth another attempt (5xx, 429, a dropped connection, a short body).
     Transient(String),
+    /// Worth another attempt, not before the server's `Retry-After` (capped).
+    RetryAfter(String, Duration),
     /// Retrying will not help.
     Fatal(FetchError),
 }
@@ -124,9 +126,10 @@ impl Client {
     ) -> Result<T, FetchError> {
         let attempts = self.retry.attempts.max(1);
         let mut last = String::new();
+        let mut asked = Duration::ZERO;
         for n in 0..attempts {
             if n > 0 {
-                std::thread::sleep(backoff(self.retry.base, n));
+                std::thread::sleep(backoff(self.retry.base, n).max(asked.min(MAX_BACKOFF)));
             }
             if counted {
                 self.calls.take()?;
@@ -137,6 +140,10 @@ impl Client {
                 Ok(v) => return Ok(v),
                 Err(Failure::Fatal(e)) => return Err(e),
                 Err(Failure::Transient(why)) => last = why,
+                Err(Failure::RetryAfter(why, wait)) => {
+                    last = why;
+                    asked = wait;
+                }
             }
         }
         Err(FetchError::GaveUp {
@@ -236,6 +243,11 @@ pub fn check(
     if (200..300).contains(&status) {
         return Ok(response);
     }
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(retry_after_seconds);
     let mut body = String::new();
     let _ = response
         .into_body()
@@ -245,9 +257,11 @@ pub fn check(
     let (code, message) = error_of(&redact(&body, &[token]));
     let org = org.to_string();
     if status == 429 || status >= 500 {
-        return Err(Failure::Transient(
-            format!("HTTP {status} {code} {message}").trim().to_string(),
-        ));
+        let why = format!("HTTP {status} {code} {message}").trim().to_string();
+        return Err(match retry_after {
+            Some(wait) => Failure::RetryAfter(why, wait),
+            None => Failure::Transient(why),
+        });
     }
     if status == 403 && code == "REQUEST_LIMIT_EXCEEDED" {
         // The same code is used for too many concurrent long requests: that one passes.
@@ -275,6 +289,11 @@ pub fn check(
         },
         message,
     }))
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is rare for APIs and is ignored).
+fn retry_after_seconds(value: &str) -> Option<Duration> {
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
 /// Percent-encodes a query or form value (RFC 3986 unreserved characters pass).
@@ -349,6 +368,12 @@ mod tests {
             error_of("<html>oops</html>"),
             (String::new(), "<html>oops</html>".into())
         );
+    }
+
+    #[test]
+    fn retry_after_is_read_in_seconds() {
+        assert_eq!(retry_after_seconds(" 7 "), Some(Duration::from_secs(7)));
+        assert_eq!(retry_after_seconds("Wed, 21 Oct 2026 07:28:00 GMT"), None);
     }
 
     #[test]
