@@ -98,7 +98,8 @@ pub struct AllocationView {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub app_quotas: Vec<AppQuota>,
     /// Salesforce's meter at the time fetch read `/limits`, beside the usage rebuilt from the
-    /// logs at that instant (only for a timed `/limits` reading).
+    /// logs at that instant (only when a timed `/limits` reading exists, whichever input gives
+    /// the allocation).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub meter: Option<crate::meter::MeterView>,
 }
@@ -227,7 +228,8 @@ pub fn build(
         let allocation = allocations.resolve(&org.org_id);
         findings.extend(findings::detect(&org, &allocation, thresholds));
         let last_call = org.span.map(|s| s.1);
-        let meter = crate::meter::compare(&allocation, org.series.as_ref(), last_call);
+        let reading = allocations.meter_reading(&org.org_id);
+        let meter = crate::meter::compare(reading, org.series.as_ref(), last_call);
         series.push(org.series.take());
         let mut report = org_report(org, &allocation, allocations, thresholds);
         report.allocation.meter = meter;

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::allocation::Allocation;
+use crate::allocation::MeterReading;
 use crate::usage::OrgSeries;
 use crate::window;
 
@@ -27,15 +27,14 @@ pub struct MeterView {
     pub note: String,
 }
 
-/// The comparison for one org, when its allocation came from a timed `/limits` reading.
-/// `last_call` is the org's last call (ms).
+/// The comparison for one org with a timed `/limits` reading. `last_call` is the org's last
+/// call (ms).
 pub fn compare(
-    allocation: &Allocation,
+    reading: Option<MeterReading>,
     series: Option<&OrgSeries>,
     last_call: Option<i64>,
 ) -> Option<MeterView> {
-    let used = allocation.used_at_fetch()?;
-    let at_text = allocation.measured_at.clone()?;
+    let MeterReading { used, at: at_text } = reading?;
     let at = chrono::DateTime::parse_from_rfc3339(&at_text)
         .ok()?
         .timestamp_millis();
@@ -83,21 +82,11 @@ fn usage_at(series: &window::MinuteSeries, at: i64) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::allocation::AllocationInputs;
-
-    fn allocation(at: &str) -> Allocation {
-        let dir = tempfile::tempdir().unwrap();
-        crate::marker::write(dir.path(), crate::marker::Kind::Fetch).unwrap();
-        let org = dir.path().join("00D000000000001");
-        std::fs::create_dir_all(&org).unwrap();
-        let limits = format!(
-            r#"{{"DailyApiRequests":{{"Max":1000,"Remaining":990}},"apiusage":{{"fetched_at":"{at}"}}}}"#
-        );
-        std::fs::write(org.join("limits.json"), limits).unwrap();
-        let inputs = AllocationInputs::default()
-            .add_fetch_folders(&[dir.path().to_path_buf()])
-            .unwrap();
-        inputs.resolve("00D000000000001")
+    fn reading(at: &str) -> Option<MeterReading> {
+        Some(MeterReading {
+            used: 10,
+            at: at.to_string(),
+        })
     }
 
     fn series(calls: &[i64]) -> OrgSeries {
@@ -122,7 +111,7 @@ mod tests {
         calls.extend((0..7).map(|i| at - 3_600_000 + i * 1000));
         calls.extend([at + 60_000, at + 120_000]);
         let m = compare(
-            &allocation("2026-11-04T06:00:30Z"),
+            reading("2026-11-04T06:00:30Z"),
             Some(&series(&calls)),
             calls.last().copied(),
         )
@@ -141,7 +130,7 @@ mod tests {
             .timestamp_millis();
         let calls = [at - 7 * 3_600_000, at - 6 * 3_600_000];
         let m = compare(
-            &allocation("2026-11-04T06:00:00Z"),
+            reading("2026-11-04T06:00:00Z"),
             Some(&series(&calls)),
             Some(calls[1]),
         )
@@ -152,7 +141,6 @@ mod tests {
             "{}",
             m.note
         );
-        let plain = Allocation::unknown();
-        assert!(compare(&plain, None, None).is_none());
+        assert!(compare(None, None, None).is_none());
     }
 }

@@ -694,6 +694,8 @@ fn report_on_a_fetched_folder_gives_the_same_numbers_as_on_the_source_files() {
     // An explicit --allocation still wins.
     let (_, _, explicit) = common::report(&[&logs], &dir.path().join("r3"), &["--allocation", "9000"]);
     assert_eq!(explicit["orgs"][0]["allocation"]["calls"], 9000);
+    // Salesforce's meter is still shown beside it.
+    assert_eq!(explicit["orgs"][0]["allocation"]["meter"]["used"], 1000);
 }
 
 #[test]

@@ -102,7 +102,11 @@ mod tests {
         let a = inputs.resolve("00D000000000001AAA");
         assert_eq!(a.calls, Some(25_000));
         assert_eq!(a.used_at_fetch(), Some(1_000));
-        assert_eq!(a.measured_at.as_deref(), Some("2026-11-04T06:00:00Z"));
+        let reading = inputs.meter_reading("00D000000000001").unwrap();
+        assert_eq!(
+            (reading.used, reading.at.as_str()),
+            (1_000, "2026-11-04T06:00:00Z")
+        );
         assert!(
             a.detail.ends_with("read by fetch at 2026-11-04T06:00:00Z"),
             "{}",
@@ -126,6 +130,8 @@ mod tests {
             .unwrap();
         let a = inputs.resolve("00D000000000001");
         assert_eq!(a.calls, Some(9_000));
+        // The meter reading stays, whichever input gives the allocation.
+        assert_eq!(inputs.meter_reading("00D000000000001").unwrap().used, 1_000);
         assert!(
             a.detail.contains("overrides DailyApiRequests.Max = 25,000"),
             "{}",

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::limits::{parse_limits_json, LimitsDoc};
 use super::profile::{parse_profile_toml, OrgProfile};
-use super::{normalize_org_id, thousands, Allocation, AllocationError, AllocationSource};
+use super::{normalize_org_id, thousands, Allocation, AllocationError, AllocationSource, MeterReading};
 
 /// Everything the user said about allocations, loaded and validated. Ask it per org with
 /// [`AllocationInputs::resolve`].
@@ -85,6 +85,25 @@ impl AllocationInputs {
             .get(&org)
             .and_then(|p| p.name.as_deref())
             .or_else(|| self.fetched_names.get(&org).map(String::as_str))
+    }
+
+    /// The timed `/limits` reading of an org, whichever input gives the allocation: a
+    /// per-org `--limits` file, the global one, or the fetch folder's `limits.json`.
+    pub fn meter_reading(&self, org_id: &str) -> Option<MeterReading> {
+        let org = normalize_org_id(org_id);
+        [
+            self.org_limits.get(&org),
+            self.global_limits.as_ref(),
+            self.fetched_limits.get(&org),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|doc| {
+            Some(MeterReading {
+                used: doc.max.saturating_sub(doc.remaining?),
+                at: doc.measured_at.clone()?,
+            })
+        })
     }
 
     /// The profile entry for an org, if any.
@@ -204,7 +223,6 @@ fn from_limits(doc: &LimitsDoc) -> Allocation {
     Allocation {
         remaining: doc.remaining,
         app_quotas: doc.app_quotas.clone(),
-        measured_at: doc.measured_at.clone(),
         ..Allocation::new(doc.max, AllocationSource::Limits, doc.describe())
     }
 }

@@ -98,8 +98,16 @@ pub struct Allocation {
     pub app_quotas: Vec<AppQuota>,
     /// `Remaining` from the limits document (only when `source` is `Limits`).
     pub remaining: Option<u64>,
-    /// When the limits document was read from the org (only when fetch recorded it).
-    pub measured_at: Option<String>,
+}
+
+/// Salesforce's own meter at a known instant: `Max − Remaining` of a `/limits` reading that
+/// `apiusage fetch` timed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeterReading {
+    /// Calls Salesforce counted in the 24 hours before `at`.
+    pub used: u64,
+    /// When the reading was taken (RFC 3339).
+    pub at: String,
 }
 
 impl Allocation {
@@ -110,7 +118,6 @@ impl Allocation {
             detail,
             app_quotas: Vec::new(),
             remaining: None,
-            measured_at: None,
         }
     }
 
@@ -122,7 +129,6 @@ impl Allocation {
             detail: "unknown: pass --allocation N, --limits FILE or --profile FILE".to_string(),
             app_quotas: Vec::new(),
             remaining: None,
-            measured_at: None,
         }
     }
 
