@@ -805,3 +805,19 @@ fn a_session_that_expires_mid_run_is_renewed_once_by_the_jwt_flow() {
     // The files done before the 401 were not downloaded again.
     assert_eq!(mock.downloads(), 5);
 }
+
+#[test]
+fn files_moved_away_leave_the_state() {
+    let mock = Mock::start(ORG18, files());
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(run(&mut fetch(&mock, dir.path())).0, 0);
+    fs::remove_file(dir.path().join(daily("2026-11-02"))).unwrap();
+    let state = |d: &Path| fs::read_to_string(d.join(".apiusage/fetch-state.json")).unwrap();
+    assert!(state(dir.path()).contains("2026-11-02_Daily.csv"));
+    // The org no longer lists anything new: the removed file leaves the state.
+    mock.state.lock().unwrap().files.clear();
+    assert_eq!(run(&mut fetch(&mock, dir.path())).0, 0);
+    let after = state(dir.path());
+    assert!(!after.contains("ApiTotalUsage/2026-11-02_Daily.csv"), "{after}");
+    assert!(after.contains("ApiTotalUsage/2026-11-03_Daily.csv"), "{after}");
+}

@@ -231,6 +231,7 @@ impl Run<'_> {
         let org_dir = self.settings.out.join(&org15);
         fs::create_dir_all(&org_dir).map_err(|e| early(write_error(&org_dir, e)))?;
         remove_stale_partials(&org_dir);
+        self.forget_removed_files(&org15);
         let limits_at = match self.limits(&s, &org_dir) {
             Ok(at) => at,
             // The logs are still worth having; the report then needs another allocation source.
@@ -465,6 +466,15 @@ impl Run<'_> {
                 bytes,
             },
         );
+    }
+
+    /// Files the user has moved away (e.g. old logs archived) leave the state, so it does not
+    /// grow forever; one still listed by the org is simply downloaded again.
+    fn forget_removed_files(&self, org15: &str) {
+        let out = &self.settings.out;
+        if let Some(org) = self.lock().orgs.get_mut(org15) {
+            org.files.retain(|path, _| out.join(path).is_file());
+        }
     }
 
     /// After a complete org run: the next run queries from the newest CreatedDate seen.
