@@ -671,6 +671,27 @@ fn report_on_a_fetched_folder_gives_the_same_numbers_as_on_the_source_files() {
     };
     assert_eq!(numbers(&from_source), numbers(&from_fetch));
     assert!(from_fetch["orgs"][0]["counted_calls"].as_u64().unwrap() > 0);
+    // Only fetch's bookkeeping is passed over, nothing else.
+    let skipped: Vec<String> = from_fetch["data_quality"]["files"]["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            p.as_str()
+                .or_else(|| p["path"].as_str())
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        skipped,
+        ["limits.json", "org.json"],
+        "{}",
+        from_fetch["data_quality"]
+    );
     // The fetch folder's limits.json is the allocation source and org.json names the org.
     let org = &from_fetch["orgs"][0];
     assert_eq!(org["allocation"]["source"], "limits");
