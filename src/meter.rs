@@ -38,7 +38,7 @@ pub fn compare(
     let at = chrono::DateTime::parse_from_rfc3339(&at_text)
         .ok()?
         .timestamp_millis();
-    let rebuilt = series.and_then(|s| usage_at(&s.org, at));
+    let rebuilt = series.and_then(|s| usage_at(&s.org, at, last_call));
     let note = match (rebuilt, last_call) {
         (Some(r), _) => {
             let d = used as i64 - r as i64;
@@ -73,10 +73,18 @@ pub fn compare(
     })
 }
 
-/// Rolling usage at the end of the minute holding `at`, if the series reaches that minute.
-fn usage_at(series: &window::MinuteSeries, at: i64) -> Option<u64> {
-    let index = window::minute_of(at).checked_sub(series.first_minute)?;
-    series.usage_end.get(usize::try_from(index).ok()?).copied()
+/// Rolling usage at the end of the minute holding `at`, if the logs reach that minute (the
+/// series runs from the org's first call to its last; a minute it leaves out has no usage).
+fn usage_at(series: &window::MinuteSeries, at: i64, last_call: Option<i64>) -> Option<u64> {
+    let m = window::minute_of(at);
+    let first = *series.minutes.first()?;
+    if m < first || m > window::minute_of(last_call?) {
+        return None;
+    }
+    match series.minutes.binary_search(&m) {
+        Ok(i) => series.usage_end.get(i).copied(),
+        Err(_) => Some(0),
+    }
 }
 
 #[cfg(test)]
@@ -98,6 +106,7 @@ mod tests {
             org: window::minute_series(calls, from, to),
             integrations: Vec::new(),
             daily: Vec::new(),
+            lower_bound_until: None,
         }
     }
 
@@ -121,6 +130,21 @@ mod tests {
             (10, Some(7), Some(3))
         );
         assert!(m.note.contains("a difference of +3"), "{}", m.note);
+    }
+
+    #[test]
+    fn a_reading_in_a_quiet_stretch_of_the_logs_compares_with_zero() {
+        let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-02T00:00:00Z")
+            .unwrap()
+            .timestamp_millis();
+        let calls = [t0, t0 + 48 * 3_600_000];
+        let m = compare(
+            reading("2026-11-03T06:00:00Z"),
+            Some(&series(&calls)),
+            Some(calls[1]),
+        )
+        .unwrap();
+        assert_eq!((m.rebuilt_from_logs, m.difference), (Some(0), Some(10)));
     }
 
     #[test]
