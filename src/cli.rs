@@ -52,15 +52,30 @@ pub struct ReportArgs {
 
     /// An integration is chatty when its own rolling-24h peak reaches this share of the
     /// allocation.
-    #[arg(long, default_value_t = 0.5, value_name = "SHARE")]
+    #[arg(
+        long,
+        default_value_t = 0.5,
+        value_name = "SHARE",
+        allow_negative_numbers = true
+    )]
     pub chatty_share: f64,
 
     /// An org is near its limit when its rolling-24h peak reaches this share of the allocation.
-    #[arg(long, default_value_t = 0.8, value_name = "SHARE")]
+    #[arg(
+        long,
+        default_value_t = 0.8,
+        value_name = "SHARE",
+        allow_negative_numbers = true
+    )]
     pub warn_share: f64,
 
     /// Recommend an upgrade for calls on API versions below this (Salesforce retired 21.0–30.0).
-    #[arg(long, default_value_t = 31.0, value_name = "VERSION")]
+    #[arg(
+        long,
+        default_value_t = 31.0,
+        value_name = "VERSION",
+        allow_negative_numbers = true
+    )]
     pub min_api_version: f64,
 
     /// Exit with status 1 (after writing the report) when any finding of these kinds exists.
@@ -116,7 +131,12 @@ pub struct TopArgs {
 
     /// An integration is chatty when its own rolling-24h peak reaches this share of the
     /// allocation.
-    #[arg(long, default_value_t = 0.5, value_name = "SHARE")]
+    #[arg(
+        long,
+        default_value_t = 0.5,
+        value_name = "SHARE",
+        allow_negative_numbers = true
+    )]
     pub chatty_share: f64,
 
     /// Integrations shown per org (0: all).
@@ -136,7 +156,7 @@ pub struct TopArgs {
 #[derive(Debug, Args, Default)]
 pub struct AllocationArgs {
     /// Allocation in calls per 24 h: `N` for every org, or `ORGID=N` for one (repeatable).
-    #[arg(long, value_name = "[ORG=]N")]
+    #[arg(long, value_name = "[ORG=]N", allow_negative_numbers = true)]
     pub allocation: Vec<String>,
 
     /// REST `/limits` JSON or `sf org list limits --json` output: `FILE` or `ORGID=FILE`.

@@ -13,10 +13,11 @@ use crate::ingest::discover::{classify, Format, InputFile};
 use crate::ingest::{csv, parquet, read_file, FileError};
 use crate::model::EventType;
 
-/// The explanation text, and whether every file was readable.
-pub fn explain(paths: &[PathBuf]) -> (String, bool) {
+/// The explanation text (for stdout) and the errors, one per file that is not usable (for
+/// stderr); no errors means every file was readable.
+pub fn explain(paths: &[PathBuf]) -> (String, Vec<String>) {
     let mut out = String::new();
-    let mut all_ok = true;
+    let mut errors = Vec::new();
     for path in paths {
         let label = path.display().to_string();
         let _ = writeln!(out, "{label}");
@@ -27,43 +28,39 @@ pub fn explain(paths: &[PathBuf]) -> (String, bool) {
                     label: label.clone(),
                     format,
                 };
-                all_ok &= explain_file(&mut out, &file);
+                if let Err(why) = explain_file(&mut out, &file) {
+                    errors.push(format!("{label}: {why}"));
+                }
             }
-            Err(why) => {
-                all_ok = false;
-                let _ = writeln!(out, "  skipped: {why}");
-            }
+            Err(why) => errors.push(format!("{label}: skipped: {why}")),
         }
         out.push('\n');
     }
-    (out, all_ok)
+    (out, errors)
 }
 
-fn explain_file(out: &mut String, file: &InputFile) -> bool {
+fn explain_file(out: &mut String, file: &InputFile) -> Result<(), String> {
     let _ = writeln!(out, "  format:      {}", file.format);
     let map = match header(file) {
         Ok(map) => map,
-        Err(e) => {
-            let _ = writeln!(out, "  unreadable:  {}", e.reason);
-            return false;
-        }
+        Err(e) => return Err(format!("unreadable: {}", e.reason)),
     };
     columns(out, &map);
     if let Err(missing) = map.check_required() {
         let _ = writeln!(out, "  required:    MISSING {}", missing.missing.join("; "));
         let _ = writeln!(out, "  => the file is not used until these columns are present");
-        return false;
+        return Err(format!(
+            "missing required column(s): {}",
+            missing.missing.join("; ")
+        ));
     }
     let _ = writeln!(out, "  required:    all present");
     match read_file(file) {
         Ok(part) => {
             rows(out, &part, &map);
-            true
+            Ok(())
         }
-        Err(e) => {
-            let _ = writeln!(out, "  unreadable:  {}", e.reason);
-            false
-        }
+        Err(e) => Err(format!("unreadable: {}", e.reason)),
     }
 }
 
