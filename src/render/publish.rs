@@ -69,6 +69,13 @@ pub fn publish_with(
 ) -> io::Result<()> {
     fs::create_dir_all(out).map_err(|e| with_path(e, out))?;
     let book = bookkeeping_dir(out)?;
+    if let Some(kind) = marker::read(out).filter(|k| *k != marker::Kind::Report) {
+        return Err(io::Error::other(format!(
+            "{} is {}, not a report folder; choose another --out",
+            out.display(),
+            kind.describe()
+        )));
+    }
     let names = top_level_names(outputs)?;
     let old = read_manifest(&book);
     check_conflicts(out, &names)?;
@@ -346,4 +353,23 @@ fn symlink(_target: &Path, link: &Path) -> io::Result<()> {
 
 fn with_path(e: io::Error, path: &Path) -> io::Error {
     io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_or_fetch_folder_is_never_made_a_report() {
+        let dir = tempfile::tempdir().unwrap();
+        marker::write(dir.path(), marker::Kind::Fetch).unwrap();
+        let outputs = [Output {
+            name: "summary.json".into(),
+            bytes: b"{}".to_vec(),
+        }];
+        let err = publish(dir.path(), &outputs).unwrap_err().to_string();
+        assert!(err.contains("fetch folder"), "{err}");
+        assert_eq!(marker::read(dir.path()), Some(marker::Kind::Fetch));
+        assert!(fs::symlink_metadata(dir.path().join("summary.json")).is_err());
+    }
 }
