@@ -9,7 +9,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::render::text::clean;
+use crate::text::clean;
 
 /// The exit code of every error.
 pub const ERROR_CODE: i32 = 2;

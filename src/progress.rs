@@ -79,7 +79,7 @@ impl Progress {
         if let Some(r) = &self.running {
             if let Ok(mut s) = r.stage.lock() {
                 // Stage text may name input paths: no terminal controls from them.
-                *s = crate::render::text::clean(&text.into());
+                *s = crate::text::clean(&text.into());
             }
         }
     }

@@ -11,10 +11,10 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-pub use super::text::clean;
 use crate::analysis::{Analysis, IntegrationReport, OrgReport};
 use crate::attribute::Kind;
 use crate::findings::thousands;
+pub use crate::text::clean;
 
 /// The widest line drawn.
 pub const WIDTH: usize = 100;

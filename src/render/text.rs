@@ -24,35 +24,5 @@ pub fn peak_change(before: &Option<PeakView>, after: &Option<PeakView>) -> Strin
     }
 }
 
-/// Log text made safe for a terminal (stdout tables, every stderr line): control characters
-/// (ESC, BEL, CR, newlines, all of C0 and C1) and bidirectional controls become spaces, so a
-/// crafted file can neither move the cursor, retitle or clear the terminal, nor reorder what
-/// is shown.
-pub fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() || is_bidi_control(c) {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect()
-}
-
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
-
-#[cfg(test)]
-mod tests {
-    use super::clean;
-
-    #[test]
-    fn terminal_controls_become_spaces() {
-        assert_eq!(
-            clean("a\x1b]0;title\x07b\rc\u{9b}d\u{2067}e"),
-            "a ]0;title b c d e"
-        );
-    }
-}
+/// The one terminal sanitiser ([`crate::text::clean`]), for the renderers.
+pub use crate::text::clean;
