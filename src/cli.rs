@@ -52,22 +52,24 @@ pub struct ReportArgs {
 
     /// An integration is chatty when its own rolling-24h peak reaches this share of the
     /// allocation.
+    /// Exact decimal above 0 and at most 1 (`0.55`, or `55%`), up to six decimals.
     #[arg(
         long,
-        default_value_t = 0.5,
+        default_value = "0.5",
         value_name = "SHARE",
         allow_negative_numbers = true
     )]
-    pub chatty_share: f64,
+    pub chatty_share: String,
 
     /// An org is near its limit when its rolling-24h peak reaches this share of the allocation.
+    /// Exact decimal above 0 and at most 1 (`0.8`, or `80%`), up to six decimals.
     #[arg(
         long,
-        default_value_t = 0.8,
+        default_value = "0.8",
         value_name = "SHARE",
         allow_negative_numbers = true
     )]
-    pub warn_share: f64,
+    pub warn_share: String,
 
     /// Recommend an upgrade for calls on API versions below this (Salesforce retired 21.0–30.0).
     #[arg(
@@ -131,13 +133,14 @@ pub struct TopArgs {
 
     /// An integration is chatty when its own rolling-24h peak reaches this share of the
     /// allocation.
+    /// Exact decimal above 0 and at most 1 (`0.55`, or `55%`), up to six decimals.
     #[arg(
         long,
-        default_value_t = 0.5,
+        default_value = "0.5",
         value_name = "SHARE",
         allow_negative_numbers = true
     )]
-    pub chatty_share: f64,
+    pub chatty_share: String,
 
     /// Integrations shown per org (0: all).
     #[arg(long, default_value_t = 10, value_name = "N")]
@@ -193,6 +196,8 @@ pub enum FailOn {
     Warn,
     /// An org's peak reached its allocation, or calls were refused with REQUEST_LIMIT_EXCEEDED.
     Over,
+    /// An org's last call is more than 36 hours before the run's time (logs stopped arriving).
+    Stale,
 }
 
 /// `apiusage schema`.
