@@ -1,6 +1,7 @@
 //! Bulkification recommendations: each detector on crafted calls with a known answer and on
 //! look-alikes that must not trigger (`recommend/crafted.rs` builds the calls), then the what-if
-//! properties and the bundled sample's planted patterns (`recommend/whatif_and_sample.rs`).
+//! properties and the bundled sample's planted patterns (`recommend/whatif_and_sample.rs`), and
+//! the cases held-out orgs showed missing plus a look-alike corpus (`recommend/missed.rs`).
 
 use std::collections::BTreeSet;
 
@@ -9,6 +10,8 @@ use apiusage::recommend::{Kind, Settings};
 
 #[path = "recommend/crafted.rs"]
 mod crafted;
+#[path = "recommend/missed.rs"]
+mod missed;
 #[path = "recommend/whatif_and_sample.rs"]
 mod whatif_and_sample;
 

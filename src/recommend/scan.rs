@@ -5,8 +5,9 @@
 //! detectors gives every integration its own calls in time order: one pass per integration,
 //! without gathering per-integration row lists, and no allocation per row.
 //!
-//! OAuth token requests are Login events, which name a user but no connected app. They are
+//! OAuth token requests logged as Login events name a user but no connected app. They are
 //! collected per user and given to the integration that made most of that user's counted calls.
+//! Token-endpoint rows among the API rows belong to their own integration like any call.
 
 use std::ops::Range;
 
@@ -18,6 +19,7 @@ use super::errors::Errors;
 use super::metadata::Metadata;
 use super::old_version::OldVersions;
 use super::polling::Polling;
+use super::profile::Profile;
 use super::single_record::SingleRecord;
 use super::token_churn::TokenChurn;
 use super::{Detection, Settings};
@@ -32,6 +34,7 @@ struct Detectors {
     composite: CompositeBatch,
     errors: Errors,
     versions: OldVersions,
+    profile: Profile,
 }
 
 impl Detectors {
@@ -44,15 +47,21 @@ impl Detectors {
             composite: CompositeBatch::default(),
             errors: Errors::default(),
             versions: OldVersions::new(settings.min_api_version),
+            profile: Profile::default(),
         }
     }
 
-    /// One call of the integration, in time order. Uncounted rows (superseded fallback rows)
-    /// only enrich: they never make a pattern.
+    /// One call of the integration, in time order. Superseded fallback rows only enrich (error
+    /// messages, rows processed, token rows no other source shows); uncounted rows add beats to
+    /// a polling rhythm and token requests, but never make a pattern on their own.
     fn observe(&mut self, row: &Row) {
         self.errors.observe(row);
-        if row.class == Class::CompositeBatch {
-            self.composite.observe(row);
+        self.profile.observe(row);
+        match row.class {
+            Class::CompositeBatch => self.composite.observe(row),
+            Class::Login | Class::OAuthToken => self.churn.observe_token(row),
+            Class::Other | Class::Failed if !row.superseded => self.polling.observe(row),
+            _ => {}
         }
         if !row.counted {
             return;
@@ -60,15 +69,14 @@ impl Detectors {
         self.versions.observe(row);
         self.single.observe(row);
         self.churn.observe(row);
-        match row.class {
-            Class::Other => self.polling.observe(row),
-            Class::Metadata => self.metadata.observe(row),
-            _ => {}
+        if row.class == Class::Metadata {
+            self.metadata.observe(row);
         }
     }
 
-    fn finish(self, calls: &Calls) -> Vec<Detection> {
-        [
+    /// The detections, and the profile of what the integration does.
+    fn finish(self, calls: &Calls) -> (Vec<Detection>, Option<Detection>) {
+        let found = [
             self.single.finish(calls),
             self.polling.finish(calls),
             self.churn.finish(calls),
@@ -76,27 +84,28 @@ impl Detectors {
             self.composite.finish(calls),
             self.errors.finish(calls),
             self.versions.finish(calls),
-        ]
-        .into_iter()
-        .flatten()
-        .collect()
+        ];
+        (found.into_iter().flatten().collect(), self.profile.finish(calls))
     }
 }
 
-/// Every detection in the org's `range`, with the integration index it belongs to.
-pub(crate) fn scan_org(
-    calls: &Calls,
-    range: Range<usize>,
-    tables: &Tables,
-    settings: &Settings,
-) -> Vec<(usize, Detection)> {
+/// What one org's scan found.
+pub(crate) struct Scanned {
+    /// Every detection, with the integration index it belongs to.
+    pub detections: Vec<(usize, Detection)>,
+    /// Every integration's profile (`no_known_pattern`), for those that turn out to need one.
+    pub profiles: Vec<(usize, Detection)>,
+}
+
+/// Every detection and profile in the org's `range`.
+pub(crate) fn scan_org(calls: &Calls, range: Range<usize>, tables: &Tables, settings: &Settings) -> Scanned {
     let mut states: Vec<Option<Detectors>> = (0..tables.integrations).map(|_| None).collect();
     let mut counted_by_shape = vec![0u64; calls.shapes.len()];
     let mut logins: Vec<(StrId, u32)> = Vec::new();
     for i in range {
         let shape = calls.shape[i] as usize;
         let info = &tables.shapes[shape];
-        if info.login_event && tables.resources[calls.resource[i] as usize].kind == Resource::Token {
+        if info.login_event && tables.resources[calls.resource[i] as usize].kind == Resource::OAuthToken {
             logins.push((calls.shapes[shape].user_id, i as u32));
         }
         if info.api {
@@ -109,10 +118,17 @@ pub(crate) fn scan_org(
         }
     }
     give_logins(calls, tables, &counted_by_shape, &logins, &mut states);
-    let found = states.into_iter().enumerate().filter_map(|(i, s)| Some((i, s?)));
-    found
-        .flat_map(|(i, s)| s.finish(calls).into_iter().map(move |d| (i, d)))
-        .collect()
+    let mut out = Scanned {
+        detections: Vec::new(),
+        profiles: Vec::new(),
+    };
+    for (i, state) in states.into_iter().enumerate() {
+        let Some(state) = state else { continue };
+        let (found, profile) = state.finish(calls);
+        out.detections.extend(found.into_iter().map(|d| (i, d)));
+        out.profiles.extend(profile.map(|p| (i, p)));
+    }
+    out
 }
 
 /// Hands each OAuth token request, in time order, to its user's integration.
