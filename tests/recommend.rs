@@ -395,3 +395,36 @@ fn the_api_version_floor_defaults_to_31_and_is_validated() {
     let err = report_config(&["--min-api-version", "0"]).unwrap_err();
     assert!(err.contains("--min-api-version"), "{err}");
 }
+
+#[test]
+fn the_report_carries_the_kinds_page_and_each_kinds_explanation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (logs, out) = (dir.path().join("logs"), dir.path().join("out"));
+    let bin = assert_cmd::cargo::cargo_bin("apiusage");
+    let sample = std::process::Command::new(&bin)
+        .args(["sample", "--out"])
+        .arg(&logs)
+        .output()
+        .unwrap();
+    assert!(sample.status.success());
+    let report = std::process::Command::new(&bin)
+        .arg("report")
+        .arg(&logs)
+        .arg("--out")
+        .arg(&out)
+        .args(["--generated-at", "2026-11-05T00:00:00Z", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(report.status.code().is_some_and(|c| c <= 1), "{report:?}");
+    // The Markdown links `docs/recommendations.md#<kind>` resolve inside the report folder.
+    let page = std::fs::read_to_string(out.join("docs/recommendations.md")).unwrap();
+    assert_eq!(page, include_str!("../docs/recommendations.md"));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("(docs/recommendations.md#polling)"));
+    for kind in Kind::ALL {
+        assert!(page.contains(&format!("\n## {}\n", kind.id())), "{}", kind.id());
+    }
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<details><summary>About Polling</summary><p><strong>What it detects.</strong>"));
+    assert!(html.contains("Confidence: high."));
+}

@@ -298,6 +298,30 @@ impl Tables {
     }
 }
 
+impl Tables {
+    /// The SOAP write operation of row `i` (`create`, `update`…, from the resource or the
+    /// method name), if it is one.
+    pub(crate) fn soap_write(&self, calls: &Calls, i: usize) -> Option<Op> {
+        let info = &self.shapes[calls.shape[i] as usize];
+        match (self.resources[calls.resource[i] as usize].kind, info.soap) {
+            (Resource::SoapWrite(op), _) | (Resource::Other, Some(Resource::SoapWrite(op))) => Some(op),
+            _ => None,
+        }
+    }
+}
+
+impl Row {
+    /// This SOAP write with the rows processed that another log (a superseded SOAP API row of
+    /// the same request) gives: at most one row makes it a single-record write.
+    pub(crate) fn with_rows(mut self, op: Op, rows: u32) -> Row {
+        self.rows = rows;
+        if self.class == Class::Other && rows <= 1 {
+            self.class = Class::Single(op);
+        }
+        self
+    }
+}
+
 impl ShapeInfo {
     /// The class of a call of this shape to a resource of kind `kind`.
     fn class(&self, kind: Resource, rows: u32, refused: bool) -> Class {

@@ -21,9 +21,11 @@
 
 mod classify;
 mod composite_batch;
+pub mod docs;
 mod errors;
 mod metadata;
 mod old_version;
+mod pagination;
 mod polling;
 mod profile;
 mod scan;
@@ -76,6 +78,9 @@ pub enum Kind {
     /// `old_api_version`: calls on an API version below the floor (`--min-api-version`, default
     /// 31.0: versions 30.0 and older are retired). A risk, not a saving.
     OldApiVersion,
+    /// `pagination`: result sets read page after page (`/query/{locator}`, `queryMore`).
+    /// Instead: 2,000-row pages, or a Bulk API 2.0 query job for large result sets.
+    Pagination,
     /// `no_known_pattern`: a chatty or peak-carrying integration no detector explains; the
     /// evidence says what it does (top requests, hours, typical gap) so the admin can ask.
     NoKnownPattern,
@@ -103,7 +108,7 @@ impl Confidence {
 
 impl Kind {
     /// Every kind, in documentation order.
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::SingleRecordCrud,
         Kind::Polling,
         Kind::TokenChurn,
@@ -111,6 +116,7 @@ impl Kind {
         Kind::CompositeBatch,
         Kind::ErrorBurst,
         Kind::OldApiVersion,
+        Kind::Pagination,
         Kind::NoKnownPattern,
     ];
 
@@ -124,6 +130,7 @@ impl Kind {
             Kind::CompositeBatch => "composite_batch",
             Kind::ErrorBurst => "error_burst",
             Kind::OldApiVersion => "old_api_version",
+            Kind::Pagination => "pagination",
             Kind::NoKnownPattern => "no_known_pattern",
         }
     }
@@ -138,6 +145,7 @@ impl Kind {
             Kind::CompositeBatch => "Composite batch",
             Kind::ErrorBurst => "Error and retry bursts",
             Kind::OldApiVersion => "Old API version",
+            Kind::Pagination => "Pagination loops",
             Kind::NoKnownPattern => "No known pattern",
         }
     }
@@ -152,6 +160,7 @@ impl Kind {
             Kind::CompositeBatch => "Composite / sObject Collections",
             Kind::ErrorBurst => "back-off and error handling",
             Kind::OldApiVersion => "a current API version",
+            Kind::Pagination => "2,000-row pages / Bulk API 2.0 query",
             Kind::NoKnownPattern => "a conversation with the integration's owner",
         }
     }

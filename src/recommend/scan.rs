@@ -13,17 +13,18 @@ use std::ops::Range;
 
 use rustc_hash::FxHashMap;
 
-use super::classify::{Class, Resource, Row, Tables};
+use super::classify::{Class, Op, Resource, Row, Tables};
 use super::composite_batch::CompositeBatch;
 use super::errors::Errors;
 use super::metadata::Metadata;
 use super::old_version::OldVersions;
+use super::pagination::Pagination;
 use super::polling::Polling;
 use super::profile::Profile;
 use super::single_record::SingleRecord;
 use super::token_churn::TokenChurn;
 use super::{Detection, Settings};
-use crate::model::{Calls, StrId};
+use crate::model::{flags, Calls, EventType, Millis, StrId};
 
 /// Every detector's state for one integration.
 struct Detectors {
@@ -34,6 +35,7 @@ struct Detectors {
     composite: CompositeBatch,
     errors: Errors,
     versions: OldVersions,
+    pages: Pagination,
     profile: Profile,
 }
 
@@ -47,6 +49,7 @@ impl Detectors {
             composite: CompositeBatch::default(),
             errors: Errors::default(),
             versions: OldVersions::new(settings.min_api_version),
+            pages: Pagination::default(),
             profile: Profile::default(),
         }
     }
@@ -60,6 +63,7 @@ impl Detectors {
         match row.class {
             Class::CompositeBatch => self.composite.observe(row),
             Class::Login | Class::OAuthToken => self.churn.observe_token(row),
+            Class::Page => self.pages.observe(row),
             Class::Other | Class::Failed if !row.superseded => self.polling.observe(row),
             _ => {}
         }
@@ -84,6 +88,7 @@ impl Detectors {
             self.composite.finish(calls),
             self.errors.finish(calls),
             self.versions.finish(calls),
+            self.pages.finish(calls),
         ];
         (found.into_iter().flatten().collect(), self.profile.finish(calls))
     }
@@ -102,6 +107,7 @@ pub(crate) fn scan_org(calls: &Calls, range: Range<usize>, tables: &Tables, sett
     let mut states: Vec<Option<Detectors>> = (0..tables.integrations).map(|_| None).collect();
     let mut counted_by_shape = vec![0u64; calls.shapes.len()];
     let mut logins: Vec<(StrId, u32)> = Vec::new();
+    let soap_rows = SoapRows::new(calls, range.clone(), tables);
     for i in range {
         let shape = calls.shape[i] as usize;
         let info = &tables.shapes[shape];
@@ -109,7 +115,7 @@ pub(crate) fn scan_org(calls: &Calls, range: Range<usize>, tables: &Tables, sett
             logins.push((calls.shapes[shape].user_id, i as u32));
         }
         if info.api {
-            let row = tables.row(calls, i);
+            let row = soap_rows.join(calls, tables, i, tables.row(calls, i));
             counted_by_shape[shape] += u64::from(row.counted);
             let state = &mut states[info.integration as usize];
             state
@@ -165,4 +171,57 @@ fn login_owners(calls: &Calls, tables: &Tables, counted_by_shape: &[u64]) -> FxH
         }
     }
     owners.into_iter().map(|(u, (i, _))| (u, i)).collect()
+}
+
+/// SOAP API rows superseded by ApiTotalUsage, which still know `ROWS_PROCESSED`: per (user,
+/// operation), their times and row counts. ApiTotalUsage names the SOAP operation but not how
+/// many records it carried, so on days with ApiTotalUsage a counted SOAP write takes the row
+/// count of the SOAP API row of the same user and operation logged closest to it, within
+/// [`SOAP_JOIN_MS`].
+struct SoapRows(FxHashMap<(StrId, Op), Vec<(Millis, u32)>>);
+
+/// The two logs of one SOAP request are this close in time, at most.
+const SOAP_JOIN_MS: Millis = 1_000;
+
+impl SoapRows {
+    fn new(calls: &Calls, range: Range<usize>, tables: &Tables) -> SoapRows {
+        let mut map: FxHashMap<(StrId, Op), Vec<(Millis, u32)>> = FxHashMap::default();
+        for i in range {
+            let superseded = calls.flags[i] & flags::SUPERSEDED != 0;
+            if !superseded || calls.rows_processed[i] == u32::MAX || calls.event_of(i) != EventType::Api {
+                continue;
+            }
+            if let Some(op) = tables.soap_write(calls, i) {
+                let user = calls.shape_of(i).user_id;
+                map.entry((user, op))
+                    .or_default()
+                    .push((calls.ts[i], calls.rows_processed[i]));
+            }
+        }
+        SoapRows(map)
+    }
+
+    /// `row` with the row count of its SOAP API twin, when it is a counted SOAP write without one.
+    fn join(&self, calls: &Calls, tables: &Tables, i: usize, row: Row) -> Row {
+        if self.0.is_empty() || !row.counted || row.rows != u32::MAX {
+            return row;
+        }
+        let Some(op) = tables.soap_write(calls, i) else {
+            return row;
+        };
+        let Some(twins) = self.0.get(&(calls.shape_of(i).user_id, op)) else {
+            return row;
+        };
+        let at = twins.partition_point(|(t, _)| *t < row.ts);
+        let near = [at.checked_sub(1), Some(at)]
+            .into_iter()
+            .flatten()
+            .filter_map(|k| twins.get(k))
+            .filter(|(t, _)| (t - row.ts).abs() <= SOAP_JOIN_MS)
+            .min_by_key(|(t, _)| (t - row.ts).abs());
+        match near {
+            Some(&(_, rows)) => row.with_rows(op, rows),
+            None => row,
+        }
+    }
 }

@@ -373,8 +373,58 @@ fn people_nightly_jobs_and_bulk_job_polling_get_nothing_and_a_heartbeat_is_metad
         ..Call::rest(T0 + k * 30 * S, "GET", "/v60.0/").app(monitor)
     }));
     let r = run(calls);
-    assert_eq!(
-        kinds(&r),
-        vec![(format!("app:{monitor}"), Kind::RepeatedMetadata)]
-    );
+    // The nightly export is no poll and no single-record job; reading 300,000 rows by pages,
+    // it is a Bulk API 2.0 query candidate.
+    let mut got = kinds(&r);
+    got.sort();
+    let mut want = vec![
+        (format!("app:{monitor}"), Kind::RepeatedMetadata),
+        (format!("app:{nightly}"), Kind::Pagination),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+    let pages = r.items.iter().find(|i| i.kind == Kind::Pagination).unwrap();
+    assert_eq!(pages.evidence.facts["runs"], DAYS as u64);
+    assert_eq!(pages.evidence.facts["bulk_runs"], DAYS as u64);
+    // 149 pages a night: kept 2 + one per 25 pages (positions 0, 1, 25, 50, 75, 100, 125).
+    assert_eq!(pages.calls_removed, DAYS as u64 * (149 - 7));
+    assert!(pages.action.contains("Bulk API 2.0 query job"));
+}
+
+#[test]
+fn soap_single_record_writes_on_days_with_api_total_usage_take_rows_processed_from_the_soap_log() {
+    use apiusage::model::{flags, EventType};
+    let mut calls = Vec::new();
+    for run in 0..4 {
+        for i in 0..300 {
+            let t = T0 + run * 20 * MIN + i * 150;
+            calls.push(Call::soap(t, "update", "58.0"));
+            // The same request in the SOAP API log, superseded by ApiTotalUsage but knowing
+            // how many records it carried.
+            calls.push(Call {
+                event: EventType::Api,
+                family: "",
+                app: "",
+                method: "update",
+                entity: "Account",
+                rows: 1,
+                counts: false,
+                flags: flags::SUPERSEDED,
+                ..Call::rest(t + 40, "", "/services/Soap/u/58.0/00D5j000000VI3n")
+            });
+        }
+    }
+    let r = run(calls.clone());
+    let rec = only(&r, Kind::SingleRecordCrud);
+    assert_eq!(rec.integration, format!("app:{APP}"));
+    assert_eq!(rec.calls_removed, 4 * (300 - 2));
+    // Without the SOAP API log the row count is unknown, and a SOAP write may carry 200 records.
+    let api_total_usage_only: Vec<Call> = calls
+        .into_iter()
+        .filter(|c| c.event == EventType::ApiTotalUsage)
+        .collect();
+    assert!(run(api_total_usage_only)
+        .items
+        .iter()
+        .all(|i| i.kind != Kind::SingleRecordCrud));
 }

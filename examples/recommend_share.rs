@@ -1,0 +1,60 @@
+//! The recommendation stage's share of a `report`: runs the report pipeline on a folder of logs
+//! (as `apiusage report` does, rendering to memory) and prints each stage's wall time.
+//!
+//! `cargo run --release --example recommend_share -- DIR` (after `apiusage sample --out DIR
+//! --bench-rows 2000000`). A measuring aid, not a test: nothing here asserts a time.
+#![allow(clippy::print_stdout)]
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use apiusage::allocation::AllocationInputs;
+use apiusage::attribute::{attribute, IntegrationMap};
+use apiusage::recommend::{recommend, Settings};
+use apiusage::{analysis, capacity, dedup, findings, ingest, render, usage};
+
+fn main() {
+    let dir = PathBuf::from(std::env::args().nth(1).expect("a folder of logs"));
+    let mut stages: Vec<(&str, f64)> = Vec::new();
+    let mut clock = Instant::now();
+    let mut lap = |name: &'static str, stages: &mut Vec<(&str, f64)>| {
+        stages.push((name, clock.elapsed().as_secs_f64()));
+        clock = Instant::now();
+    };
+    let ingested = ingest::ingest(std::slice::from_ref(&dir), &[]).expect("readable logs");
+    let table = dedup::reconcile(ingested);
+    lap("ingest + dedup", &mut stages);
+    let a = attribute(&table.calls, &IntegrationMap::default());
+    lap("attribute", &mut stages);
+    let reported = usage::compute(&table.calls, &table.orgs, &a);
+    lap("usage", &mut stages);
+    let recs = recommend(&table, &a, &Settings::default());
+    lap("recommend", &mut stages);
+    let daily = capacity::daily_usage(&table.calls, &table.orgs, &a);
+    let inputs = AllocationInputs::load(&["100000".into()], &[], &[]).expect("an allocation");
+    let generated = "2026-12-01T00:00:00Z".parse().expect("a time");
+    let mut an = analysis::build(
+        &table,
+        reported,
+        &inputs,
+        &findings::Thresholds::default(),
+        generated,
+    );
+    let n = recs.items.len();
+    an.add_recommendations(recs);
+    an.add_capacity(&daily);
+    lap("capacity + analysis", &mut stages);
+    let outputs = render::render_with(&an, &render::RenderOptions::default());
+    lap("render", &mut stages);
+    let total: f64 = stages.iter().map(|(_, s)| s).sum();
+    println!(
+        "{} rows, {} recommendations, {} outputs",
+        table.calls.len(),
+        n,
+        outputs.len()
+    );
+    for (name, s) in &stages {
+        println!("{name:>20}: {s:8.2} s  {:5.1} %", s * 100.0 / total);
+    }
+    println!("{:>20}: {total:8.2} s", "total");
+}
