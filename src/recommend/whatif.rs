@@ -11,8 +11,6 @@
 
 use std::ops::Range;
 
-use rustc_hash::FxHashMap;
-
 use crate::attribute::Attribution;
 use crate::model::{Calls, Millis};
 use crate::window::{self, Peak, WINDOW_MS};
@@ -83,6 +81,19 @@ impl Counted {
     /// Positions of `removed` (ascending table rows) in this stream; rows not in it are skipped.
     fn positions(&self, removed: &[u32]) -> Vec<usize> {
         let mut out = Vec::with_capacity(removed.len());
+        if removed.len() * 16 > self.rows.len() {
+            // Dense: one merge walk beats a binary search per row.
+            let mut k = 0;
+            for &r in removed {
+                while k < self.rows.len() && self.rows[k] < r {
+                    k += 1;
+                }
+                if self.rows.get(k) == Some(&r) {
+                    out.push(k);
+                }
+            }
+            return out;
+        }
         let mut from = 0;
         for &r in removed {
             let at = from + self.rows[from..].partition_point(|&x| x < r);
@@ -123,18 +134,20 @@ pub struct OrgStreams {
     /// The org's counted calls.
     pub org: Counted,
     /// Each integration's counted calls, by integration index.
-    pub integrations: FxHashMap<usize, Counted>,
+    pub integrations: Vec<Counted>,
 }
 
 impl OrgStreams {
     /// The counted rows of the org's `range` of `calls`.
     pub fn new(calls: &Calls, range: Range<usize>, attribution: &Attribution) -> OrgStreams {
-        let mut s = OrgStreams::default();
+        let mut s = OrgStreams {
+            org: Counted::default(),
+            integrations: vec![Counted::default(); attribution.integrations.len()],
+        };
         for i in range.filter(|&i| calls.counts(i)) {
             let ts = calls.ts[i];
             s.org.push(i, ts);
-            let integration = attribution.of_row(calls, i);
-            s.integrations.entry(integration).or_default().push(i, ts);
+            s.integrations[attribution.of_row(calls, i)].push(i, ts);
         }
         s
     }
@@ -145,7 +158,7 @@ impl OrgStreams {
             ts: Vec::new(),
             rows: Vec::new(),
         };
-        self.integrations.get(&integration).unwrap_or(&EMPTY)
+        self.integrations.get(integration).unwrap_or(&EMPTY)
     }
 }
 
