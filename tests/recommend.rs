@@ -369,8 +369,34 @@ fn old_api_versions_below_the_floor_are_a_risk_not_a_saving() {
     assert_eq!(versions, vec![("v29.0", 50), ("v30.0", 20)]);
     let lower = Settings {
         min_api_version: 29.0,
+        ..Settings::default()
     };
     assert_eq!(kinds(&run_with(calls, &lower)), vec![]);
+}
+
+#[test]
+fn with_since_the_what_if_peaks_are_taken_over_instants_from_since_on() {
+    // A busy sync on the first day, a lighter one on the third; --since the start of the third.
+    let mut calls = Vec::new();
+    for (day, n) in [(0, 900), (2, 300)] {
+        for i in 0..n {
+            let resource = format!("/v58.0/sobjects/Account/{}", record("001", i));
+            calls.push(Call::rest(T0 + day * 24 * H + i as i64 * 200, "PATCH", &resource));
+        }
+    }
+    let since = T0 + 48 * H;
+    let all = only(&run(calls.clone()), Kind::SingleRecordCrud).clone();
+    assert_eq!(peak_calls(all.org_peak_before), 900);
+    let settings = Settings {
+        since: Some(since),
+        ..Settings::default()
+    };
+    let r = run_with(calls, &settings);
+    let rec = only(&r, Kind::SingleRecordCrud);
+    assert_eq!(peak_calls(rec.org_peak_before), 300);
+    assert!(rec.org_peak_before.unwrap().at >= since);
+    assert_eq!(peak_calls(rec.org_peak_after), 2, "300 records keep 2 calls");
+    assert_eq!(rec.calls_saved_at_peak, 298);
 }
 
 // ---- the command line -----------------------------------------------------------------------

@@ -171,6 +171,9 @@ impl Kind {
 pub struct Settings {
     /// Calls on API versions below this are flagged (`--min-api-version`).
     pub min_api_version: f64,
+    /// `--since`: what-if peaks are taken over instants at or after it (earlier calls still
+    /// count in the windows they fall in), like the reported peaks.
+    pub since: Option<Millis>,
 }
 
 impl Default for Settings {
@@ -178,6 +181,7 @@ impl Default for Settings {
         // Salesforce retired API versions 21.0 through 30.0.
         Settings {
             min_api_version: 31.0,
+            since: None,
         }
     }
 }
@@ -339,9 +343,6 @@ struct OrgResult {
     unexplained: Vec<Unexplained>,
 }
 
-/// The peaks of the what-if are taken over every instant.
-const FROM: Millis = Millis::MIN;
-
 fn org_recommendations(
     table: &Table,
     attribution: &Attribution,
@@ -351,19 +352,29 @@ fn org_recommendations(
     range: &Range<usize>,
 ) -> OrgResult {
     let calls = &table.calls;
+    let from = settings.since.unwrap_or(Millis::MIN);
     let scanned = scan::scan_org(calls, range.clone(), tables, settings);
     let streams = whatif::OrgStreams::new(calls, range.clone(), attribution);
-    let before = streams.org.peak_without(&[], FROM);
+    let before = streams.org.peak_without(&[], from);
     let org_id = calls.strings.get(org);
     let items: Vec<Recommendation> = scanned
         .detections
         .par_iter()
-        .map(|(integration, d)| recommendation(&streams, attribution, org_id, *integration, d, before))
+        .map(|(integration, d)| {
+            recommendation(&streams, attribution, org_id, *integration, d, (before, from))
+        })
         .collect();
-    let unexplained = unexplained(&streams, attribution, org_id, &items, scanned.profiles, before);
+    let unexplained = unexplained(
+        &streams,
+        attribution,
+        org_id,
+        &items,
+        scanned.profiles,
+        (before, from),
+    );
     let all = whatif::union(scanned.detections.iter().map(|(_, d)| d.removed.as_slice()));
     OrgResult {
-        what_if: org_what_if(&streams, org_id, scanned.detections.len(), &all, before),
+        what_if: org_what_if(&streams, org_id, scanned.detections.len(), &all, (before, from)),
         items,
         unexplained,
     }
@@ -377,7 +388,7 @@ fn unexplained(
     org_id: &str,
     items: &[Recommendation],
     profiles: Vec<(usize, Detection)>,
-    before: Option<Peak>,
+    (before, from): (Option<Peak>, Millis),
 ) -> Vec<Unexplained> {
     let org_peak = before.map_or(0, |p| p.calls);
     let explained = |key: &str| {
@@ -390,11 +401,11 @@ fn unexplained(
         .filter_map(|(integration, d)| {
             let own = streams.of(integration);
             let in_window = own.in_window(before);
-            let own_peak = own.peak_without(&[], FROM).map_or(0, |p| p.calls);
+            let own_peak = own.peak_without(&[], from).map_or(0, |p| p.calls);
             let heavy = in_window.max(own_peak) * 100 >= org_peak * PROFILED_PERCENT && org_peak > 0;
             let key = &attribution.integrations[integration].key;
             (heavy && !explained(key)).then(|| Unexplained {
-                recommendation: recommendation(streams, attribution, org_id, integration, &d, before),
+                recommendation: recommendation(streams, attribution, org_id, integration, &d, (before, from)),
                 calls_in_org_peak_window: in_window,
             })
         })
@@ -407,7 +418,7 @@ fn org_what_if(
     org_id: &str,
     n: usize,
     all: &[u32],
-    before: Option<Peak>,
+    (before, from): (Option<Peak>, Millis),
 ) -> OrgWhatIf {
     OrgWhatIf {
         org_id: org_id.to_string(),
@@ -415,7 +426,7 @@ fn org_what_if(
         calls_removed: streams.org.count(all),
         calls_saved_at_peak: streams.org.count_in_window(all, before),
         peak_before: before,
-        peak_after: streams.org.peak_without(all, FROM),
+        peak_after: streams.org.peak_without(all, from),
         removed: all.to_vec(),
     }
 }
@@ -426,18 +437,18 @@ fn recommendation(
     org_id: &str,
     integration: usize,
     d: &Detection,
-    org_before: Option<Peak>,
+    (org_before, from): (Option<Peak>, Millis),
 ) -> Recommendation {
     let who = &attribution.integrations[integration];
     let own = streams.of(integration);
     let (org_after, own_before, own_after) = if d.removed.is_empty() {
-        let own_before = own.peak_without(&[], FROM);
+        let own_before = own.peak_without(&[], from);
         (org_before, own_before, own_before)
     } else {
         (
-            streams.org.peak_without(&d.removed, FROM),
-            own.peak_without(&[], FROM),
-            own.peak_without(&d.removed, FROM),
+            streams.org.peak_without(&d.removed, from),
+            own.peak_without(&[], from),
+            own.peak_without(&d.removed, from),
         )
     };
     Recommendation {
