@@ -21,7 +21,9 @@ fn main() {
         stages.push((name, clock.elapsed().as_secs_f64()));
         *clock = Instant::now();
     };
-    let ingested = ingest::ingest(std::slice::from_ref(&dir), &[]).expect("readable logs");
+    let generated = "2026-12-01T00:00:00Z".parse().expect("a time");
+    let ingested = ingest::ingest(std::slice::from_ref(&dir), &[], &ingest::Settings::at(generated))
+        .expect("readable logs");
     let table = dedup::reconcile(ingested);
     lap("ingest + dedup", &mut stages, &mut clock);
     let a = attribute(&table.calls, &IntegrationMap::default());
@@ -34,7 +36,6 @@ fn main() {
     clock = Instant::now();
     let daily = capacity::daily_usage(&table.calls, &table.orgs, &a);
     let inputs = AllocationInputs::load(&["100000".into()], &[], &[]).expect("an allocation");
-    let generated = "2026-12-01T00:00:00Z".parse().expect("a time");
     let mut an = analysis::build(
         &table,
         reported,
