@@ -223,7 +223,10 @@ fn load(
         findings::thousands(rows)
     ));
     let mut table = dedup::reconcile(ingested);
+    table.check_found(filter).map_err(anyhow::Error::msg)?;
+    let span = table.call_span(filter);
     table.restrict(filter);
+    table.check_in_range(span).map_err(anyhow::Error::msg)?;
     progress.stage("attributing calls to integrations");
     let attribution = attribute::attribute(&table.calls, map);
     Ok((table, attribution))
@@ -284,6 +287,7 @@ fn breached(fail_on: &[FailOn], a: &Analysis) -> bool {
             FailOn::Chatty => f.kind == FindingKind::ChattyIntegration,
             FailOn::Warn => matches!(f.kind, FindingKind::NearLimit | FindingKind::OverLimit),
             FailOn::Over => f.kind == FindingKind::OverLimit,
+            FailOn::Stale => f.kind == FindingKind::Stale,
         })
     })
 }

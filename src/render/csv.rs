@@ -157,7 +157,7 @@ pub fn usage(org: &OrgReport, series: &OrgSeries) -> Vec<u8> {
     let s = &series.org;
     for m in 0..s.calls.len() {
         let mut row = vec![
-            rfc3339((s.first_minute + m as i64) * MINUTE_MS),
+            rfc3339(s.minutes[m].saturating_mul(MINUTE_MS)),
             s.calls[m].to_string(),
             s.usage_end[m].to_string(),
             s.usage_max[m].to_string(),

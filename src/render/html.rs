@@ -185,6 +185,7 @@ fn status_badge(org: &OrgReport, a: &Analysis) -> &'static str {
         Some(FindingKind::OverLimit) => "<span class=\"badge b-over\">over limit</span>",
         Some(FindingKind::NearLimit) => "<span class=\"badge b-near\">near limit</span>",
         Some(FindingKind::AllocationUnknown) => "<span class=\"badge b-unknown\">allocation unknown</span>",
+        Some(FindingKind::Stale) => "<span class=\"badge b-unknown\">stale</span>",
         // Chatty integrations have their own column; they are not an org status.
         Some(FindingKind::ChattyIntegration) | None => "<span class=\"badge b-ok\">ok</span>",
     }
@@ -199,6 +200,7 @@ fn finding_class(f: &Finding) -> (&'static str, &'static str) {
             "unknown",
             "<span class=\"badge b-unknown\">allocation unknown</span>",
         ),
+        FindingKind::Stale => ("unknown", "<span class=\"badge b-unknown\">stale</span>"),
     }
 }
 
@@ -244,6 +246,15 @@ fn facts(h: &mut String, org: &OrgReport) {
     };
     let _ = writeln!(h, "<dt>Allocation</dt><dd>{alloc}</dd>");
     let _ = writeln!(h, "<dt>Peak</dt><dd>{}</dd>", peak_text(org.peak.as_ref()));
+    if let Some(w) = org.warm_up.as_ref().filter(|w| !w.complete) {
+        let _ = writeln!(
+            h,
+            "<dt>Lower bound</dt><dd>until {}: the logs do not cover the 24 hours before {} (from {}), so usage in the first 24 hours counts only the calls in the logs.</dd>",
+            esc(w.lower_bound_until.as_deref().unwrap_or("")),
+            esc(&w.to),
+            esc(&w.from)
+        );
+    }
     let _ = writeln!(
         h,
         "<dt>Counted calls</dt><dd>{}; not counted (UI, internal apps): {}</dd>",

@@ -118,6 +118,7 @@ fn status(a: &Analysis, org: &OrgReport) -> &'static str {
         Some(FindingKind::OverLimit) => "**over limit**",
         Some(FindingKind::NearLimit) => "**near limit**",
         Some(FindingKind::AllocationUnknown) => "allocation unknown",
+        Some(FindingKind::Stale) => "stale",
         _ => "ok",
     }
 }
@@ -171,6 +172,15 @@ fn org_section(md: &mut String, org: &OrgReport, a: &Analysis, charts: &[ChartLi
         None => {
             let _ = writeln!(md, "- Peak: no counted calls");
         }
+    }
+    if let Some(w) = org.warm_up.as_ref().filter(|w| !w.complete) {
+        let _ = writeln!(
+            md,
+            "- **Lower bound until {}**: the logs do not cover the 24 hours before {} (from {}), so usage in the first 24 hours counts only the calls in the logs.",
+            w.lower_bound_until.as_deref().unwrap_or(""),
+            w.to,
+            w.from
+        );
     }
     let _ = writeln!(
         md,
