@@ -71,6 +71,7 @@ impl ReportConfig {
         let render = render_options(&args, &mut errors);
         let recommend = recommend::Settings {
             min_api_version: api_version(args.min_api_version, &mut errors),
+            since: filter.since,
         };
         if !errors.is_empty() {
             return Err(ConfigError(errors));
