@@ -56,7 +56,7 @@ impl SingleRecord {
     fn add(&mut self, row: &Row, op: Op) {
         let key = (op, row.subject);
         let seen = self.in_run.entry(key).or_insert(0);
-        if *seen % COLLECTION_SIZE != 0 {
+        if !(*seen).is_multiple_of(COLLECTION_SIZE) {
             self.removed.push(row.index);
         }
         *seen += 1;
