@@ -619,3 +619,26 @@ fn compact_merges_a_partition_written_in_several_files() {
     let (_, _, raw) = raw_report(&[&fa, &fb], &tmp.path().join("raw"), &[]);
     assert_eq!(without_inputs(s), without_inputs(raw));
 }
+
+#[test]
+fn a_file_rewritten_with_another_sources_content_loses_its_old_rows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let x: Vec<Call> = (0..3)
+        .map(|i| Call::at(&format!("2026-11-03T10:{i:02}:00.000Z"), &format!("x{i}")))
+        .collect();
+    let y: Vec<Call> = (0..2)
+        .map(|i| Call::at(&format!("2026-11-04T10:{i:02}:00.000Z"), &format!("y{i}")))
+        .collect();
+    let a = write(tmp.path(), "a.csv", atu_csv(&x));
+    let b = write(tmp.path(), "b.csv", atu_csv(&y));
+    let store = tmp.path().join("store");
+    assert_eq!(ingest(&store, &[&a, &b], &[]).0, 0);
+    assert_eq!(counted(&store), 5);
+    write(tmp.path(), "a.csv", atu_csv(&y));
+    let (code, _, err) = ingest(&store, &[&a, &b], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("same content"), "{err}");
+    assert_eq!(counted(&store), 2);
+    assert_eq!(manifest(&store)["sources"].as_array().unwrap().len(), 1);
+    assert_eq!(store_cmd("verify", &store, &[]).0, 0);
+}

@@ -120,7 +120,8 @@ pub fn ingest_excluding(
     let plan = plan(&mut manifest, discovery.files, &mut summary)?;
     summary.limits_added = add_limits(dir, &mut manifest, paths)?;
     let read = read_sources(&plan.to_read, &mut summary);
-    let changed = !read.is_empty() || !plan.moved.is_empty() || summary.limits_added > 0;
+    let changed =
+        !read.is_empty() || !plan.moved.is_empty() || !plan.dropped.is_empty() || summary.limits_added > 0;
     if !changed {
         summary.snapshot = manifest.snapshot;
         return Ok(summary);
@@ -128,6 +129,11 @@ pub fn ingest_excluding(
     let snapshot = manifest.snapshot + 1;
     let mut removed: BTreeSet<String> = BTreeSet::new();
     let mut touched: BTreeSet<String> = plan.moved.iter().flat_map(|s| s.partitions.clone()).collect();
+    for old in &plan.dropped {
+        summary.replaced.push(old.path.clone());
+        touched.extend(old.partitions.iter().cloned());
+        removed.insert(old.id.clone());
+    }
     let mut new_sources = Vec::new();
     let mut new_parts = Vec::new();
     for (input, old, part) in read {
@@ -189,6 +195,8 @@ struct Plan {
     to_read: Vec<(InputFile, Option<Source>, Identity)>,
     /// Sources found at a new path (already updated in the manifest).
     moved: Vec<Source>,
+    /// Sources whose file now holds another source's content: their rows go.
+    dropped: Vec<Source>,
 }
 
 /// A file's identity and stat.
@@ -216,6 +224,7 @@ fn plan(
 ) -> Result<Plan, StoreError> {
     let mut to_read: Vec<(InputFile, Option<Source>, Identity)> = Vec::new();
     let mut moved = Vec::new();
+    let mut dropped = Vec::new();
     let mut seen: BTreeMap<(String, u64), String> = BTreeMap::new();
     for file in files {
         let (size, modified_ns) = match stat(&file.path) {
@@ -248,11 +257,16 @@ fn plan(
             continue;
         }
         seen.insert((blake3.clone(), size), file.label.clone());
+        let old = at_path.map(|i| manifest.sources[i].clone());
         if let Some(known) = manifest
             .sources
             .iter_mut()
             .find(|s| s.blake3 == blake3 && s.size == size)
         {
+            if known.path != file.label {
+                // The file at this path now holds another source's content: its old rows go.
+                dropped.extend(old);
+            }
             if known.path == file.label {
                 known.modified_ns = modified_ns;
                 summary.unchanged += 1;
@@ -266,7 +280,6 @@ fn plan(
             }
             continue;
         }
-        let old = at_path.map(|i| manifest.sources[i].clone());
         to_read.push((
             file,
             old,
@@ -277,7 +290,11 @@ fn plan(
             },
         ));
     }
-    Ok(Plan { to_read, moved })
+    Ok(Plan {
+        to_read,
+        moved,
+        dropped,
+    })
 }
 
 type ReadSource = (Identified, Option<Source>, ingest::builder::Part);
