@@ -12,7 +12,7 @@
 //!   → capacity (daily peaks per org and integration; trend and forecast joined in analysis)
 //!   → findings (chatty, near/over limit; with allocation)
 //!   → analysis (the one model)
-//!   → render (JSON, Markdown, CSV), written atomically
+//!   → render (JSON, Markdown, CSV), published atomically
 //! ```
 //!
 //! [`store`] keeps ingest's rows (de-duplicated, reconciled, attributed) as a Parquet dataset
@@ -35,12 +35,15 @@ pub mod ingest;
 pub mod marker;
 pub mod model;
 pub mod normalize;
+pub mod process;
 pub mod progress;
 pub mod recommend;
 pub mod render;
 pub mod sample;
 pub mod schema;
 pub mod store;
+pub mod text;
+pub mod textfile;
 pub mod usage;
 pub mod window;
 
@@ -94,8 +97,8 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Report(args) => report(*args, now),
         Command::Schema(args) => {
-            let (text, ok) = schema::explain(&args.files);
-            let status = if ok {
+            let (text, errors) = schema::explain(&args.files, &ingest::Settings::at(now));
+            let status = if errors.is_empty() {
                 ExitStatus::Success
             } else {
                 ExitStatus::Error
@@ -103,12 +106,12 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
             Ok(Outcome {
                 status,
                 stdout: text,
-                stderr: Vec::new(),
+                stderr: errors.into_iter().map(|e| format!("error: {e}")).collect(),
             })
         }
         Command::Sample(args) => sample_logs(&args),
         Command::Top(args) => top(*args, now),
-        Command::Ingest(args) => ingest_into_store(&args),
+        Command::Ingest(args) => ingest_into_store(&args, now),
         Command::Store(args) => store_command(args.command),
     }
 }
@@ -118,11 +121,12 @@ fn report(args: ReportArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
     let progress = Progress::stderr(args.quiet);
     let mut config = ReportConfig::from_args(args, now)?;
     let exclude = vec![config.out.clone()];
+    let settings = ingest::Settings::at(config.generated_at);
     let ingested = match config.store.clone() {
-        Some(dir) => from_store(&dir, &mut config, &exclude, &progress)?,
-        None => read_inputs(&config.paths, &exclude, &progress)?,
+        Some(dir) => from_store(&dir, &mut config, &exclude, &settings, &progress)?,
+        None => read_inputs(&config.paths, &exclude, &settings, &progress)?,
     };
-    let (table, attribution) = prepare(ingested, &config.filter, &config.integrations, &progress);
+    let (table, attribution) = prepare(ingested, &config.filter, &config.integrations, &progress)?;
     progress.stage(format!(
         "computing rolling 24-hour usage of {} rows",
         findings::thousands(table.calls.len() as u64)
@@ -145,7 +149,7 @@ fn report(args: ReportArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
     analysis.add_capacity_what_if(&without);
     progress.stage("drawing charts and writing the report");
     let outputs = render::render_with(&analysis, &config.render);
-    render::write_atomically(&config.out, &outputs)
+    render::publish::publish(&config.out, &outputs)
         .with_context(|| format!("cannot write the report into {}", config.out.display()))?;
     progress.finish();
     Ok(report_outcome(&config, &analysis, outputs.len()))
@@ -174,6 +178,7 @@ fn top(args: TopArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
     let (table, attribution) = load(
         &config.paths,
         &[],
+        &ingest::Settings::at(now),
         &config.filter,
         &config.integrations,
         &progress,
@@ -207,24 +212,26 @@ fn top(args: TopArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
 fn load(
     paths: &[PathBuf],
     exclude: &[PathBuf],
+    settings: &ingest::Settings,
     filter: &dedup::Filter,
     map: &attribute::IntegrationMap,
     progress: &Progress,
 ) -> anyhow::Result<(dedup::Table, attribute::Attribution)> {
-    let ingested = read_inputs(paths, exclude, progress)?;
-    Ok(prepare(ingested, filter, map, progress))
+    let ingested = read_inputs(paths, exclude, settings, progress)?;
+    prepare(ingested, filter, map, progress)
 }
 
 /// Ingest: the raw files under `paths`.
 fn read_inputs(
     paths: &[PathBuf],
     exclude: &[PathBuf],
+    settings: &ingest::Settings,
     progress: &Progress,
 ) -> anyhow::Result<ingest::Ingested> {
     if progress.is_visible() {
         progress.stage(progress::describe_inputs(paths, exclude));
     }
-    Ok(ingest::ingest(paths, exclude)?)
+    Ok(ingest::ingest(paths, exclude, settings)?)
 }
 
 /// `report --store DIR [PATHS…]`: ingests the paths into the store (if any), takes the store's
@@ -234,12 +241,13 @@ fn from_store(
     dir: &std::path::Path,
     config: &mut ReportConfig,
     exclude: &[PathBuf],
+    settings: &ingest::Settings,
     progress: &Progress,
 ) -> anyhow::Result<ingest::Ingested> {
     let mut outcome = store::IngestSummary::default();
     if !config.paths.is_empty() {
         progress.stage(format!("ingesting into the store {}", dir.display()));
-        outcome = store::commit::ingest_excluding(dir, &config.paths, exclude, config.wait)?;
+        outcome = store::commit::ingest_excluding(dir, &config.paths, exclude, settings, config.wait)?;
     } else {
         store::maintain::require_store(dir)?;
     }
@@ -258,7 +266,7 @@ fn prepare(
     filter: &dedup::Filter,
     map: &attribute::IntegrationMap,
     progress: &Progress,
-) -> (dedup::Table, attribute::Attribution) {
+) -> anyhow::Result<(dedup::Table, attribute::Attribution)> {
     let rows: u64 = ingested.files.iter().map(|f| f.rows.read).sum();
     let files = ingested.files.len();
     progress.stage(format!(
@@ -266,15 +274,18 @@ fn prepare(
         findings::thousands(rows)
     ));
     let mut table = dedup::reconcile(ingested);
+    table.check_found(filter).map_err(anyhow::Error::msg)?;
+    let span = table.call_span(filter);
     table.restrict(filter);
+    table.check_in_range(span).map_err(anyhow::Error::msg)?;
     progress.stage("attributing calls to integrations");
     let attribution = attribute::attribute(&table.calls, map);
-    (table, attribution)
+    Ok((table, attribution))
 }
 
 /// `apiusage ingest PATHS… --store DIR`.
-fn ingest_into_store(args: &cli::IngestArgs) -> anyhow::Result<Outcome> {
-    let s = store::ingest(&args.store, &args.paths, args.wait)?;
+fn ingest_into_store(args: &cli::IngestArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
+    let s = store::ingest(&args.store, &args.paths, &ingest::Settings::at(now), args.wait)?;
     let mut stdout = String::new();
     if s.committed {
         stdout.push_str(&format!(
@@ -392,7 +403,8 @@ fn input_problems(a: &Analysis) -> Vec<String> {
 }
 
 fn report_outcome(config: &ReportConfig, a: &Analysis, files: usize) -> Outcome {
-    let stderr = input_problems(a);
+    let mut stderr = input_problems(a);
+    stderr.extend(render::bound::warning(a));
     let bad: u64 = a.data_quality.bad_rows.values().map(|e| e.count).sum();
     let status = if !a.data_quality.files.unreadable.is_empty() || (config.strict && bad > 0) {
         ExitStatus::Error
@@ -423,6 +435,7 @@ fn breached(fail_on: &[FailOn], a: &Analysis) -> bool {
             FailOn::Chatty => f.kind == FindingKind::ChattyIntegration,
             FailOn::Warn => matches!(f.kind, FindingKind::NearLimit | FindingKind::OverLimit),
             FailOn::Over => f.kind == FindingKind::OverLimit,
+            FailOn::Stale => f.kind == FindingKind::Stale,
         })
     })
 }

@@ -10,16 +10,21 @@ use std::path::PathBuf;
 use crate::findings::thousands;
 use crate::ingest::columns::ColumnMap;
 use crate::ingest::discover::{classify, Format, InputFile};
-use crate::ingest::{csv, parquet, read_file, FileError};
+use crate::ingest::{csv, parquet, read_file, FileError, Settings};
 use crate::model::EventType;
+use crate::text::clean;
 
-/// The explanation text, and whether every file was readable.
-pub fn explain(paths: &[PathBuf]) -> (String, bool) {
+/// The explanation text (for stdout) and the errors, one per file that is not usable (for
+/// stderr); no errors means every file was readable.
+///
+/// Every name and value echoed from a file passes through [`clean`]: a crafted header cannot
+/// send terminal escapes or forge lines.
+pub fn explain(paths: &[PathBuf], settings: &Settings) -> (String, Vec<String>) {
     let mut out = String::new();
-    let mut all_ok = true;
+    let mut errors = Vec::new();
     for path in paths {
         let label = path.display().to_string();
-        let _ = writeln!(out, "{label}");
+        let _ = writeln!(out, "{}", clean(&label));
         match classify(path) {
             Ok(format) => {
                 let file = InputFile {
@@ -27,43 +32,39 @@ pub fn explain(paths: &[PathBuf]) -> (String, bool) {
                     label: label.clone(),
                     format,
                 };
-                all_ok &= explain_file(&mut out, &file);
+                if let Err(why) = explain_file(&mut out, &file, settings) {
+                    errors.push(format!("{label}: {why}"));
+                }
             }
-            Err(why) => {
-                all_ok = false;
-                let _ = writeln!(out, "  skipped: {why}");
-            }
+            Err(why) => errors.push(format!("{label}: skipped: {why}")),
         }
         out.push('\n');
     }
-    (out, all_ok)
+    (out, errors)
 }
 
-fn explain_file(out: &mut String, file: &InputFile) -> bool {
+fn explain_file(out: &mut String, file: &InputFile, settings: &Settings) -> Result<(), String> {
     let _ = writeln!(out, "  format:      {}", file.format);
     let map = match header(file) {
         Ok(map) => map,
-        Err(e) => {
-            let _ = writeln!(out, "  unreadable:  {}", e.reason);
-            return false;
-        }
+        Err(e) => return Err(format!("unreadable: {}", e.reason)),
     };
     columns(out, &map);
     if let Err(missing) = map.check_required() {
         let _ = writeln!(out, "  required:    MISSING {}", missing.missing.join("; "));
         let _ = writeln!(out, "  => the file is not used until these columns are present");
-        return false;
+        return Err(format!(
+            "missing required column(s): {}",
+            missing.missing.join("; ")
+        ));
     }
     let _ = writeln!(out, "  required:    all present");
-    match read_file(file) {
+    match read_file(file, settings) {
         Ok(part) => {
             rows(out, &part, &map);
-            true
+            Ok(())
         }
-        Err(e) => {
-            let _ = writeln!(out, "  unreadable:  {}", e.reason);
-            false
-        }
+        Err(e) => Err(format!("unreadable: {}", e.reason)),
     }
 }
 
@@ -80,12 +81,13 @@ fn columns(out: &mut String, map: &ColumnMap) {
     let width = map
         .header
         .iter()
-        .map(|h| h.chars().count())
+        .map(|h| clean(h).chars().count())
         .max()
         .unwrap_or(0)
         .min(40);
     for (name, field) in map.mapping() {
         let target = field.map_or_else(|| "(not used)".to_string(), |f| format!("{f:?}"));
+        let name = clean(&name);
         let _ = writeln!(out, "    {name:<width$}  -> {target}");
     }
 }
@@ -125,14 +127,15 @@ fn rows(out: &mut String, part: &crate::ingest::builder::Part, map: &ColumnMap) 
         thousands(t.bad_total())
     );
     for (why, n) in &t.ignored {
-        let _ = writeln!(out, "  ignored:     {why}: {}", thousands(*n));
+        let _ = writeln!(out, "  ignored:     {}: {}", clean(why), thousands(*n));
     }
     for (why, e) in &t.bad {
         let _ = writeln!(
             out,
-            "  bad rows:    {why}: {} (e.g. {})",
+            "  bad rows:    {}: {} (e.g. {})",
+            clean(why),
             thousands(e.count),
-            e.examples.join(", ")
+            clean(&e.examples.join(", "))
         );
     }
 }

@@ -235,6 +235,11 @@ fn parse_allocation_flag(raw: &str) -> Result<Scoped<u64>, AllocationError> {
         Some((org, number)) => (Some(org.trim()), number),
         None => (None, raw),
     };
+    if number.trim().starts_with('-') {
+        return Err(bad(
+            "an allocation cannot be negative; give the calls per 24 h, at least 1",
+        ));
+    }
     let calls = parse_calls(number)
         .ok_or_else(|| bad("expected N or ORGID=N, N a whole number of calls per 24 h, at least 1"))?;
     match org {
@@ -284,7 +289,7 @@ fn read_limits(path: &Path) -> Result<LimitsDoc, AllocationError> {
 }
 
 fn read_file(path: &Path, what: &'static str) -> Result<String, AllocationError> {
-    std::fs::read_to_string(path).map_err(|source| AllocationError::Read {
+    crate::textfile::read_capped(path).map_err(|source| AllocationError::Read {
         what,
         path: path.to_path_buf(),
         source,

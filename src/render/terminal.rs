@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::analysis::{Analysis, IntegrationReport, OrgReport};
 use crate::attribute::Kind;
 use crate::findings::thousands;
+pub use crate::text::clean;
 
 /// The widest line drawn.
 pub const WIDTH: usize = 100;
@@ -265,24 +266,6 @@ fn clip(s: &str, width: usize) -> String {
     let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
     out.push('…');
     out
-}
-
-/// Log text made safe for a terminal: control characters (escape sequences, newlines) and
-/// bidirectional overrides become spaces.
-pub fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() || is_bidi_control(c) {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect()
-}
-
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]

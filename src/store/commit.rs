@@ -90,8 +90,13 @@ pub fn prepare(dir: &Path) -> Result<(), StoreError> {
 
 /// Ingests `paths` into the store at `dir` (created when new). `wait`: wait for another
 /// writer instead of failing.
-pub fn ingest(dir: &Path, paths: &[PathBuf], wait: bool) -> Result<IngestSummary, StoreError> {
-    ingest_excluding(dir, paths, &[], wait)
+pub fn ingest(
+    dir: &Path,
+    paths: &[PathBuf],
+    settings: &ingest::Settings,
+    wait: bool,
+) -> Result<IngestSummary, StoreError> {
+    ingest_excluding(dir, paths, &[], settings, wait)
 }
 
 /// [`ingest`], not entering the folders in `exclude` (a report's output folder).
@@ -99,6 +104,7 @@ pub fn ingest_excluding(
     dir: &Path,
     paths: &[PathBuf],
     exclude: &[PathBuf],
+    settings: &ingest::Settings,
     wait: bool,
 ) -> Result<IngestSummary, StoreError> {
     prepare(dir)?;
@@ -119,7 +125,7 @@ pub fn ingest_excluding(
     };
     let plan = plan(&mut manifest, discovery.files, &mut summary)?;
     summary.limits_added = add_limits(dir, &mut manifest, paths)?;
-    let read = read_sources(&plan.to_read, &mut summary);
+    let read = read_sources(&plan.to_read, settings, &mut summary);
     let changed =
         !read.is_empty() || !plan.moved.is_empty() || !plan.dropped.is_empty() || summary.limits_added > 0;
     if !changed {
@@ -307,12 +313,13 @@ struct Identified {
 
 fn read_sources(
     to_read: &[(InputFile, Option<Source>, Identity)],
+    settings: &ingest::Settings,
     summary: &mut IngestSummary,
 ) -> Vec<ReadSource> {
     let split = to_read.len() < rayon::current_num_threads();
     let results: Vec<_> = to_read
         .par_iter()
-        .map(|(file, _, _)| ingest::read_file_with(file, split))
+        .map(|(file, _, _)| ingest::read_file_with(file, split, settings))
         .collect();
     let mut out = Vec::new();
     for ((file, old, id), result) in to_read.iter().zip(results) {

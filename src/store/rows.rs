@@ -35,6 +35,8 @@ pub mod col {
     pub const ESTIMATED: &str = "estimated";
     /// A message says `REQUEST_LIMIT_EXCEEDED`.
     pub const LIMIT_EXCEEDED: &str = "limit_exceeded";
+    /// `API_CLIENT_CATEGORY = SALESFORCE`: internal Salesforce traffic.
+    pub const SALESFORCE_CLIENT: &str = "salesforce_client";
     /// The integration key (`attribute`'s identity rules; renames apply at report time).
     pub const INTEGRATION: &str = "integration";
     /// User id (15 characters).
@@ -141,6 +143,9 @@ fn frame<'a>(a: &Annotated<'a>) -> PolarsResult<DataFrame> {
         bools(col::COUNTS_AGAINST_LIMIT, &|i| shape(i).counts),
         bools(col::ESTIMATED, &|i| c.flags[i] & flags::ESTIMATED != 0),
         bools(col::LIMIT_EXCEEDED, &|i| c.flags[i] & flags::LIMIT_EXCEEDED != 0),
+        bools(col::SALESFORCE_CLIENT, &|i| {
+            c.flags[i] & flags::SALESFORCE_CLIENT != 0
+        }),
         strs(col::INTEGRATION, &|i| {
             Some(a.integration[c.shape[i] as usize].as_str())
         }),
@@ -255,6 +260,7 @@ fn decode(df: &DataFrame, org: &str) -> PolarsResult<Read> {
     let counts = bool_col(col::COUNTS_AGAINST_LIMIT)?;
     let estimated = bool_col(col::ESTIMATED)?;
     let exceeded = bool_col(col::LIMIT_EXCEEDED)?;
+    let salesforce = bool_col(col::SALESFORCE_CLIENT)?;
     let duplicate = bool_col(col::DUPLICATE)?;
     let counted = bool_col(col::COUNTED)?;
     let status: Vec<u16> = df
@@ -337,6 +343,9 @@ fn decode(df: &DataFrame, org: &str) -> PolarsResult<Read> {
         }
         if exceeded[i] {
             f |= flags::LIMIT_EXCEEDED;
+        }
+        if salesforce[i] {
+            f |= flags::SALESFORCE_CLIENT;
         }
         calls.ts.push(ts[i]);
         calls.shape.push(id);
