@@ -27,14 +27,27 @@ pub enum Command {
     Top(Box<TopArgs>),
     /// Download Event Monitoring log files and /limits from orgs into --out (incremental).
     Fetch(Box<FetchArgs>),
+    /// Add logs to a call store (created when new): only new or changed files are read.
+    Ingest(IngestArgs),
+    /// Look after a call store: info, verify, files, forget, compact.
+    Store(StoreArgs),
 }
 
 /// `apiusage report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Log files or folders (searched recursively): .csv, .csv.gz, .parquet.
-    #[arg(required = true, value_name = "PATHS")]
+    /// Log files or folders (searched recursively): .csv, .csv.gz, .parquet. With --store,
+    /// they are ingested into the store first (optional).
+    #[arg(required_unless_present = "store", value_name = "PATHS")]
     pub paths: Vec<PathBuf>,
+
+    /// Report from this call store (after ingesting PATHS into it, if any).
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+
+    /// With --store and PATHS: wait for another writer of the store instead of failing.
+    #[arg(long, requires = "store")]
+    pub wait: bool,
 
     /// Folder the report is written into (replaced atomically).
     #[arg(long, default_value = "reports", value_name = "DIR")]
@@ -158,7 +171,7 @@ pub struct TopArgs {
 }
 
 /// Where each org's allocation comes from (first match wins, in this order).
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Args, Default, Clone)]
 pub struct AllocationArgs {
     /// Allocation in calls per 24 h: `N` for every org, or `ORGID=N` for one (repeatable).
     #[arg(long, value_name = "[ORG=]N", allow_negative_numbers = true)]
@@ -283,6 +296,78 @@ pub enum IntervalArg {
     Hourly,
     /// Both.
     Both,
+}
+
+/// `apiusage ingest`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Log files or folders (searched recursively): .csv, .csv.gz, .parquet; `<org>/limits.json`
+    /// files of a fetch folder are kept as the org's allocation history.
+    #[arg(required = true, value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+
+    /// The call store (a folder; created when new).
+    #[arg(long, required = true, value_name = "DIR")]
+    pub store: PathBuf,
+
+    /// Wait for another writer of the store instead of failing.
+    #[arg(long)]
+    pub wait: bool,
+}
+
+/// `apiusage store`.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: StoreCommand,
+}
+
+/// The `store` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Orgs, days, rows, sources and size.
+    Info {
+        /// The call store.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// Check the manifest against the data files (exit 2 on a mismatch).
+    Verify {
+        /// The call store.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// The current snapshot's data files, one path per line (for DuckDB, Spark, …).
+    Files {
+        /// The call store.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// Drop the days before a date (retention); re-ingesting old files does not bring them back.
+    Forget {
+        /// The call store.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// First day kept (YYYY-MM-DD, UTC).
+        #[arg(long, required = true, value_name = "DATE")]
+        before: String,
+        /// Only these orgs (15- or 18-character ids; repeatable). Default: every org.
+        #[arg(long, value_name = "ORGID")]
+        org: Vec<String>,
+        /// Wait for another writer instead of failing.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Merge each partition's data files into one.
+    Compact {
+        /// The call store.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// Wait for another writer instead of failing.
+        #[arg(long)]
+        wait: bool,
+    },
 }
 
 /// `apiusage schema`.

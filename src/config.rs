@@ -43,6 +43,12 @@ pub struct ReportConfig {
     pub render: RenderOptions,
     /// Recommendation settings.
     pub recommend: recommend::Settings,
+    /// `--store`: report from this call store.
+    pub store: Option<PathBuf>,
+    /// `--wait`: wait for another writer of the store.
+    pub wait: bool,
+    /// The allocation flags as given (a store's `/limits` history is added to them).
+    pub allocation_args: AllocationArgs,
 }
 
 /// One or more problems with the arguments.
@@ -69,6 +75,7 @@ impl ReportConfig {
         let allocation = allocation(&args.allocation, &args.paths, &mut errors);
         let integrations = integrations(args.integrations.as_deref(), &mut errors);
         let render = render_options(&args, &mut errors);
+        let allocation_args = args.allocation.clone();
         let recommend = recommend::Settings {
             min_api_version: api_version(args.min_api_version, &mut errors),
             since: filter.since,
@@ -88,7 +95,24 @@ impl ReportConfig {
             generated_at,
             render,
             recommend,
+            store: args.store,
+            wait: args.wait,
+            allocation_args,
         })
+    }
+
+    /// Adds a store's latest `/limits` response per org (`ORGID=FILE` flags) to the allocation
+    /// inputs, for the orgs the command line gives no `--limits` for.
+    pub fn add_stored_limits(&mut self, limits: &[String]) -> Result<(), ConfigError> {
+        if limits.is_empty() {
+            return Ok(());
+        }
+        let mut flags = self.allocation_args.limits.clone();
+        flags.extend(limits.iter().cloned());
+        let a = &self.allocation_args;
+        self.allocation = AllocationInputs::load(&a.allocation, &flags, &a.profile)
+            .map_err(|e| ConfigError(vec![e.to_string()]))?;
+        Ok(())
     }
 }
 

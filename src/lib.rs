@@ -15,6 +15,9 @@
 //!   → render (JSON, Markdown, CSV), published atomically
 //! ```
 //!
+//! [`store`] keeps ingest's rows (de-duplicated, reconciled, attributed) as a Parquet dataset
+//! that nightly runs add to; `report --store` reads it back into the same pipeline.
+//!
 //! [`run`] reads like that pipeline. Time is passed in, never read inside the analysis.
 //! `top` runs the same stages up to the analysis and prints a table instead of writing files.
 //! [`progress`] draws the running stage on a terminal; it is the library's only output.
@@ -40,6 +43,7 @@ pub mod recommend;
 pub mod render;
 pub mod sample;
 pub mod schema;
+pub mod store;
 pub mod text;
 pub mod textfile;
 pub mod usage;
@@ -110,6 +114,8 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
         Command::Sample(args) => sample_logs(&args),
         Command::Top(args) => top(*args, now),
         Command::Fetch(args) => fetch_logs(*args),
+        Command::Ingest(args) => ingest_into_store(&args, now),
+        Command::Store(args) => store_command(args.command),
     }
 }
 
@@ -159,16 +165,14 @@ fn fetch_logs(args: FetchArgs) -> anyhow::Result<Outcome> {
 /// `apiusage report`: the pipeline.
 fn report(args: ReportArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
     let progress = Progress::stderr(args.quiet);
-    let config = ReportConfig::from_args(args, now)?;
-    let exclude = std::slice::from_ref(&config.out);
-    let (table, attribution) = load(
-        &config.paths,
-        exclude,
-        &ingest::Settings::at(config.generated_at),
-        &config.filter,
-        &config.integrations,
-        &progress,
-    )?;
+    let mut config = ReportConfig::from_args(args, now)?;
+    let exclude = vec![config.out.clone()];
+    let settings = ingest::Settings::at(config.generated_at);
+    let ingested = match config.store.clone() {
+        Some(dir) => from_store(&dir, &mut config, &exclude, &settings, &progress)?,
+        None => read_inputs(&config.paths, &exclude, &settings, &progress)?,
+    };
+    let (table, attribution) = prepare(ingested, &config.filter, &config.integrations, &progress)?;
     progress.stage(format!(
         "computing rolling 24-hour usage of {} rows",
         findings::thousands(table.calls.len() as u64)
@@ -259,10 +263,56 @@ fn load(
     map: &attribute::IntegrationMap,
     progress: &Progress,
 ) -> anyhow::Result<(dedup::Table, attribute::Attribution)> {
+    let ingested = read_inputs(paths, exclude, settings, progress)?;
+    prepare(ingested, filter, map, progress)
+}
+
+/// Ingest: the raw files under `paths`.
+fn read_inputs(
+    paths: &[PathBuf],
+    exclude: &[PathBuf],
+    settings: &ingest::Settings,
+    progress: &Progress,
+) -> anyhow::Result<ingest::Ingested> {
     if progress.is_visible() {
         progress.stage(progress::describe_inputs(paths, exclude));
     }
-    let ingested = ingest::ingest(paths, exclude, settings)?;
+    Ok(ingest::ingest(paths, exclude, settings)?)
+}
+
+/// `report --store DIR [PATHS…]`: ingests the paths into the store (if any), takes the store's
+/// latest `/limits` per org as an allocation source, and reads the snapshot back as ingest's
+/// output (with this run's unreadable and skipped inputs, for the data-quality panel).
+fn from_store(
+    dir: &std::path::Path,
+    config: &mut ReportConfig,
+    exclude: &[PathBuf],
+    settings: &ingest::Settings,
+    progress: &Progress,
+) -> anyhow::Result<ingest::Ingested> {
+    let mut outcome = store::IngestSummary::default();
+    if !config.paths.is_empty() {
+        progress.stage(format!("ingesting into the store {}", dir.display()));
+        outcome = store::commit::ingest_excluding(dir, &config.paths, exclude, settings, config.wait)?;
+    } else {
+        store::maintain::require_store(dir)?;
+    }
+    progress.stage(format!("reading the store {}", dir.display()));
+    let (mut ingested, manifest) = store::load(dir)?;
+    let limits = store::latest_limits(dir, &manifest, &config.allocation_args.limits);
+    config.add_stored_limits(&limits)?;
+    ingested.unreadable = outcome.unreadable;
+    ingested.skipped = outcome.skipped;
+    Ok(ingested)
+}
+
+/// Dedup (with the filter) and attribution.
+fn prepare(
+    ingested: ingest::Ingested,
+    filter: &dedup::Filter,
+    map: &attribute::IntegrationMap,
+    progress: &Progress,
+) -> anyhow::Result<(dedup::Table, attribute::Attribution)> {
     let rows: u64 = ingested.files.iter().map(|f| f.rows.read).sum();
     let files = ingested.files.len();
     progress.stage(format!(
@@ -277,6 +327,102 @@ fn load(
     progress.stage("attributing calls to integrations");
     let attribution = attribute::attribute(&table.calls, map);
     Ok((table, attribution))
+}
+
+/// `apiusage ingest PATHS… --store DIR`.
+fn ingest_into_store(args: &cli::IngestArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
+    let s = store::ingest(&args.store, &args.paths, &ingest::Settings::at(now), args.wait)?;
+    let mut stdout = String::new();
+    if s.committed {
+        stdout.push_str(&format!(
+            "ingested {} file(s), {} rows, into {} (snapshot {}, {} data file(s) written)",
+            s.added.len(),
+            findings::thousands(s.rows_read),
+            args.store.display(),
+            s.snapshot,
+            s.files_written
+        ));
+    } else {
+        stdout.push_str(&format!("nothing new for {}", args.store.display()));
+    }
+    stdout.push_str(&format!("; {} unchanged file(s) skipped", s.unchanged));
+    if !s.replaced.is_empty() {
+        stdout.push_str(&format!(
+            "; {} changed file(s) replaced their rows",
+            s.replaced.len()
+        ));
+    }
+    if s.limits_added > 0 {
+        stdout.push_str(&format!("; {} /limits response(s) kept", s.limits_added));
+    }
+    stdout.push('\n');
+    let mut stderr: Vec<String> = s
+        .unreadable
+        .iter()
+        .map(|e| {
+            format!(
+                "error: {}: {} (not ingested; the rest was committed)",
+                e.path, e.reason
+            )
+        })
+        .collect();
+    stderr.extend(s.moved.iter().map(|m| format!("note: moved: {m}")));
+    stderr.extend(
+        s.copies
+            .iter()
+            .map(|(copy, of)| format!("note: {copy} has the same content as {of}; not read again")),
+    );
+    let status = if s.unreadable.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Error
+    };
+    Ok(Outcome {
+        status,
+        stdout,
+        stderr,
+    })
+}
+
+/// `apiusage store …`.
+fn store_command(command: cli::StoreCommand) -> anyhow::Result<Outcome> {
+    use cli::StoreCommand as C;
+    let ok = |stdout: String| Outcome {
+        status: ExitStatus::Success,
+        stdout,
+        stderr: Vec::new(),
+    };
+    Ok(match command {
+        C::Info { dir } => ok(store::maintain::info(&dir)?),
+        C::Files { dir } => ok(store::maintain::files(&dir)?),
+        C::Verify { dir } => {
+            let v = store::maintain::verify(&dir)?;
+            let status = if v.problems.is_empty() {
+                ExitStatus::Success
+            } else {
+                ExitStatus::Error
+            };
+            let stderr = v.problems.iter().map(|p| format!("error: {p}")).collect();
+            Outcome {
+                status,
+                stdout: v.report,
+                stderr,
+            }
+        }
+        C::Forget {
+            dir,
+            before,
+            org,
+            wait,
+        } => {
+            let orgs: Vec<String> = org
+                .iter()
+                .map(|o| String::from_utf8_lossy(normalize::id15(o.trim().as_bytes())).into_owned())
+                .collect();
+            ok(store::maintain::forget(&dir, &before, &orgs, wait)?)
+        }
+        C::Compact { dir, wait } => ok(store::maintain::compact(&dir, wait)?),
+    })
 }
 
 /// Unreadable files and bad rows, for stderr.

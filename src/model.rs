@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// UTC milliseconds since the Unix epoch.
 pub type Millis = i64;
@@ -331,7 +331,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -343,7 +343,7 @@ pub fn thousands(n: u64) -> String {
 pub const MAX_EXAMPLES: usize = 5;
 
 /// Count and first few `file:line` locations of one kind of problem.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Examples {
     /// How many rows.
     pub count: u64,
@@ -369,7 +369,7 @@ impl Examples {
 }
 
 /// Row accounting: `read = used + duplicates + ignored + bad` always holds.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowTally {
     /// Data rows read (header excluded).
     pub read: u64,

@@ -39,7 +39,7 @@ pub fn read_capped_to(path: &Path, cap: u64) -> io::Result<String> {
 }
 
 fn describe(bytes: u64) -> String {
-    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
         format!("{} MiB", bytes >> 20)
     } else {
         format!("{bytes} bytes")

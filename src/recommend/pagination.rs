@@ -155,7 +155,7 @@ fn saved_pages(run: &[u32], size: Option<u64>) -> Vec<u32> {
         .enumerate()
         .filter(|(k, _)| {
             let k = *k as u64;
-            k % keep_every != 0 && !(extra == 1 && k == 1)
+            !(k.is_multiple_of(keep_every) || extra == 1 && k == 1)
         })
         .map(|(_, &i)| i)
         .collect()

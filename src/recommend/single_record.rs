@@ -69,7 +69,7 @@ impl SingleRecord {
         self.run_last = row.ts;
         let key = (op, row.subject);
         let seen = self.in_run.entry(key).or_insert(0);
-        if *seen % COLLECTION_SIZE != 0 {
+        if !(*seen).is_multiple_of(COLLECTION_SIZE) {
             self.removed.push(row.index);
         }
         *seen += 1;

@@ -1,0 +1,364 @@
+//! The data files' columns: a partition's rows (a [`Calls`] table plus the store's flags) to a
+//! Parquet file with polars, and back.
+//!
+//! The layout is for outside engines too (DuckDB, Spark): `ts` is a Parquet UTC timestamp in
+//! milliseconds, flags are booleans, numbers are signed integers (Spark has no unsigned
+//! types), and strings are plain UTF-8 columns, which polars dictionary-encodes (every engine
+//! reads them as strings). Empty values are nulls. The partition's org and date are in the
+//! folder names (Hive style), not in the file.
+
+use std::fs::File;
+use std::path::Path;
+
+use polars::prelude::*;
+use rustc_hash::FxHashMap;
+
+use super::StoreError;
+use crate::model::{flags, Calls, EventType, Shape, ShapeId, StrId};
+
+/// Column names, in file order.
+pub mod col {
+    /// Call time, UTC, ms.
+    pub const TS: &str = "ts";
+    /// `EVENT_TYPE` as Salesforce writes it.
+    pub const EVENT_TYPE: &str = "event_type";
+    /// True when the call counts in the org's rolling 24 h: not a duplicate, a call source
+    /// in use for its org-day (fallback reconciliation applied) and counting per its flag.
+    pub const COUNTED: &str = "counted";
+    /// A copy of an earlier row (first by source path and line is kept).
+    pub const DUPLICATE: &str = "duplicate";
+    /// A fallback row on an org-day with ApiTotalUsage (kept for enrichment, not counted).
+    pub const SUPERSEDED: &str = "superseded";
+    /// `COUNTS_AGAINST_API_LIMIT` as read (fallback rows: true; context rows: false).
+    pub const COUNTS_AGAINST_LIMIT: &str = "counts_against_limit";
+    /// From a fallback event type: an estimate.
+    pub const ESTIMATED: &str = "estimated";
+    /// A message says `REQUEST_LIMIT_EXCEEDED`.
+    pub const LIMIT_EXCEEDED: &str = "limit_exceeded";
+    /// `API_CLIENT_CATEGORY = SALESFORCE`: internal Salesforce traffic.
+    pub const SALESFORCE_CLIENT: &str = "salesforce_client";
+    /// The integration key (`attribute`'s identity rules; renames apply at report time).
+    pub const INTEGRATION: &str = "integration";
+    /// User id (15 characters).
+    pub const USER_ID: &str = "user_id";
+    /// User name.
+    pub const USER_NAME: &str = "user_name";
+    /// Connected app id (15 characters).
+    pub const APP_ID: &str = "connected_app_id";
+    /// Connected app name.
+    pub const APP_NAME: &str = "connected_app_name";
+    /// `CLIENT_NAME`.
+    pub const CLIENT_NAME: &str = "client_name";
+    /// Client IP.
+    pub const CLIENT_IP: &str = "client_ip";
+    /// API family.
+    pub const API_FAMILY: &str = "api_family";
+    /// API version.
+    pub const API_VERSION: &str = "api_version";
+    /// HTTP method or SOAP operation.
+    pub const METHOD: &str = "method";
+    /// Entity name.
+    pub const ENTITY: &str = "entity";
+    /// HTTP status.
+    pub const STATUS: &str = "status";
+    /// Resource template (record ids replaced by `{id}`).
+    pub const RESOURCE: &str = "resource";
+    /// Rows processed.
+    pub const ROWS_PROCESSED: &str = "rows_processed";
+    /// The duplicate key's row part (signed 64-bit view of the hash).
+    pub const DUP_KEY: &str = "dup_key";
+    /// The source's id (`manifest.json` `sources[].id`).
+    pub const SOURCE_ID: &str = "source_id";
+    /// The source's path when it was ingested.
+    pub const SOURCE_FILE: &str = "source_file";
+    /// The row's line in its source (row number for Parquet).
+    pub const SOURCE_LINE: &str = "source_line";
+}
+
+/// A partition's rows ready to write.
+pub struct Annotated<'a> {
+    /// The rows (any order); `calls.files` are source ids.
+    pub calls: &'a Calls,
+    /// Rows in the order written (by time).
+    pub order: &'a [usize],
+    /// Per row: a duplicate.
+    pub duplicate: &'a [bool],
+    /// Per row: a superseded fallback row.
+    pub superseded: &'a [bool],
+    /// Per shape: the integration key.
+    pub integration: &'a [String],
+    /// Per file index: the source's path.
+    pub source_paths: &'a [String],
+}
+
+impl Annotated<'_> {
+    /// Whether row `i` has `counted = true`.
+    pub fn counted(&self, i: usize) -> bool {
+        !self.duplicate[i] && !self.superseded[i] && self.calls.shape_of(i).counts
+    }
+}
+
+fn text(calls: &Calls, id: StrId) -> Option<&str> {
+    (id != 0).then(|| calls.strings.get(id))
+}
+
+/// Writes the rows to `path` (a new file) and syncs it; returns its size.
+pub fn write(path: &Path, a: &Annotated) -> Result<u64, StoreError> {
+    let mut df = frame(a).map_err(|e| StoreError::Corrupt(format!("{}: {e}", path.display())))?;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| StoreError::io(parent, &e))?;
+    }
+    let mut file = File::create(path).map_err(|e| StoreError::io(path, &e))?;
+    ParquetWriter::new(&mut file)
+        .finish(&mut df)
+        .map_err(|e| StoreError::Corrupt(format!("{}: cannot write: {e}", path.display())))?;
+    file.sync_all().map_err(|e| StoreError::io(path, &e))?;
+    let bytes = file.metadata().map_err(|e| StoreError::io(path, &e))?.len();
+    Ok(bytes)
+}
+
+fn strings<'a>(name: &str, order: &[usize], f: &dyn Fn(usize) -> Option<&'a str>) -> Column {
+    Series::new(name.into(), order.iter().map(|&i| f(i)).collect::<Vec<_>>()).into_column()
+}
+
+fn frame<'a>(a: &Annotated<'a>) -> PolarsResult<DataFrame> {
+    let c = a.calls;
+    let o = a.order;
+    let shape = |i: usize| c.shape_of(i);
+    let strs = |name: &str, f: &dyn Fn(usize) -> Option<&'a str>| -> Column { strings(name, o, f) };
+    let bools = |name: &str, f: &dyn Fn(usize) -> bool| -> Column {
+        Series::new(name.into(), o.iter().map(|&i| f(i)).collect::<Vec<bool>>()).into_column()
+    };
+    let ts = Int64Chunked::from_vec(col::TS.into(), o.iter().map(|&i| c.ts[i]).collect())
+        .into_datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC))
+        .into_series()
+        .into_column();
+    let s = |f: fn(&Shape) -> StrId| move |i: usize| text(c, f(shape(i)));
+    let columns = vec![
+        ts,
+        strs(col::EVENT_TYPE, &|i| Some(c.event_of(i).name())),
+        bools(col::COUNTED, &|i| a.counted(i)),
+        bools(col::DUPLICATE, &|i| a.duplicate[i]),
+        bools(col::SUPERSEDED, &|i| a.superseded[i]),
+        bools(col::COUNTS_AGAINST_LIMIT, &|i| shape(i).counts),
+        bools(col::ESTIMATED, &|i| c.flags[i] & flags::ESTIMATED != 0),
+        bools(col::LIMIT_EXCEEDED, &|i| c.flags[i] & flags::LIMIT_EXCEEDED != 0),
+        bools(col::SALESFORCE_CLIENT, &|i| {
+            c.flags[i] & flags::SALESFORCE_CLIENT != 0
+        }),
+        strs(col::INTEGRATION, &|i| {
+            Some(a.integration[c.shape[i] as usize].as_str())
+        }),
+        strs(col::USER_ID, &s(|s| s.user_id)),
+        strs(col::USER_NAME, &s(|s| s.user_name)),
+        strs(col::APP_ID, &s(|s| s.app_id)),
+        strs(col::APP_NAME, &s(|s| s.app_name)),
+        strs(col::CLIENT_NAME, &s(|s| s.client)),
+        strs(col::CLIENT_IP, &s(|s| s.client_ip)),
+        strs(col::API_FAMILY, &s(|s| s.family)),
+        strs(col::API_VERSION, &s(|s| s.version)),
+        strs(col::METHOD, &s(|s| s.method)),
+        strs(col::ENTITY, &s(|s| s.entity)),
+        Series::new(
+            col::STATUS.into(),
+            o.iter()
+                .map(|&i| (shape(i).status != 0).then_some(i32::from(shape(i).status)))
+                .collect::<Vec<_>>(),
+        )
+        .into_column(),
+        strs(col::RESOURCE, &|i| text(c, c.resource[i])),
+        Series::new(
+            col::ROWS_PROCESSED.into(),
+            o.iter()
+                .map(|&i| (c.rows_processed[i] != u32::MAX).then_some(i64::from(c.rows_processed[i])))
+                .collect::<Vec<_>>(),
+        )
+        .into_column(),
+        Series::new(
+            col::DUP_KEY.into(),
+            o.iter().map(|&i| c.key[i] as i64).collect::<Vec<i64>>(),
+        )
+        .into_column(),
+        strs(col::SOURCE_ID, &|i| Some(c.files[c.file[i] as usize].as_str())),
+        strs(col::SOURCE_FILE, &|i| {
+            Some(a.source_paths[c.file[i] as usize].as_str())
+        }),
+        Series::new(
+            col::SOURCE_LINE.into(),
+            o.iter().map(|&i| i64::from(c.line[i])).collect::<Vec<i64>>(),
+        )
+        .into_column(),
+    ];
+    DataFrame::new(o.len(), columns)
+}
+
+/// The rows of one data file, read back.
+pub struct Read {
+    /// The rows, in file order; `calls.files` are the source ids found, `file` indexes them.
+    pub calls: Calls,
+    /// Per row: `duplicate` as stored.
+    pub duplicate: Vec<bool>,
+    /// Per row: `counted` as stored.
+    pub counted: Vec<bool>,
+}
+
+/// Reads a data file of org `org`. Flags are restored except superseded, which `dedup`
+/// recomputes.
+pub fn read(path: &Path, org: &str) -> Result<Read, StoreError> {
+    let corrupt = |e: PolarsError| StoreError::Corrupt(format!("{}: {e}", path.display()));
+    let file = File::open(path).map_err(|e| StoreError::io(path, &e))?;
+    let df = ParquetReader::new(file).finish().map_err(corrupt)?;
+    decode(&df, org).map_err(corrupt)
+}
+
+/// Number of rows in a data file, from its footer.
+pub fn row_count(path: &Path) -> Result<u64, StoreError> {
+    let file = File::open(path).map_err(|e| StoreError::io(path, &e))?;
+    ParquetReader::new(file)
+        .num_rows()
+        .map(|n| n as u64)
+        .map_err(|e| StoreError::Corrupt(format!("{}: {e}", path.display())))
+}
+
+fn decode(df: &DataFrame, org: &str) -> PolarsResult<Read> {
+    let mut calls = Calls::default();
+    let org = calls.strings.intern(org);
+    let str_col = |name: &str| -> PolarsResult<StringChunked> { Ok(df.column(name)?.str()?.clone()) };
+    let bool_col = |name: &str| -> PolarsResult<Vec<bool>> {
+        Ok(df
+            .column(name)?
+            .bool()?
+            .iter()
+            .map(|v| v.unwrap_or(false))
+            .collect())
+    };
+    let ts: Vec<i64> = df
+        .column(col::TS)?
+        .datetime()?
+        .physical()
+        .iter()
+        .map(|v| v.unwrap_or(0))
+        .collect();
+    let event = str_col(col::EVENT_TYPE)?;
+    let text_fields: Vec<StringChunked> = [
+        col::USER_ID,
+        col::USER_NAME,
+        col::APP_ID,
+        col::APP_NAME,
+        col::CLIENT_NAME,
+        col::CLIENT_IP,
+        col::API_FAMILY,
+        col::API_VERSION,
+        col::METHOD,
+        col::ENTITY,
+        col::RESOURCE,
+        col::SOURCE_ID,
+    ]
+    .iter()
+    .map(|n| str_col(n))
+    .collect::<PolarsResult<_>>()?;
+    let counts = bool_col(col::COUNTS_AGAINST_LIMIT)?;
+    let estimated = bool_col(col::ESTIMATED)?;
+    let exceeded = bool_col(col::LIMIT_EXCEEDED)?;
+    let salesforce = bool_col(col::SALESFORCE_CLIENT)?;
+    let duplicate = bool_col(col::DUPLICATE)?;
+    let counted = bool_col(col::COUNTED)?;
+    let status: Vec<u16> = df
+        .column(col::STATUS)?
+        .i32()?
+        .iter()
+        .map(|v| v.and_then(|s| u16::try_from(s).ok()).unwrap_or(0))
+        .collect();
+    let rows_processed: Vec<u32> = df
+        .column(col::ROWS_PROCESSED)?
+        .i64()?
+        .iter()
+        .map(|v| v.and_then(|n| u32::try_from(n).ok()).unwrap_or(u32::MAX))
+        .collect();
+    let key: Vec<u64> = df
+        .column(col::DUP_KEY)?
+        .i64()?
+        .iter()
+        .map(|v| v.unwrap_or(0) as u64)
+        .collect();
+    let line: Vec<u32> = df
+        .column(col::SOURCE_LINE)?
+        .i64()?
+        .iter()
+        .map(|v| v.and_then(|n| u32::try_from(n).ok()).unwrap_or(u32::MAX))
+        .collect();
+    let mut iters: Vec<_> = text_fields.iter().map(|c| c.iter()).collect();
+    let mut events = event.iter();
+    let mut shapes: FxHashMap<Shape, ShapeId> = FxHashMap::default();
+    let mut sources: FxHashMap<String, u32> = FxHashMap::default();
+    for i in 0..df.height() {
+        let mut v = [0 as StrId; 12];
+        let mut source = "";
+        for (k, it) in iters.iter_mut().enumerate() {
+            let value = it.next().flatten().unwrap_or("");
+            if k == 11 {
+                source = value;
+            } else {
+                v[k] = calls.strings.intern(value);
+            }
+        }
+        let event_type = events
+            .next()
+            .flatten()
+            .and_then(|e| EventType::from_name(e.as_bytes()))
+            .unwrap_or(EventType::ApiTotalUsage);
+        let shape = Shape {
+            org,
+            event: event_type.index(),
+            counts: counts[i],
+            user_id: v[0],
+            user_name: v[1],
+            app_id: v[2],
+            app_name: v[3],
+            client: v[4],
+            client_ip: v[5],
+            family: v[6],
+            version: v[7],
+            method: v[8],
+            entity: v[9],
+            status: status[i],
+        };
+        let next = calls.shapes.len() as ShapeId;
+        let id = *shapes.entry(shape).or_insert_with(|| {
+            calls.shapes.push(shape);
+            next
+        });
+        let next_file = calls.files.len() as u32;
+        let file = match sources.get(source) {
+            Some(f) => *f,
+            None => {
+                sources.insert(source.to_string(), next_file);
+                calls.files.push(source.to_string());
+                next_file
+            }
+        };
+        let mut f = 0;
+        if estimated[i] {
+            f |= flags::ESTIMATED;
+        }
+        if exceeded[i] {
+            f |= flags::LIMIT_EXCEEDED;
+        }
+        if salesforce[i] {
+            f |= flags::SALESFORCE_CLIENT;
+        }
+        calls.ts.push(ts[i]);
+        calls.shape.push(id);
+        calls.resource.push(v[10]);
+        calls.rows_processed.push(rows_processed[i]);
+        calls.flags.push(f);
+        calls.key.push(key[i]);
+        calls.file.push(file);
+        calls.line.push(line[i]);
+    }
+    Ok(Read {
+        calls,
+        duplicate,
+        counted,
+    })
+}
