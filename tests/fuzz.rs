@@ -29,6 +29,10 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+fn has_prlimit() -> bool {
+    Command::new("prlimit").arg("--version").output().is_ok()
+}
+
 /// The fixed seed of the CI set.
 const SEED: [u8; 32] = *b"apiusage fuzz: fixed CI seed  01";
 
@@ -92,6 +96,7 @@ fn every_seed_unmutated_gives_a_balanced_report_with_rows() {
                 charts: "none",
                 tz: None,
             },
+            twice: true,
         };
         let dir = tempfile::tempdir().unwrap();
         let report = run_case(&case, dir.path()).unwrap_or_else(|e| panic!("seed {k} ({}): {e}", s.name));
@@ -107,7 +112,7 @@ fn every_seed_unmutated_gives_a_balanced_report_with_rows() {
 #[test]
 fn the_binary_under_a_memory_cap_exits_with_a_status_on_fuzzed_inputs() {
     let _guard = serial();
-    if Command::new("prlimit").arg("--version").output().is_err() {
+    if !has_prlimit() {
         eprintln!("prlimit is not installed; skipping the capped-process subset");
         return;
     }
@@ -166,10 +171,15 @@ fn capped_report(files: &[(&str, &[u8])], extra: &[&str]) -> (Option<i32>, Strin
         std::fs::write(input.join(name), bytes).unwrap();
     }
     let out = dir.path().join("out");
-    let output = Command::new("prlimit")
-        .arg(format!("--as={}", 2u64 << 30))
-        .arg("--")
-        .arg(assert_cmd::cargo::cargo_bin("apiusage"))
+    let bin = assert_cmd::cargo::cargo_bin("apiusage");
+    let mut cmd = if has_prlimit() {
+        let mut c = Command::new("prlimit");
+        c.arg(format!("--as={}", 2u64 << 30)).arg("--").arg(bin);
+        c
+    } else {
+        Command::new(bin)
+    };
+    let output = cmd
         .arg("report")
         .arg(&input)
         .arg("--out")
@@ -212,4 +222,62 @@ fn a_timestamp_decades_after_the_run_is_a_bad_row_not_an_abort() {
         "{q}"
     );
     assert!(check_accounting(&summary).is_ok());
+}
+
+/// Fuzz finding (CI seed, before the fix): one token written into the Event Log Object
+/// Parquet seed (uncompressed) at 69.6 % of its length corrupts the footer's thrift metadata,
+/// and polars-parquet 0.55.2 panics ("thrift bool field",
+/// `file_metadata_thrift.rs:351`) inside `ParquetReader::schema()` instead of returning an
+/// error: the whole run died. The file is now reported as unreadable and the others count.
+#[test]
+fn a_parquet_file_whose_metadata_makes_polars_panic_is_unreadable_and_the_run_goes_on() {
+    let _guard = serial();
+    let mut bytes = seeds()
+        .iter()
+        .find(|s| s.file == "ApiTotalUsageEventLog_u.parquet")
+        .unwrap()
+        .bytes
+        .clone();
+    let at = ((bytes.len() as u128 * 12_840_608_737_311_062_412u128) >> 64) as usize;
+    let token = b"99999999999999999999";
+    let end = (at + token.len()).min(bytes.len());
+    bytes.splice(at..end, token.iter().copied());
+    let (code, stderr, summary) =
+        capped_report(&[("bad.parquet", &bytes), ("good.csv", ATU_ROWS.as_bytes())], &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        !stderr.contains("panicked"),
+        "the caught panic is not printed:\n{stderr}"
+    );
+    let unreadable = summary["data_quality"]["files"]["unreadable"].as_array().unwrap();
+    assert_eq!(unreadable.len(), 1, "{summary}");
+    assert!(unreadable[0]["path"].as_str().unwrap().ends_with("bad.parquet"));
+    assert!(
+        unreadable[0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("not a readable Parquet file: "),
+        "{}",
+        unreadable[0]
+    );
+    assert!(
+        stderr.contains("bad.parquet: not a readable Parquet file"),
+        "{stderr}"
+    );
+    assert_eq!(summary["data_quality"]["rows_used"], 1);
+    let schema = Command::new(assert_cmd::cargo::cargo_bin("apiusage"))
+        .arg("schema")
+        .arg({
+            let dir = tempfile::tempdir().unwrap().keep();
+            let p = dir.join("bad.parquet");
+            std::fs::write(&p, &bytes).unwrap();
+            p
+        })
+        .output()
+        .unwrap();
+    assert_eq!(
+        schema.status.code(),
+        Some(2),
+        "schema reports the file, it does not crash"
+    );
 }

@@ -6,8 +6,10 @@
 //! the one set of `normalize` rules applies; datetime columns are read natively as UTC
 //! milliseconds. A row's "line" in reports is its 1-based row number.
 
+use std::cell::Cell;
 use std::fs::File;
 use std::path::Path;
+use std::sync::Once;
 
 use polars::prelude::*;
 
@@ -22,6 +24,43 @@ const SLICE_ROWS: usize = 1 << 17;
 
 /// Reads one Parquet file into a part, a slice of rows at a time.
 pub fn read(path: &Path, label: &str) -> Result<Part, FileError> {
+    guarded(label, || read_unguarded(path, label))
+}
+
+thread_local! {
+    /// Set while this thread runs polars under [`guarded`]: its panics are caught and reported.
+    static GUARDED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs polars on a file it may choke on. The Parquet decoder panics on some corrupt
+/// metadata (e.g. "thrift bool field" for a damaged footer) instead of returning an error;
+/// such a file is reported as unreadable like any other corrupt file, and the run goes on.
+/// The panic hook stays quiet for a panic caught here (the file's error says it all) and
+/// reports every other panic as before.
+fn guarded<T>(label: &str, read: impl FnOnce() -> Result<T, FileError>) -> Result<T, FileError> {
+    static QUIET_HOOK: Once = Once::new();
+    QUIET_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !GUARDED.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    let outer = GUARDED.with(|g| g.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    GUARDED.with(|g| g.set(outer));
+    result.unwrap_or_else(|payload| {
+        let detail = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "the decoder failed".into());
+        Err(FileError::corrupt(label, &detail))
+    })
+}
+
+fn read_unguarded(path: &Path, label: &str) -> Result<Part, FileError> {
     let (map, names) = read_map(path, label)?;
     map.check_required()
         .map_err(|m| FileError::missing(label, &map, &m))?;
@@ -53,9 +92,11 @@ fn read_slice(path: &Path, wanted: &[(Field, String)], offset: usize, len: usize
 /// The header of a Parquet file as a column map, plus its column names.
 pub fn read_map(path: &Path, label: &str) -> Result<(ColumnMap, Vec<String>), FileError> {
     let file = File::open(path).map_err(|e| FileError::io(label, &e))?;
-    let schema = ParquetReader::new(file)
-        .schema()
-        .map_err(|e| FileError::corrupt(label, &e.to_string()))?;
+    let schema = guarded(label, || {
+        ParquetReader::new(file)
+            .schema()
+            .map_err(|e| FileError::corrupt(label, &e.to_string()))
+    })?;
     let names: Vec<String> = schema.iter_names().map(ToString::to_string).collect();
     Ok((ColumnMap::from_header(&names), names))
 }
@@ -63,9 +104,11 @@ pub fn read_map(path: &Path, label: &str) -> Result<(ColumnMap, Vec<String>), Fi
 /// Number of rows in a Parquet file, from its footer.
 pub fn row_count(path: &Path, label: &str) -> Result<usize, FileError> {
     let file = File::open(path).map_err(|e| FileError::io(label, &e))?;
-    ParquetReader::new(file)
-        .num_rows()
-        .map_err(|e| FileError::corrupt(label, &e.to_string()))
+    guarded(label, || {
+        ParquetReader::new(file)
+            .num_rows()
+            .map_err(|e| FileError::corrupt(label, &e.to_string()))
+    })
 }
 
 fn mapped_fields(map: &ColumnMap, names: &[String]) -> Vec<(Field, String)> {

@@ -663,6 +663,8 @@ pub struct Case {
     pub files: Vec<FileCase>,
     /// Options.
     pub options: Options,
+    /// Whether the case also runs a second time on one thread, to compare the outputs.
+    pub twice: bool,
 }
 
 fn options() -> impl Strategy<Value = Options> {
@@ -700,7 +702,12 @@ pub fn case() -> impl Strategy<Value = Case> {
     let n = seeds().len();
     let file = (0..n, prop::collection::vec(mutation(), 0..5))
         .prop_map(|(seed, mutations)| FileCase { seed, mutations });
-    (prop::collection::vec(file, 1..4), options()).prop_map(|(files, options)| Case { files, options })
+    let twice = prop::bool::weighted(0.2);
+    (prop::collection::vec(file, 1..4), options(), twice).prop_map(|(files, options, twice)| Case {
+        files,
+        options,
+        twice,
+    })
 }
 
 impl Case {
@@ -756,7 +763,7 @@ impl Case {
                 f.seed, all[f.seed].name, f.mutations
             );
         }
-        let _ = write!(s, "options: {:?}", self.options);
+        let _ = write!(s, "options: {:?}, twice: {}", self.options, self.twice);
         s
     }
 }
@@ -790,13 +797,89 @@ pub fn run_case(case: &Case, dir: &Path) -> Result<CaseReport, String> {
     for (name, bytes) in case.materialize() {
         std::fs::write(input.join(name), bytes).map_err(|e| format!("harness: {e}"))?;
     }
+    run_and_check(case, &input, &out, None)
+}
+
+/// The report files compared by the determinism check.
+const COMPARED: &[&str] = &[
+    "summary.json",
+    "report.md",
+    "report.html",
+    "integrations.csv",
+    "recommendations.csv",
+];
+
+/// [`run_case`]; with `twice`, the case then runs again on one thread (a rayon pool of one)
+/// and every report file must come out byte-identical: output depends on the inputs only,
+/// never on the thread count or on the run.
+pub fn run_case_with(case: &Case, dir: &Path, twice: bool) -> Result<CaseReport, String> {
+    let input = dir.join("in");
+    let out = dir.join("out");
+    std::fs::create_dir_all(&input).map_err(|e| format!("harness: {e}"))?;
+    for (name, bytes) in case.materialize() {
+        std::fs::write(input.join(name), bytes).map_err(|e| format!("harness: {e}"))?;
+    }
+    let report = run_and_check(case, &input, &out, None)?;
+    if twice && report.wrote_report {
+        let first: Vec<Option<Vec<u8>>> = COMPARED.iter().map(|n| std::fs::read(out.join(n)).ok()).collect();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .map_err(|e| format!("harness: {e}"))?;
+        let again = run_and_check(case, &input, &out, Some(&pool))?;
+        if again.exit != report.exit {
+            return Err(format!(
+                "determinism: exit {} with the default pool, {} on one thread",
+                report.exit, again.exit
+            ));
+        }
+        for (name, before) in COMPARED.iter().zip(first) {
+            let after = std::fs::read(out.join(name)).ok();
+            if before != after {
+                return Err(format!(
+                    "determinism: {name} differs between the default pool and one thread\n{}",
+                    first_difference(before.as_deref().unwrap_or(b""), after.as_deref().unwrap_or(b""))
+                ));
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Where two outputs first differ, with some context from each.
+fn first_difference(a: &[u8], b: &[u8]) -> String {
+    let at = a
+        .iter()
+        .zip(b)
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(b.len()));
+    let context =
+        |v: &[u8]| String::from_utf8_lossy(&v[at.saturating_sub(300)..(at + 300).min(v.len())]).into_owned();
+    format!(
+        "at byte {at}:\n--- default pool:\n{}\n--- one thread:\n{}",
+        context(a),
+        context(b)
+    )
+}
+
+/// Runs `report` once (in `pool` when given) and checks what it did.
+fn run_and_check(
+    case: &Case,
+    input: &Path,
+    out: &Path,
+    pool: Option<&rayon::ThreadPool>,
+) -> Result<CaseReport, String> {
     let cli =
-        Cli::try_parse_from(case.args(&input, &out)).map_err(|e| format!("harness: bad arguments: {e}"))?;
+        Cli::try_parse_from(case.args(input, out)).map_err(|e| format!("harness: bad arguments: {e}"))?;
     install_panic_hook();
     PANICS.lock().map(|mut p| p.clear()).ok();
     let baseline = start_peak();
     CAPTURING.store(true, Ordering::SeqCst);
-    let result = panic::catch_unwind(AssertUnwindSafe(|| apiusage::run(cli, fixed_now())));
+    let call = || apiusage::run(cli, fixed_now());
+    let result = panic::catch_unwind(AssertUnwindSafe(|| match pool {
+        Some(p) => p.install(call),
+        None => call(),
+    }));
     CAPTURING.store(false, Ordering::SeqCst);
     let peak_heap = peak_since(baseline);
     let outcome = match result {
