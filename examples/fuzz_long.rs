@@ -393,8 +393,31 @@ fn current_case(findings: &Path, job: u64) -> Option<u64> {
         .and_then(|s| s.trim().parse().ok())
 }
 
+/// What a dead worker said: its lines that tell why (abort, panic, overflow), then its last
+/// lines (the backtrace's end, which names our frames).
 fn tail(path: &Path, lines: usize) -> String {
     let text = fs::read_to_string(path).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
+    let why = all
+        .iter()
+        .filter(|l| {
+            ["memory allocation of", "panicked at", "overflow", "fatal"]
+                .iter()
+                .any(|k| l.contains(k))
+        })
+        .take(5)
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n");
+    let ours = all
+        .iter()
+        .filter(|l| l.contains("apiusage::"))
+        .take(12)
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n");
+    format!(
+        "{why}\n{ours}\n{}",
+        all[all.len().saturating_sub(lines)..].join("\n")
+    )
 }

@@ -232,13 +232,8 @@ fn a_timestamp_decades_after_the_run_is_a_bad_row_not_an_abort() {
 #[test]
 fn a_parquet_file_whose_metadata_makes_polars_panic_is_unreadable_and_the_run_goes_on() {
     let _guard = serial();
-    let mut bytes = seeds()
-        .iter()
-        .find(|s| s.file == "ApiTotalUsageEventLog_u.parquet")
-        .unwrap()
-        .bytes
-        .clone();
-    let at = ((bytes.len() as u128 * 12_840_608_737_311_062_412u128) >> 64) as usize;
+    let mut bytes = seed_bytes("ApiTotalUsageEventLog_u.parquet");
+    let at = index(12_840_608_737_311_062_412, bytes.len());
     let token = b"99999999999999999999";
     let end = (at + token.len()).min(bytes.len());
     bytes.splice(at..end, token.iter().copied());
@@ -280,4 +275,41 @@ fn a_parquet_file_whose_metadata_makes_polars_panic_is_unreadable_and_the_run_go
         Some(2),
         "schema reports the file, it does not crash"
     );
+}
+
+/// A seed's bytes, by file name.
+fn seed_bytes(file: &str) -> Vec<u8> {
+    seeds().iter().find(|s| s.file == file).unwrap().bytes.clone()
+}
+
+/// Where a proptest `Index` with this raw value points in `len` bytes (its fixed-point rule),
+/// so a fuzz case's edit can be written out by hand.
+fn index(raw: u64, len: usize) -> usize {
+    ((len as u128 * u128::from(raw)) >> 64) as usize
+}
+
+/// Fuzz finding (seed 7, case 1141, before the fix): one bit flipped in a data page of the
+/// uncompressed Event Log Object Parquet seed makes polars-parquet 0.55.2 panic while decoding
+/// the row slice ("assertion failed: values.len() >= 4", `parquet/encoding/mod.rs:17`).
+#[test]
+fn a_parquet_data_page_that_makes_polars_panic_is_unreadable() {
+    let _guard = serial();
+    let mut bytes = seed_bytes("ApiTotalUsageEventLog_u.parquet");
+    let at = index(8_058_981_087_547_482_407, bytes.len());
+    bytes[at] ^= 1 << 4;
+    let (code, stderr, summary) =
+        capped_report(&[("bad.parquet", &bytes), ("good.csv", ATU_ROWS.as_bytes())], &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let unreadable = summary["data_quality"]["files"]["unreadable"].as_array().unwrap();
+    assert_eq!(unreadable.len(), 1, "{summary}");
+    assert!(
+        unreadable[0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("not a readable Parquet file: "),
+        "{}",
+        unreadable[0]
+    );
+    assert!(check_accounting(&summary).is_ok());
 }

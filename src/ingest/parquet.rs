@@ -9,6 +9,7 @@
 use std::cell::Cell;
 use std::fs::File;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
 
 use polars::prelude::*;
@@ -32,24 +33,30 @@ thread_local! {
     static GUARDED: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Runs polars on a file it may choke on. The Parquet decoder panics on some corrupt
-/// metadata (e.g. "thrift bool field" for a damaged footer) instead of returning an error;
-/// such a file is reported as unreadable like any other corrupt file, and the run goes on.
-/// The panic hook stays quiet for a panic caught here (the file's error says it all) and
-/// reports every other panic as before.
+/// Guards running now, on any thread: polars decodes on its own pool (threads named
+/// `polars-N`), whose panics travel back to the guarded caller.
+static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs polars on a file it may choke on. The Parquet decoder panics on some corrupt input
+/// (e.g. "thrift bool field" for a damaged footer, "values.len() >= 4" for a damaged data
+/// page) instead of returning an error; such a file is reported as unreadable like any other
+/// corrupt file, and the run goes on. The panic hook stays quiet for the panics caught here
+/// (the file's error says it all) and reports every other panic as before.
 fn guarded<T>(label: &str, read: impl FnOnce() -> Result<T, FileError>) -> Result<T, FileError> {
     static QUIET_HOOK: Once = Once::new();
     QUIET_HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if !GUARDED.with(Cell::get) {
+            if !is_guarded_thread() {
                 previous(info);
             }
         }));
     });
+    ACTIVE.fetch_add(1, Ordering::SeqCst);
     let outer = GUARDED.with(|g| g.replace(true));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
     GUARDED.with(|g| g.set(outer));
+    ACTIVE.fetch_sub(1, Ordering::SeqCst);
     result.unwrap_or_else(|payload| {
         let detail = payload
             .downcast_ref::<&str>()
@@ -58,6 +65,15 @@ fn guarded<T>(label: &str, read: impl FnOnce() -> Result<T, FileError>) -> Resul
             .unwrap_or_else(|| "the decoder failed".into());
         Err(FileError::corrupt(label, &detail))
     })
+}
+
+/// Whether a panic on this thread is one [`guarded`] catches.
+fn is_guarded_thread() -> bool {
+    GUARDED.with(Cell::get)
+        || (ACTIVE.load(Ordering::SeqCst) > 0
+            && std::thread::current()
+                .name()
+                .is_some_and(|n| n.starts_with("polars")))
 }
 
 fn read_unguarded(path: &Path, label: &str) -> Result<Part, FileError> {
