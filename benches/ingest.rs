@@ -58,12 +58,26 @@ fn time<T>(runs: u64, mut f: impl FnMut() -> T) -> (f64, f64) {
 }
 
 fn ingest_only(dir: &Path) -> u64 {
-    let table = dedup::reconcile(ingest::ingest(&[dir.to_path_buf()], &[]).expect("ingest"));
+    let table = dedup::reconcile(
+        ingest::ingest(
+            &[dir.to_path_buf()],
+            &[],
+            &ingest::Settings::at(chrono::DateTime::from_timestamp(1_796_083_200, 0).unwrap()),
+        )
+        .expect("ingest"),
+    );
     table.total.used
 }
 
 fn full_report(dir: &Path) -> usize {
-    let table = dedup::reconcile(ingest::ingest(&[dir.to_path_buf()], &[]).expect("ingest"));
+    let table = dedup::reconcile(
+        ingest::ingest(
+            &[dir.to_path_buf()],
+            &[],
+            &ingest::Settings::at(chrono::DateTime::from_timestamp(1_796_083_200, 0).unwrap()),
+        )
+        .expect("ingest"),
+    );
     let attribution = attribute::attribute(&table.calls, &attribute::IntegrationMap::default());
     let usage = usage::compute(&table.calls, &table.orgs, &attribution);
     let inputs = apiusage::allocation::AllocationInputs::default();

@@ -95,7 +95,7 @@ pub struct Merge {
 impl IntegrationMap {
     /// Reads a mapping file; the error names the file and the TOML problem.
     pub fn load(path: &Path) -> Result<IntegrationMap, String> {
-        let text = std::fs::read_to_string(path)
+        let text = crate::textfile::read_capped(path)
             .map_err(|e| format!("--integrations {}: cannot read: {e}", path.display()))?;
         toml::from_str(&text).map_err(|e| {
             format!(

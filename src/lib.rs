@@ -37,6 +37,8 @@ pub mod recommend;
 pub mod render;
 pub mod sample;
 pub mod schema;
+pub mod text;
+pub mod textfile;
 pub mod usage;
 pub mod window;
 
@@ -90,7 +92,7 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Report(args) => report(*args, now),
         Command::Schema(args) => {
-            let (text, ok) = schema::explain(&args.files);
+            let (text, ok) = schema::explain(&args.files, &ingest::Settings::at(now));
             let status = if ok {
                 ExitStatus::Success
             } else {
@@ -115,6 +117,7 @@ fn report(args: ReportArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
     let (table, attribution) = load(
         &config.paths,
         exclude,
+        &ingest::Settings::at(config.generated_at),
         &config.filter,
         &config.integrations,
         &progress,
@@ -170,6 +173,7 @@ fn top(args: TopArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
     let (table, attribution) = load(
         &config.paths,
         &[],
+        &ingest::Settings::at(now),
         &config.filter,
         &config.integrations,
         &progress,
@@ -203,6 +207,7 @@ fn top(args: TopArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
 fn load(
     paths: &[PathBuf],
     exclude: &[PathBuf],
+    settings: &ingest::Settings,
     filter: &dedup::Filter,
     map: &attribute::IntegrationMap,
     progress: &Progress,
@@ -210,7 +215,7 @@ fn load(
     if progress.is_visible() {
         progress.stage(progress::describe_inputs(paths, exclude));
     }
-    let ingested = ingest::ingest(paths, exclude)?;
+    let ingested = ingest::ingest(paths, exclude, settings)?;
     let rows: u64 = ingested.files.iter().map(|f| f.rows.read).sum();
     let files = ingested.files.len();
     progress.stage(format!(

@@ -122,7 +122,11 @@ mod tests {
     fn a_foreign_or_broken_marker_is_not_ours() {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir_all(dir.path().join(DIR)).unwrap();
-        fs::write(path_of(dir.path()), "{\"tool\":\"other\",\"kind\":\"report\",\"schema_version\":1}").unwrap();
+        fs::write(
+            path_of(dir.path()),
+            "{\"tool\":\"other\",\"kind\":\"report\",\"schema_version\":1}",
+        )
+        .unwrap();
         assert_eq!(read(dir.path()), None);
         fs::write(path_of(dir.path()), "not json").unwrap();
         assert_eq!(read(dir.path()), None);

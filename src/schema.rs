@@ -10,16 +10,20 @@ use std::path::PathBuf;
 use crate::findings::thousands;
 use crate::ingest::columns::ColumnMap;
 use crate::ingest::discover::{classify, Format, InputFile};
-use crate::ingest::{csv, parquet, read_file, FileError};
+use crate::ingest::{csv, parquet, read_file, FileError, Settings};
 use crate::model::EventType;
+use crate::text::clean;
 
 /// The explanation text, and whether every file was readable.
-pub fn explain(paths: &[PathBuf]) -> (String, bool) {
+///
+/// Every name and value echoed from a file passes through [`clean`]: a crafted header cannot
+/// send terminal escapes or forge lines.
+pub fn explain(paths: &[PathBuf], settings: &Settings) -> (String, bool) {
     let mut out = String::new();
     let mut all_ok = true;
     for path in paths {
         let label = path.display().to_string();
-        let _ = writeln!(out, "{label}");
+        let _ = writeln!(out, "{}", clean(&label));
         match classify(path) {
             Ok(format) => {
                 let file = InputFile {
@@ -27,11 +31,11 @@ pub fn explain(paths: &[PathBuf]) -> (String, bool) {
                     label: label.clone(),
                     format,
                 };
-                all_ok &= explain_file(&mut out, &file);
+                all_ok &= explain_file(&mut out, &file, settings);
             }
             Err(why) => {
                 all_ok = false;
-                let _ = writeln!(out, "  skipped: {why}");
+                let _ = writeln!(out, "  skipped: {}", clean(&why));
             }
         }
         out.push('\n');
@@ -39,12 +43,12 @@ pub fn explain(paths: &[PathBuf]) -> (String, bool) {
     (out, all_ok)
 }
 
-fn explain_file(out: &mut String, file: &InputFile) -> bool {
+fn explain_file(out: &mut String, file: &InputFile, settings: &Settings) -> bool {
     let _ = writeln!(out, "  format:      {}", file.format);
     let map = match header(file) {
         Ok(map) => map,
         Err(e) => {
-            let _ = writeln!(out, "  unreadable:  {}", e.reason);
+            let _ = writeln!(out, "  unreadable:  {}", clean(&e.reason));
             return false;
         }
     };
@@ -55,13 +59,13 @@ fn explain_file(out: &mut String, file: &InputFile) -> bool {
         return false;
     }
     let _ = writeln!(out, "  required:    all present");
-    match read_file(file) {
+    match read_file(file, settings) {
         Ok(part) => {
             rows(out, &part, &map);
             true
         }
         Err(e) => {
-            let _ = writeln!(out, "  unreadable:  {}", e.reason);
+            let _ = writeln!(out, "  unreadable:  {}", clean(&e.reason));
             false
         }
     }
@@ -80,12 +84,13 @@ fn columns(out: &mut String, map: &ColumnMap) {
     let width = map
         .header
         .iter()
-        .map(|h| h.chars().count())
+        .map(|h| clean(h).chars().count())
         .max()
         .unwrap_or(0)
         .min(40);
     for (name, field) in map.mapping() {
         let target = field.map_or_else(|| "(not used)".to_string(), |f| format!("{f:?}"));
+        let name = clean(&name);
         let _ = writeln!(out, "    {name:<width$}  -> {target}");
     }
 }
@@ -125,14 +130,15 @@ fn rows(out: &mut String, part: &crate::ingest::builder::Part, map: &ColumnMap) 
         thousands(t.bad_total())
     );
     for (why, n) in &t.ignored {
-        let _ = writeln!(out, "  ignored:     {why}: {}", thousands(*n));
+        let _ = writeln!(out, "  ignored:     {}: {}", clean(why), thousands(*n));
     }
     for (why, e) in &t.bad {
         let _ = writeln!(
             out,
-            "  bad rows:    {why}: {} (e.g. {})",
+            "  bad rows:    {}: {} (e.g. {})",
+            clean(why),
             thousands(e.count),
-            e.examples.join(", ")
+            clean(&e.examples.join(", "))
         );
     }
 }

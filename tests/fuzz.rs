@@ -158,7 +158,7 @@ fn the_binary_under_a_memory_cap_exits_with_a_status_on_fuzzed_inputs() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reproducers of findings in code being rewritten elsewhere: ignored until their fix lands.
+// Reproducers of fuzz findings (each failed before its fix).
 // ---------------------------------------------------------------------------------------------
 
 /// Runs the binary on `files` under a 2 GiB address-space cap; returns the status code (None
@@ -202,12 +202,11 @@ fn capped_report(files: &[(&str, &[u8])], extra: &[&str]) -> (Option<i32>, Strin
 const ATU_ROWS: &str = "\"EVENT_TYPE\",\"TIMESTAMP\",\"REQUEST_ID\",\"ORGANIZATION_ID\",\"USER_ID\",\"COUNTS_AGAINST_API_LIMIT\",\"TIMESTAMP_DERIVED\"\n\
 \"ApiTotalUsage\",\"20261103001041.359\",\"r1\",\"00D8a000000DvA1\",\"0058a00000AbCdE\",\"1\",\"2026-11-03T00:10:41.359Z\"\n";
 
-/// Fuzz case 44 of seed 7 (one bit flip: `2026` → `2066` in TIMESTAMP_DERIVED). Today the row
-/// is used and the per-minute series spans 40 years: with a 1 GiB heap the run aborts in
-/// `render::csv::usage` ("memory allocation of 268435456 bytes failed", SIGABRT, no
-/// `apiusage: error:`); under this test's 2 GiB cap a debug build takes ~100 s and exits 0.
+/// Fuzz case 44 of seed 7 (one bit flip: `2026` → `2066` in TIMESTAMP_DERIVED). Before the
+/// timestamp range check the row was used and the per-minute series spanned 40 years: with a
+/// 1 GiB heap the run aborted in `render::csv::usage` ("memory allocation of 268435456 bytes
+/// failed", SIGABRT, no `apiusage: error:`); under a 2 GiB cap a debug build took ~100 s.
 #[test]
-#[ignore = "far-off timestamps exhaust memory (issue 9 item 6: ingest timestamp range, sparse usage series)"]
 fn a_timestamp_decades_after_the_run_is_a_bad_row_not_an_abort() {
     let _guard = serial();
     let far = format!(
@@ -315,10 +314,9 @@ fn a_parquet_data_page_that_makes_polars_panic_is_unreadable() {
 }
 
 /// The Parquet side of the far-off timestamp finding: an Event Log Object row whose datetime
-/// `Timestamp` is 2^62 ms (a flipped high bit in an uncompressed page does this). Today the
-/// row is used and the per-minute series asks for petabytes (abort under any cap).
+/// `Timestamp` is 2^62 ms (a flipped high bit in an uncompressed page does this). Before the
+/// range check the row was used and the per-minute series asked for 307 TB (an abort).
 #[test]
-#[ignore = "far-off timestamps exhaust memory (issue 9 item 6: ingest timestamp range, sparse usage series)"]
 fn a_parquet_timestamp_of_2_pow_62_ms_is_a_bad_row_not_an_abort() {
     use polars::prelude::*;
     let _guard = serial();

@@ -16,7 +16,14 @@ use proptest::prelude::*;
 
 fn table_of(paths: &[&Path]) -> Table {
     let owned: Vec<_> = paths.iter().map(|p| p.to_path_buf()).collect();
-    dedup::reconcile(ingest::ingest(&owned, &[]).unwrap())
+    dedup::reconcile(
+        ingest::ingest(
+            &owned,
+            &[],
+            &ingest::Settings::at(chrono::DateTime::from_timestamp(1_796_083_200, 0).unwrap()),
+        )
+        .unwrap(),
+    )
 }
 
 /// The normalised rows as comparable tuples.
@@ -561,15 +568,24 @@ fn a_file_read_in_parallel_chunks_equals_the_file_read_in_one_piece() {
     let mut text = atu_csv(&calls);
     text.push_str("\"ApiTotalUsage\",\"short row\"\n");
     let path = write(dir.path(), "big.csv", &text);
-    let whole = ingest::read_file(&ingest::InputFile {
-        path: path.clone(),
-        label: "big.csv".into(),
-        format: ingest::Format::Csv,
-    })
+    let whole = ingest::read_file(
+        &ingest::InputFile {
+            path: path.clone(),
+            label: "big.csv".into(),
+            format: ingest::Format::Csv,
+        },
+        &ingest::Settings::at(chrono::DateTime::from_timestamp(1_796_083_200, 0).unwrap()),
+    )
     .unwrap();
-    let split = ingest::chunks::read_split(&path, "big.csv", 1, 16 * 1024)
-        .unwrap()
-        .expect("split");
+    let split = ingest::chunks::read_split(
+        &path,
+        "big.csv",
+        1,
+        16 * 1024,
+        &ingest::Settings::at(chrono::DateTime::from_timestamp(1_796_083_200, 0).unwrap()),
+    )
+    .unwrap()
+    .expect("split");
     assert_eq!(split.tally, whole.tally);
     assert_eq!(split.tally.read, 3001);
     assert_eq!(split.calls.ts, whole.calls.ts);

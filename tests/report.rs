@@ -266,7 +266,7 @@ proptest! {
                 .counts(if counted { "1" } else { "0" })
         }).collect();
         let path = write(dir.path(), "a.csv", atu_csv(&rows));
-        let table = dedup::reconcile(ingest::ingest(&[path], &[]).unwrap());
+        let table = dedup::reconcile(ingest::ingest(&[path], &[], &ingest::Settings::at(chrono::DateTime::from_timestamp(1_796_083_200, 0).unwrap())).unwrap());
         let attribution = attribute::attribute(&table.calls, &attribute::IntegrationMap::default());
         let orgs = usage::compute(&table.calls, &table.orgs, &attribution);
         for org in &orgs {

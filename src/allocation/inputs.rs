@@ -284,7 +284,7 @@ fn read_limits(path: &Path) -> Result<LimitsDoc, AllocationError> {
 }
 
 fn read_file(path: &Path, what: &'static str) -> Result<String, AllocationError> {
-    std::fs::read_to_string(path).map_err(|source| AllocationError::Read {
+    crate::textfile::read_capped(path).map_err(|source| AllocationError::Read {
         what,
         path: path.to_path_buf(),
         source,

@@ -10,6 +10,7 @@ use std::hash::Hasher;
 use rustc_hash::{FxHashMap, FxHasher};
 
 use super::columns::{ColumnMap, Field, FIELD_COUNT};
+use super::Settings;
 use crate::model::{flags, Calls, EventType, Millis, Role, RowTally, Shape, ShapeId, StrId};
 use crate::normalize::{self, TimestampError};
 
@@ -29,6 +30,17 @@ pub mod reason {
     pub const BAD_COUNTS: &str = "invalid COUNTS_AGAINST_API_LIMIT";
     /// An ApiTotalUsage row in a file without the counted-flag column.
     pub const NO_COUNTS_COLUMN: &str = "ApiTotalUsage row without a COUNTS_AGAINST_API_LIMIT column";
+
+    /// A timestamp before Event Monitoring existed or after the run (a digit flip, a default
+    /// date): such rows would stretch every per-minute series over centuries.
+    pub fn implausible(settings: &super::Settings) -> String {
+        let (from, to) = settings.plausible();
+        format!(
+            "timestamp outside the plausible range {} … {}",
+            super::Settings::describe(from),
+            super::Settings::describe(to)
+        )
+    }
 }
 
 /// Ignored-row reason for rows of a type apiusage does not read.
@@ -78,6 +90,9 @@ pub struct PartBuilder {
     fixed_event: Option<EventType>,
     has_counts: bool,
     label: String,
+    /// Timestamps outside `[from, to]` are bad rows (see [`Settings::plausible`]).
+    plausible: (Millis, Millis),
+    implausible_reason: String,
 }
 
 /// A part: the rows of one file or chunk with their accounting.
@@ -90,7 +105,7 @@ pub struct Part {
 
 impl PartBuilder {
     /// A builder for the file called `label` whose columns are `map`.
-    pub fn new(label: &str, map: &ColumnMap) -> PartBuilder {
+    pub fn new(label: &str, map: &ColumnMap, settings: &Settings) -> PartBuilder {
         let mut calls = Calls::default();
         calls.files.push(label.to_string());
         PartBuilder {
@@ -105,6 +120,8 @@ impl PartBuilder {
             fixed_event: map.inferred_event_type(),
             has_counts: map.has(Field::Counts),
             label: label.to_string(),
+            plausible: settings.plausible(),
+            implausible_reason: reason::implausible(settings),
         }
     }
 
@@ -151,6 +168,12 @@ impl PartBuilder {
             Err(TimestampError::Missing) => return self.record_bad(line, reason::NO_TIMESTAMP),
             Err(TimestampError::Unparseable) => return self.record_bad(line, reason::BAD_TIMESTAMP),
         };
+        if ts < self.plausible.0 || ts > self.plausible.1 {
+            let why = std::mem::take(&mut self.implausible_reason);
+            self.record_bad(line, &why);
+            self.implausible_reason = why;
+            return;
+        }
         if row.get(Field::OrgId).trim_ascii().is_empty() {
             return self.record_bad(line, reason::NO_ORG);
         }
@@ -181,7 +204,10 @@ impl PartBuilder {
         self.last_event.0.extend_from_slice(raw);
         self.last_event.1 = found;
         if found.is_none() {
-            let name: String = normalize::text(raw).chars().take(60).collect();
+            let name: String = crate::text::clean(&normalize::text(raw))
+                .chars()
+                .take(60)
+                .collect();
             self.ignore(unsupported_type(&name));
         }
         Ok(found)

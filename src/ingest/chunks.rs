@@ -1,45 +1,65 @@
 //! Splits a large plain CSV file into byte ranges that start on record boundaries, so one big
 //! file is read on all cores.
 //!
-//! A newline ends a record only outside quotes, and whether a byte is inside quotes depends on
-//! every quote before it. So the split is planned in two steps: count the quotes (and the
-//! newlines, for line numbers) of equal segments in parallel; the parity of the quotes before a
-//! segment then tells, for its first bytes, where the first newline outside quotes is. Doubled
-//! quotes inside fields count twice and keep the parity, so this is exact for RFC 4180.
+//! Where a record ends depends on every quote before it, and on how the parser reads quotes
+//! that are not where RFC 4180 puts them (a stray `"` inside an unquoted field is data, and
+//! does not open a quoted field). Counting quotes gets that wrong; so the boundaries come from
+//! one sequential pass of `csv_core`'s own state machine, the one the real parser runs, with
+//! the same (default) dialect. After a record ends that machine is back in its start state
+//! whatever came before, so a fresh parser started at a boundary reads exactly the records the
+//! whole-file parser reads from there: the chunks together give the same rows, bad rows and
+//! line numbers as reading the file in one piece, whatever the thread count. The pass only
+//! finds field ends (no output is kept), which costs a small part of the real parse.
 
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
+use csv_core::ReadFieldResult;
 use rayon::prelude::*;
 
 use super::builder::{Part, PartBuilder};
-use super::{csv, merge_part, FileError};
+use super::lines::{LineState, LineTracking};
+use super::{csv, merge_part, FileError, Settings};
 
 /// Files smaller than this are read in one piece: splitting costs an extra scan.
 pub const SPLIT_ABOVE: u64 = 128 << 20;
 /// Target bytes per chunk.
 const CHUNK: u64 = 64 << 20;
 
-/// A record-aligned byte range and the file line its first record is on.
+/// Test-only knob: files of at least this many bytes are split, into chunks of half of it, so
+/// tests that run the binary can split small files. Not a user setting.
+pub const SPLIT_ENV: &str = "APIUSAGE_TEST_SPLIT_BYTES";
+
+/// A record-aligned byte range and where its first byte stands in line terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Chunk {
     /// First byte.
     pub start: u64,
     /// One past the last byte.
     pub end: u64,
-    /// Newlines before `start` (the first record's line is this + 1).
-    pub lines_before: u64,
+    /// The line state at `start`.
+    pub lines: LineState,
 }
 
 /// Reads a large plain CSV in parallel chunks; `None` when the file is small or its dialect
 /// cannot be split safely (then the caller reads it in one piece).
-pub fn read_in_chunks(path: &Path, label: &str) -> Result<Option<Part>, FileError> {
-    read_split(path, label, SPLIT_ABOVE, CHUNK)
+pub fn read_in_chunks(path: &Path, label: &str, settings: &Settings) -> Result<Option<Part>, FileError> {
+    let knob = std::env::var(SPLIT_ENV).ok().and_then(|v| v.parse::<u64>().ok());
+    match knob {
+        Some(bytes) => read_split(path, label, bytes.max(2), (bytes / 2).max(1), settings),
+        None => read_split(path, label, SPLIT_ABOVE, CHUNK, settings),
+    }
 }
 
 /// [`read_in_chunks`] with explicit thresholds (tests split small files).
-pub fn read_split(path: &Path, label: &str, split_above: u64, chunk: u64) -> Result<Option<Part>, FileError> {
+pub fn read_split(
+    path: &Path,
+    label: &str,
+    split_above: u64,
+    chunk: u64,
+    settings: &Settings,
+) -> Result<Option<Part>, FileError> {
     let size = std::fs::metadata(path)
         .map_err(|e| FileError::io(label, &e))?
         .len();
@@ -52,13 +72,13 @@ pub fn read_split(path: &Path, label: &str, split_above: u64, chunk: u64) -> Res
     if !splittable {
         return Ok(None);
     }
-    let pieces = size.div_ceil(chunk);
+    let pieces = size.div_ceil(chunk.max(1));
     let chunks = plan(path, header_end, size, pieces).map_err(|e| FileError::io(label, &e))?;
     let parts: Vec<Result<Part, FileError>> = chunks
         .par_iter()
-        .map(|chunk| read_chunk(path, label, &map, *chunk))
+        .map(|chunk| read_chunk(path, label, &map, *chunk, settings))
         .collect();
-    let mut whole = PartBuilder::new(label, &map).finish();
+    let mut whole = PartBuilder::new(label, &map, settings).finish();
     for part in parts {
         merge_part(&mut whole, part?);
     }
@@ -70,112 +90,88 @@ fn read_chunk(
     label: &str,
     map: &super::columns::ColumnMap,
     chunk: Chunk,
+    settings: &Settings,
 ) -> Result<Part, FileError> {
     let mut file = File::open(path).map_err(|e| FileError::io(label, &e))?;
     file.seek(SeekFrom::Start(chunk.start))
         .map_err(|e| FileError::io(label, &e))?;
     let input = BufReader::with_capacity(1 << 18, file.take(chunk.end - chunk.start));
-    let mut reader = csv::chunk_reader(input);
-    let mut builder = PartBuilder::new(label, map);
-    csv::read_records(&mut reader, &mut builder, map, chunk.lines_before)
-        .map_err(|e| FileError::from_csv(label, false, &e))?;
+    let mut reader = csv::chunk_reader(LineTracking::resume(input, chunk.lines));
+    let mut builder = PartBuilder::new(label, map, settings);
+    csv::read_records(&mut reader, &mut builder, map).map_err(|e| FileError::from_csv(label, false, &e))?;
     Ok(builder.finish())
 }
 
-/// Plans about `pieces` record-aligned chunks of `[data_start, size)`.
+/// Plans about `pieces` record-aligned chunks of `[data_start, size)`, where `data_start` is
+/// where the whole-file parser stands after the header.
 pub fn plan(path: &Path, data_start: u64, size: u64, pieces: u64) -> io::Result<Vec<Chunk>> {
-    let pieces = pieces.max(1);
-    let step = (size - data_start).div_ceil(pieces).max(1);
-    let starts: Vec<u64> = (0..pieces)
-        .map(|k| data_start + k * step)
-        .filter(|s| *s < size)
-        .collect();
-    let counts: Vec<(u64, u64)> = starts
-        .par_iter()
-        .map(|&s| count_quotes_and_newlines(path, s, (s + step).min(size)))
-        .collect::<io::Result<_>>()?;
-    let header_lines = count_quotes_and_newlines(path, 0, data_start)?.1;
-    let mut bounds = vec![(data_start, header_lines)];
-    let (mut quotes, mut lines) = (0u64, header_lines);
-    for (k, &start) in starts.iter().enumerate().skip(1) {
-        quotes += counts[k - 1].0;
-        lines += counts[k - 1].1;
-        if let Some((boundary, extra_lines)) = next_boundary(path, start, size, quotes % 2 == 1)? {
-            if boundary > bounds.last().map_or(0, |b| b.0) {
-                bounds.push((boundary, lines + extra_lines));
+    let step = (size.saturating_sub(data_start)).div_ceil(pieces.max(1)).max(1);
+    let mut file = File::open(path)?;
+    let mut peek = File::open(path)?;
+    let mut lines = LineState::default();
+    let mut header = Vec::new();
+    (&mut file).take(data_start).read_to_end(&mut header)?;
+    for &b in &header {
+        lines.feed(b);
+    }
+    let mut bounds = vec![(data_start, lines)];
+    let mut core = csv_core::Reader::new();
+    let mut scratch = vec![0u8; 1 << 16];
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut pos, mut target) = (data_start, data_start + step);
+    let mut input = file.take(size - data_start);
+    loop {
+        let n = read_some(&mut input, &mut buf)?;
+        let mut data = &buf[..n];
+        loop {
+            let (result, nin, _) = core.read_field(data, &mut scratch);
+            for &b in &data[..nin] {
+                lines.feed(b);
             }
+            pos += nin as u64;
+            data = &data[nin..];
+            match result {
+                ReadFieldResult::InputEmpty | ReadFieldResult::End => break,
+                ReadFieldResult::OutputFull | ReadFieldResult::Field { record_end: false } => {}
+                ReadFieldResult::Field { record_end: true } => {
+                    if pos >= target && pos < size && !starts_with_bom(&mut peek, pos)? {
+                        bounds.push((pos, lines));
+                        target = pos + step;
+                    }
+                }
+            }
+        }
+        if n == 0 {
+            break;
         }
     }
     Ok(bounds
         .iter()
         .enumerate()
-        .map(|(i, &(start, lines_before))| Chunk {
+        .map(|(i, &(start, lines))| Chunk {
             start,
             end: bounds.get(i + 1).map_or(size, |b| b.0),
-            lines_before,
+            lines,
         })
         .collect())
 }
 
-/// Quotes and newlines in `[start, end)`.
-fn count_quotes_and_newlines(path: &Path, start: u64, end: u64) -> io::Result<(u64, u64)> {
-    let mut file = File::open(path)?;
-    file.seek(SeekFrom::Start(start))?;
-    let mut input = file.take(end - start);
-    let mut buf = vec![0u8; 1 << 20];
-    let (mut quotes, mut newlines) = (0u64, 0u64);
+fn read_some(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     loop {
-        let n = input.read(&mut buf)?;
-        if n == 0 {
-            return Ok((quotes, newlines));
+        match input.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            other => return other,
         }
-        let (q, l) = count_block(&buf[..n]);
-        quotes += q;
-        newlines += l;
     }
 }
 
-/// Quotes and newlines in `bytes`. Narrow per-block counters let the compiler vectorise the
-/// comparisons, which matters: this loop touches every byte of a big file once more.
-fn count_block(bytes: &[u8]) -> (u64, u64) {
-    let (mut quotes, mut newlines) = (0u64, 0u64);
-    for block in bytes.chunks(1 << 12) {
-        let (mut q, mut l) = (0u32, 0u32);
-        for &b in block {
-            q += u32::from(b == b'"');
-            l += u32::from(b == b'\n');
-        }
-        quotes += u64::from(q);
-        newlines += u64::from(l);
-    }
-    (quotes, newlines)
-}
-
-/// The first record boundary at or after `start` (the byte after a newline outside quotes),
-/// given whether `start` is inside quotes; with the newlines passed on the way.
-fn next_boundary(path: &Path, start: u64, size: u64, mut in_quotes: bool) -> io::Result<Option<(u64, u64)>> {
-    let mut file = File::open(path)?;
-    file.seek(SeekFrom::Start(start))?;
-    let mut input = BufReader::new(file.take(size - start));
-    let mut buf = vec![0u8; 1 << 16];
-    let (mut pos, mut newlines) = (start, 0u64);
-    loop {
-        let n = input.read(&mut buf)?;
-        if n == 0 {
-            return Ok(None);
-        }
-        for &b in &buf[..n] {
-            pos += 1;
-            if b == b'"' {
-                in_quotes = !in_quotes;
-            } else if b == b'\n' {
-                newlines += 1;
-                if !in_quotes {
-                    return Ok(Some((pos, newlines)));
-                }
-            }
-        }
-    }
+/// Whether the bytes at `pos` are a UTF-8 byte-order mark: a fresh parser would drop them where
+/// the whole-file parser keeps them as data, so no chunk starts there.
+fn starts_with_bom(file: &mut File, pos: u64) -> io::Result<bool> {
+    let mut three = Vec::with_capacity(3);
+    file.seek(SeekFrom::Start(pos))?;
+    (&mut *file).take(3).read_to_end(&mut three)?;
+    Ok(three == b"\xEF\xBB\xBF")
 }
 
 #[cfg(test)]
@@ -207,7 +203,7 @@ mod tests {
                     .trim_matches(|c: char| !c.is_ascii_digit())
                     .parse()
                     .unwrap();
-                assert_eq!(c.lines_before, 1 + 2 * row, "each record spans two lines");
+                assert_eq!(c.lines.line(), 2 + 2 * row, "each record spans two lines");
             }
             for w in chunks.windows(2) {
                 assert_eq!(w[0].end, w[1].start);

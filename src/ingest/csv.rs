@@ -16,38 +16,44 @@ use flate2::read::MultiGzDecoder;
 
 use super::builder::{reason, Part, PartBuilder, RowSource};
 use super::columns::{ColumnMap, Field};
-use super::FileError;
+use super::lines::LineTracking;
+use super::{FileError, Settings};
 
 const BUFFER: usize = 1 << 18;
 
 /// Reads one CSV file (gzip-compressed when `gzip`) into a part. With `split`, a large plain
 /// file is cut into chunks read in parallel (see `chunks`).
-pub fn read(path: &Path, label: &str, gzip: bool, split: bool) -> Result<Part, FileError> {
+pub fn read(
+    path: &Path,
+    label: &str,
+    gzip: bool,
+    split: bool,
+    settings: &Settings,
+) -> Result<Part, FileError> {
     if split && !gzip {
-        if let Some(part) = super::chunks::read_in_chunks(path, label)? {
+        if let Some(part) = super::chunks::read_in_chunks(path, label, settings)? {
             return Ok(part);
         }
     }
     let mut reader = csv_reader(open(path, gzip).map_err(|e| FileError::io(label, &e))?)
         .map_err(|e| FileError::io(label, &e))?;
     let map = header(&mut reader, label)?;
-    let mut builder = PartBuilder::new(label, &map);
-    read_records(&mut reader, &mut builder, &map, 0).map_err(|e| FileError::from_csv(label, gzip, &e))?;
+    let mut builder = PartBuilder::new(label, &map, settings);
+    read_records(&mut reader, &mut builder, &map).map_err(|e| FileError::from_csv(label, gzip, &e))?;
     Ok(builder.finish())
 }
 
-/// Feeds every record of `reader` to `builder`; `line_offset` is added to the reader's own
-/// line numbers (non-zero for a chunk that starts inside the file).
+/// Feeds every record of `reader` to `builder`, each with the file line it starts on.
 pub(super) fn read_records<R: Read>(
-    reader: &mut csv::Reader<R>,
+    reader: &mut csv::Reader<LineTracking<R>>,
     builder: &mut PartBuilder,
     map: &ColumnMap,
-    line_offset: u64,
 ) -> Result<(), csv::Error> {
     let mut record = csv::ByteRecord::new();
     let width = map.header.len();
     while reader.read_byte_record(&mut record)? {
-        let line = line_offset + record.position().map_or(0, csv::Position::line);
+        let start = record.position().map_or(0, csv::Position::byte);
+        let line = reader.get_mut().line_of(start);
         if record.len() != width {
             // A lone empty line is not a row (files often end with one extra newline).
             if record.len() == 1 && record[0].is_empty() {
@@ -62,7 +68,7 @@ pub(super) fn read_records<R: Read>(
 }
 
 /// A csv reader for a chunk of a plain file: no header, the standard dialect.
-pub(super) fn chunk_reader<R: Read>(input: R) -> csv::Reader<R> {
+pub(super) fn chunk_reader<R: Read>(input: LineTracking<R>) -> csv::Reader<LineTracking<R>> {
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -71,11 +77,11 @@ pub(super) fn chunk_reader<R: Read>(input: R) -> csv::Reader<R> {
 }
 
 /// The header of a plain file, its byte length, and whether the file can be split safely
-/// (standard separators and `\n` line ends, so record boundaries can be found by scanning).
+/// (standard separators: the `", "` filter keeps state across records, a chunk cannot).
 pub(super) fn header_for_chunks(path: &Path, label: &str) -> Result<(ColumnMap, u64, bool), FileError> {
     let mut input = open(path, false).map_err(|e| FileError::io(label, &e))?;
     let start = input.fill_buf().map_err(|e| FileError::io(label, &e))?;
-    let splittable = !comma_space_dialect(start) && start.contains(&b'\n');
+    let splittable = !comma_space_dialect(start);
     let bom = if start.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
     let mut reader = csv_reader(input).map_err(|e| FileError::io(label, &e))?;
     let map = header(&mut reader, label)?;
@@ -90,7 +96,7 @@ pub fn read_header(path: &Path, label: &str, gzip: bool) -> Result<ColumnMap, Fi
     header(&mut reader, label)
 }
 
-fn header<R: Read>(reader: &mut csv::Reader<R>, label: &str) -> Result<ColumnMap, FileError> {
+fn header<R: Read>(reader: &mut csv::Reader<LineTracking<R>>, label: &str) -> Result<ColumnMap, FileError> {
     let names: Vec<String> = reader
         .byte_headers()
         .map_err(|e| FileError::from_csv(label, false, &e))?
@@ -110,8 +116,11 @@ fn open(path: &Path, gzip: bool) -> io::Result<Box<dyn BufRead + Send>> {
     })
 }
 
+/// The reader every whole-file parse uses: the csv parser over line tracking.
+type WholeFile = csv::Reader<LineTracking<Box<dyn Read + Send>>>;
+
 /// A csv reader for the dialect the first line shows, with any BOM skipped.
-fn csv_reader(mut input: Box<dyn BufRead + Send>) -> io::Result<csv::Reader<Box<dyn Read + Send>>> {
+fn csv_reader(mut input: Box<dyn BufRead + Send>) -> io::Result<WholeFile> {
     skip_bom(&mut input)?;
     let spaced = comma_space_dialect(input.fill_buf()?);
     let input: Box<dyn Read + Send> = if spaced {
@@ -123,7 +132,7 @@ fn csv_reader(mut input: Box<dyn BufRead + Send>) -> io::Result<csv::Reader<Box<
         .has_headers(true)
         .flexible(true)
         .buffer_capacity(BUFFER)
-        .from_reader(input))
+        .from_reader(LineTracking::new(input)))
 }
 
 fn skip_bom(input: &mut Box<dyn BufRead + Send>) -> io::Result<()> {

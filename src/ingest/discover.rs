@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::marker::{self, Kind};
+
 /// A recognised input format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -60,55 +62,119 @@ pub struct DiscoverError {
 }
 
 /// Walks `paths` (files or folders, recursively), not entering the folders in `exclude`
-/// (the report's own output folder, whose CSVs are not logs).
+/// (the report's own output folder, whose CSVs are not logs) nor apiusage's own folders (see
+/// [`crate::marker`]). Symlinked folders are followed once: a folder reached again (a symlink
+/// cycle) is not walked again.
 pub fn discover(paths: &[PathBuf], exclude: &[PathBuf]) -> Result<Discovery, DiscoverError> {
-    let exclude: Vec<PathBuf> = exclude.iter().filter_map(|p| fs::canonicalize(p).ok()).collect();
-    let mut found = Vec::new();
+    let mut walk = Walk {
+        exclude: exclude.iter().filter_map(|p| fs::canonicalize(p).ok()).collect(),
+        ..Walk::default()
+    };
     for path in paths {
         let meta = fs::metadata(path).map_err(|e| DiscoverError {
             path: path.display().to_string(),
             reason: format!("cannot open: {e}"),
         })?;
         if meta.is_dir() {
-            walk(path, &exclude, &mut found)?;
+            walk.folder(path, false)?;
         } else {
-            found.push(path.clone());
+            walk.found.push((path.clone(), None));
         }
     }
+    let Walk {
+        mut found,
+        mut skipped,
+        ..
+    } = walk;
     found.sort();
     found.dedup();
     let mut out = Discovery::default();
-    for path in found {
-        let label = path.display().to_string().replace('\\', "/");
-        match classify(&path) {
+    for (path, bookkeeping) in found {
+        let label = label_of(&path);
+        match bookkeeping.map_or_else(|| classify(&path), Err) {
             Ok(format) => out.files.push(InputFile { path, label, format }),
-            Err(reason) => out.skipped.push(Skipped { path: label, reason }),
+            Err(reason) => skipped.push(Skipped { path: label, reason }),
         }
     }
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    out.skipped = skipped;
     Ok(out)
 }
 
-fn walk(dir: &Path, exclude: &[PathBuf], found: &mut Vec<PathBuf>) -> Result<(), DiscoverError> {
-    if fs::canonicalize(dir).is_ok_and(|d| exclude.contains(&d)) {
-        return Ok(());
-    }
-    let entries = fs::read_dir(dir).map_err(|e| DiscoverError {
-        path: dir.display().to_string(),
-        reason: format!("cannot list folder: {e}"),
-    })?;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        match entry.file_type() {
-            Ok(t) if t.is_dir() => walk(&path, exclude, found)?,
-            Ok(_) => found.push(path),
-            Err(_) => {}
-        }
-    }
-    Ok(())
+fn label_of(path: &Path) -> String {
+    path.display().to_string().replace('\\', "/")
 }
 
-/// The format of one file, or why it is skipped.
+/// Why a fetch folder's bookkeeping file is not read.
+const FETCH_BOOKKEEPING_REASON: &str = "apiusage fetch bookkeeping, not a log file";
+
+/// The state of one discovery walk.
+#[derive(Default)]
+struct Walk {
+    exclude: Vec<PathBuf>,
+    /// Canonical paths of the folders walked so far.
+    visited: Vec<PathBuf>,
+    /// Files found, each with a reason when it is known already not to be a log.
+    found: Vec<(PathBuf, Option<String>)>,
+    skipped: Vec<Skipped>,
+}
+
+impl Walk {
+    /// Walks `dir`; `in_fetch` when it lies inside a fetch folder.
+    fn folder(&mut self, dir: &Path, in_fetch: bool) -> Result<(), DiscoverError> {
+        let canonical = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        if self.exclude.contains(&canonical) || self.visited.contains(&canonical) {
+            return Ok(());
+        }
+        self.visited.push(canonical);
+        let in_fetch = match marker::read(dir) {
+            Some(kind @ (Kind::Report | Kind::Store)) => {
+                self.skipped.push(Skipped {
+                    path: label_of(dir),
+                    reason: kind.describe().to_string(),
+                });
+                return Ok(());
+            }
+            Some(Kind::Fetch) => true,
+            None => in_fetch,
+        };
+        let entries = fs::read_dir(dir).map_err(|e| DiscoverError {
+            path: dir.display().to_string(),
+            reason: format!("cannot list folder: {e}"),
+        })?;
+        let mut entries: Vec<_> = entries.flatten().collect();
+        entries.sort_by_key(fs::DirEntry::file_name);
+        for entry in entries {
+            let name = entry.file_name();
+            if marker::is_bookkeeping_dir(&name) {
+                continue;
+            }
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else { continue };
+            // A symlink is judged by what it points to (a dangling one is left to classify).
+            let is_dir =
+                kind.is_dir() || (kind.is_symlink() && fs::metadata(&path).is_ok_and(|m| m.is_dir()));
+            if is_dir {
+                self.folder(&path, in_fetch)?;
+            } else if in_fetch && marker::FETCH_BOOKKEEPING.iter().any(|b| name == *b) {
+                self.found
+                    .push((path, Some(FETCH_BOOKKEEPING_REASON.to_string())));
+            } else {
+                self.found.push((path, None));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The format of one file, or why it is skipped. Only regular files (or symlinks to them) are
+/// ever opened: opening a FIFO blocks until something writes to it, and a device may never end.
 pub fn classify(path: &Path) -> Result<Format, String> {
+    match fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => return Err(not_regular(&meta.file_type())),
+        Ok(_) => {}
+        Err(e) => return Err(format!("cannot open: {e}")),
+    }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
@@ -126,6 +192,35 @@ pub fn classify(path: &Path) -> Result<Format, String> {
     } else {
         Ok(Format::Csv)
     }
+}
+
+/// Why a path that is not a regular file is skipped.
+fn not_regular(kind: &fs::FileType) -> String {
+    let what = if kind.is_dir() {
+        "a folder"
+    } else {
+        special_kind(kind)
+    };
+    format!("not a regular file ({what}); only regular files are read")
+}
+
+#[cfg(unix)]
+fn special_kind(kind: &fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_: &fs::FileType) -> &'static str {
+    "a special file"
 }
 
 /// The first four bytes of a file (fewer if it is shorter or unreadable).

@@ -11,6 +11,7 @@ pub mod chunks;
 pub mod columns;
 pub mod csv;
 pub mod discover;
+pub mod lines;
 pub mod parquet;
 
 use std::fmt;
@@ -23,7 +24,43 @@ use serde::Serialize;
 use self::builder::Part;
 use self::columns::{ColumnMap, MissingColumns};
 pub use self::discover::{discover, Discovery, Format, InputFile, Skipped};
-use crate::model::{Calls, RowTally, Shape, ShapeId, StrId};
+use crate::model::{Calls, Millis, RowTally, Shape, ShapeId, StrId};
+
+/// What ingest needs to know about the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// The run's time (`--generated-at`, else the caller's clock), UTC milliseconds: calls
+    /// more than a day after it are not plausible.
+    pub run_time: Millis,
+}
+
+/// 2013-01-01T00:00:00Z: no EventLogFile is older.
+pub const EARLIEST_PLAUSIBLE: Millis = 1_356_998_400_000;
+
+/// How far after the run's time a call may be dated (clock skew, time zones).
+pub const FUTURE_SLACK: Millis = 86_400_000;
+
+impl Settings {
+    /// Settings for a run at `run_time`.
+    pub fn at(run_time: chrono::DateTime<chrono::Utc>) -> Settings {
+        Settings {
+            run_time: run_time.timestamp_millis(),
+        }
+    }
+
+    /// The plausible call times, inclusive: [`EARLIEST_PLAUSIBLE`] to a day after the run.
+    pub fn plausible(&self) -> (Millis, Millis) {
+        (EARLIEST_PLAUSIBLE, self.run_time.saturating_add(FUTURE_SLACK))
+    }
+
+    /// A plausible-range bound as text (`2013-01-01T00:00:00Z`).
+    pub fn describe(ms: Millis) -> String {
+        chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+            || format!("{ms} ms"),
+            |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        )
+    }
+}
 
 /// Why a whole file could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
@@ -89,7 +126,8 @@ impl FileError {
                 if map.header.is_empty() {
                     "(none)".to_string()
                 } else {
-                    map.header.join(", ")
+                    // Header names come from the file: no control bytes reach a terminal.
+                    crate::text::clean(&map.header.join(", "))
                 }
             ),
         }
@@ -131,34 +169,38 @@ impl fmt::Display for Format {
 }
 
 /// Reads one file with the reader for its format.
-pub fn read_file(file: &InputFile) -> Result<Part, FileError> {
-    read_file_with(file, true)
+pub fn read_file(file: &InputFile, settings: &Settings) -> Result<Part, FileError> {
+    read_file_with(file, true, settings)
 }
 
 /// [`read_file`]; `split` allows cutting a large plain CSV into parallel chunks, which only
 /// pays when there are fewer files than cores (the pre-scan reads the file once more).
-pub fn read_file_with(file: &InputFile, split: bool) -> Result<Part, FileError> {
+pub fn read_file_with(file: &InputFile, split: bool, settings: &Settings) -> Result<Part, FileError> {
     match file.format {
         Format::Csv | Format::CsvGzip => {
             let gzip = file.format == Format::CsvGzip;
             let map = csv::read_header(&file.path, &file.label, gzip)?;
             map.check_required()
                 .map_err(|m| FileError::missing(&file.label, &map, &m))?;
-            csv::read(&file.path, &file.label, gzip, split)
+            csv::read(&file.path, &file.label, gzip, split, settings)
         }
-        Format::Parquet => parquet::read(&file.path, &file.label),
+        Format::Parquet => parquet::read(&file.path, &file.label, settings),
     }
 }
 
 /// Discovers and reads every file under `paths` (but not under `exclude`), in parallel, into
 /// one table.
-pub fn ingest(paths: &[PathBuf], exclude: &[PathBuf]) -> Result<Ingested, discover::DiscoverError> {
+pub fn ingest(
+    paths: &[PathBuf],
+    exclude: &[PathBuf],
+    settings: &Settings,
+) -> Result<Ingested, discover::DiscoverError> {
     let Discovery { files, skipped } = discover(paths, exclude)?;
     let split = files.len() < rayon::current_num_threads();
     let results: Vec<(InputFile, Result<Part, FileError>)> = files
         .into_par_iter()
         .map(|f| {
-            let part = read_file_with(&f, split);
+            let part = read_file_with(&f, split, settings);
             (f, part)
         })
         .collect();

@@ -16,7 +16,7 @@ use polars::prelude::*;
 
 use super::builder::{Part, PartBuilder, RowSource};
 use super::columns::{ColumnMap, Field, FIELD_COUNT};
-use super::FileError;
+use super::{FileError, Settings};
 use crate::model::Millis;
 
 /// Rows decoded at a time: memory stays bounded by one slice's columns (their cast to text
@@ -24,8 +24,8 @@ use crate::model::Millis;
 const SLICE_ROWS: usize = 1 << 17;
 
 /// Reads one Parquet file into a part, a slice of rows at a time.
-pub fn read(path: &Path, label: &str) -> Result<Part, FileError> {
-    guarded(label, || read_unguarded(path, label))
+pub fn read(path: &Path, label: &str, settings: &Settings) -> Result<Part, FileError> {
+    guarded(label, || read_unguarded(path, label, settings))
 }
 
 thread_local! {
@@ -76,13 +76,13 @@ fn is_guarded_thread() -> bool {
                 .is_some_and(|n| n.starts_with("polars")))
 }
 
-fn read_unguarded(path: &Path, label: &str) -> Result<Part, FileError> {
+fn read_unguarded(path: &Path, label: &str, settings: &Settings) -> Result<Part, FileError> {
     let (map, names) = read_map(path, label)?;
     map.check_required()
         .map_err(|m| FileError::missing(label, &map, &m))?;
     let wanted: Vec<(Field, String)> = mapped_fields(&map, &names);
     let rows = row_count(path, label)?;
-    let mut builder = PartBuilder::new(label, &map);
+    let mut builder = PartBuilder::new(label, &map, settings);
     for offset in (0..rows).step_by(SLICE_ROWS) {
         let df = read_slice(path, &wanted, offset, SLICE_ROWS.min(rows - offset))
             .map_err(|e| FileError::corrupt(label, &e.to_string()))?;

@@ -267,23 +267,8 @@ fn clip(s: &str, width: usize) -> String {
     out
 }
 
-/// Log text made safe for a terminal: control characters (escape sequences, newlines) and
-/// bidirectional overrides become spaces.
-pub fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() || is_bidi_control(c) {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect()
-}
-
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
+/// Log text made safe for a terminal (the shared sanitiser, also used by `schema`).
+pub use crate::text::clean;
 
 #[cfg(test)]
 mod tests {

@@ -134,7 +134,12 @@ fn sample_analysis() -> &'static analysis::Analysis {
 fn analyse_sample() -> analysis::Analysis {
     let dir = tempfile::tempdir().unwrap();
     sample::write_sample_logs(dir.path()).unwrap();
-    let ingested = ingest::ingest(&[dir.path().to_path_buf()], &[]).unwrap();
+    let ingested = ingest::ingest(
+        &[dir.path().to_path_buf()],
+        &[],
+        &ingest::Settings::at(chrono::DateTime::from_timestamp(1_796_083_200, 0).unwrap()),
+    )
+    .unwrap();
     let table = dedup::reconcile(ingested);
     let a: Attribution = attribute(&table.calls, &IntegrationMap::default());
     let reported = usage::compute(&table.calls, &table.orgs, &a);
