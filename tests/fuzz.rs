@@ -348,3 +348,24 @@ fn a_parquet_timestamp_of_2_pow_62_ms_is_a_bad_row_not_an_abort() {
     );
     assert!(check_accounting(&summary).is_ok());
 }
+
+/// Fuzz finding (seed 7, case 3103, before the fix): the token `99999999999999999999` in a
+/// STATUS_CODE field overflowed `normalize::num` (src/normalize.rs: "attempt to multiply with
+/// overflow", a panic in debug builds; a wrapped value in release ones). A count too large for
+/// the type is not a number.
+#[test]
+fn a_twenty_digit_status_code_or_rows_processed_is_not_a_number_and_not_a_panic() {
+    let _guard = serial();
+    assert_eq!(apiusage::normalize::parse_count(b"99999999999999999999"), None);
+    assert_eq!(apiusage::normalize::parse_count(b"9223372036854775808"), None);
+    assert_eq!(
+        apiusage::normalize::parse_count(b"9223372036854775807"),
+        Some(9_223_372_036_854_775_807)
+    );
+    let csv = "\"EVENT_TYPE\",\"TIMESTAMP_DERIVED\",\"REQUEST_ID\",\"ORGANIZATION_ID\",\"URI\",\"STATUS_CODE\",\"ROWS_PROCESSED\"\n\
+               \"RestApi\",\"2026-11-03T00:10:41.359Z\",\"r1\",\"00D8a000000DvA1\",\"/services/data/v60.0/query\",\"99999999999999999999\",\"99999999999999999999\"\n";
+    let (code, stderr, summary) = capped_report(&[("RestApi.csv", csv.as_bytes())], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(summary["data_quality"]["rows_used"], 1, "{summary}");
+    assert!(check_accounting(&summary).is_ok());
+}
