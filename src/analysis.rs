@@ -18,7 +18,7 @@ use crate::ingest::{FileError, FileReport, Skipped};
 use crate::model::Examples;
 use crate::recommend;
 use crate::usage::{Count, OrgSeries, OrgUsage};
-use crate::window::Peak;
+use crate::window::{Peak, WINDOW_MS};
 
 /// Version of the `summary.json` layout; bumped on any breaking change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -126,8 +126,27 @@ pub struct OrgReport {
     pub allocation: AllocationView,
     /// Rolling-24h peak.
     pub peak: Option<PeakView>,
+    /// The 24 hours before the first reported instant, whose calls count in its windows.
+    pub warm_up: Option<WarmUp>,
     /// Integrations, busiest peak first.
     pub integrations: Vec<IntegrationReport>,
+}
+
+/// The 24 hours before the first reported instant (`--since`, else the first call): calls in
+/// them count in the rolling windows of the first day. When the inputs do not reach that far
+/// back, usage until `lower_bound_until` is a lower bound.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WarmUp {
+    /// Start of the 24 hours (RFC 3339), exclusive as in every window.
+    pub from: String,
+    /// Their end: `--since`, or the first call (RFC 3339).
+    pub to: String,
+    /// The inputs reach back to `from` (some row of the org is at or before it).
+    pub complete: bool,
+    /// Counted calls before `to` read as context (only with `--since`; they are in `rows_used`).
+    pub context_calls: u64,
+    /// When not complete: usage before this instant (`to` + 24 h) is a lower bound.
+    pub lower_bound_until: Option<String>,
 }
 
 /// The first `REQUEST_LIMIT_EXCEEDED` refusal.
@@ -222,8 +241,16 @@ pub fn build(
     for mut org in usage {
         let allocation = allocations.resolve(&org.org_id);
         findings.extend(findings::detect(&org, &allocation, thresholds));
-        series.push(org.series.take());
-        orgs.push(org_report(org, &allocation, allocations, thresholds));
+        findings.extend(findings::stale(&org, generated_at.timestamp_millis()));
+        let warm_up = warm_up(table, &org);
+        let mut org_series = org.series.take();
+        if let (Some(s), Some(w)) = (org_series.as_mut(), warm_up) {
+            s.lower_bound_until = w.lower_bound_until;
+        }
+        series.push(org_series);
+        let mut report = org_report(org, &allocation, allocations, thresholds);
+        report.warm_up = warm_up.map(|w| w.view());
+        orgs.push(report);
     }
     findings.sort_by(|a, b| {
         a.kind
@@ -247,6 +274,42 @@ pub fn build(
 }
 
 pub use crate::model::rfc3339;
+
+/// The warm-up of one org, in milliseconds.
+#[derive(Debug, Clone, Copy)]
+struct WarmUpSpan {
+    to: i64,
+    complete: bool,
+    context_calls: u64,
+    lower_bound_until: Option<i64>,
+}
+
+impl WarmUpSpan {
+    fn view(self) -> WarmUp {
+        WarmUp {
+            from: rfc3339(self.to.saturating_sub(WINDOW_MS)),
+            to: rfc3339(self.to),
+            complete: self.complete,
+            context_calls: self.context_calls,
+            lower_bound_until: self.lower_bound_until.map(rfc3339),
+        }
+    }
+}
+
+/// The 24 hours before `--since` (or before the org's first call) and whether the inputs cover
+/// them: they do when some row of the org (any event type) is at or before their start.
+fn warm_up(table: &Table, org: &OrgUsage) -> Option<WarmUpSpan> {
+    let (first, _) = org.span?;
+    let to = table.filter.since.unwrap_or(first);
+    let from = to.saturating_sub(WINDOW_MS);
+    let complete = table.earliest.get(&org.org_id).is_some_and(|&e| e <= from);
+    Some(WarmUpSpan {
+        to,
+        complete,
+        context_calls: org.warm_up_calls,
+        lower_bound_until: (!complete).then(|| to.saturating_add(WINDOW_MS)),
+    })
+}
 
 fn peak_view(peak: Option<Peak>, allocation: Option<u64>) -> Option<PeakView> {
     peak.map(|p| PeakView {
@@ -306,6 +369,7 @@ fn org_report(
             app_quotas: allocation.app_quotas.clone(),
         },
         peak: peak_view(org.peak, alloc),
+        warm_up: None,
         integrations,
         org_id: org.org_id,
     }
@@ -319,8 +383,8 @@ fn overview(table: &Table, orgs: &[OrgReport], t: &Thresholds) -> Overview {
         files: table.files.len(),
         rows_read: table.total.read,
         counted_calls: orgs.iter().map(|o| o.counted_calls).sum(),
-        chatty_share: t.chatty_share,
-        warn_share: t.warn_share,
+        chatty_share: t.chatty_share(),
+        warn_share: t.warn_share(),
     }
 }
 
@@ -476,9 +540,14 @@ impl Analysis {
         self.capacity = self
             .orgs
             .iter()
-            .map(|o| match daily.iter().find(|d| d.org_id == o.org_id) {
-                Some(days) => capacity::plan(days, o.allocation.calls),
-                None => capacity::plan(&OrgDaily::empty(&o.org_id), o.allocation.calls),
+            .map(|o| {
+                let mut plan = match daily.iter().find(|d| d.org_id == o.org_id) {
+                    Some(days) => capacity::plan(days, o.allocation.calls),
+                    None => capacity::plan(&OrgDaily::empty(&o.org_id), o.allocation.calls),
+                };
+                let until = o.warm_up.as_ref().and_then(|w| w.lower_bound_until.as_deref());
+                capacity::mark_partial(&mut plan, until);
+                plan
             })
             .collect();
     }
@@ -510,6 +579,8 @@ impl Analysis {
             .iter()
             .filter(|f| f.org_id == org_id && f.integration.is_none())
             .map(|f| f.kind)
+            // Staleness is about the logs, not the usage; it is listed with the findings.
+            .filter(|k| *k != findings::FindingKind::Stale)
             .min()
     }
 

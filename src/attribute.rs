@@ -2,7 +2,9 @@
 //!
 //! The key, in order: connected app id (labelled with the app's name when any row names it) →
 //! connected app name → client name (`Sforce-Call-Options`) → user (labelled with the user
-//! name) → `(unattributed)`. Connected app ids starting `888` are Salesforce-internal apps.
+//! name) → `(unattributed)`. An integration is Salesforce-internal when its calls carry
+//! `API_CLIENT_CATEGORY = SALESFORCE` ("internal Salesforce app or service"); never by the
+//! connected app id: `888…` ids are legacy OAuth consumers, ordinary third-party apps among them.
 //! A user's mapping file renames keys and merges several into one integration.
 //!
 //! Attribution is decided per call *shape*, not per row: a table of 10 M rows has a few
@@ -38,7 +40,7 @@ pub struct Integration {
     pub label: String,
     /// What the key is built from.
     pub kind: Kind,
-    /// A Salesforce-internal connected app (id `888…`).
+    /// Salesforce-internal traffic: some of its calls have `API_CLIENT_CATEGORY = SALESFORCE`.
     pub internal: bool,
 }
 
@@ -113,19 +115,30 @@ impl IntegrationMap {
 /// Attributes every call shape of `calls` to an integration.
 pub fn attribute(calls: &Calls, map: &IntegrationMap) -> Attribution {
     let app_names = app_names(calls);
+    let internal_shapes = internal_shapes(calls);
     let mut index: BTreeMap<String, Integration> = BTreeMap::new();
     let keys: Vec<String> = calls
         .shapes
         .iter()
-        .map(|shape| {
+        .zip(&internal_shapes)
+        .map(|(shape, &internal)| {
             let identity = identify(calls, shape, &app_names);
             let integration = apply_map(identity, map);
             let key = integration.key.clone();
-            index.entry(key.clone()).or_insert(integration);
+            index.entry(key.clone()).or_insert(integration).internal |= internal;
             key
         })
         .collect();
-    let integrations: Vec<Integration> = index.into_values().collect();
+    let integrations: Vec<Integration> = index
+        .into_values()
+        .map(|mut i| {
+            let named_by_user = map.rename.contains_key(&i.key) || i.key.starts_with("merged:");
+            if i.internal && !named_by_user {
+                i.label.push_str(" (Salesforce internal)");
+            }
+            i
+        })
+        .collect();
     let of_shape = keys
         .iter()
         .map(|k| {
@@ -138,6 +151,17 @@ pub fn attribute(calls: &Calls, map: &IntegrationMap) -> Attribution {
         integrations,
         of_shape,
     }
+}
+
+/// For each shape, whether any of its rows has `API_CLIENT_CATEGORY = SALESFORCE` (one pass).
+fn internal_shapes(calls: &Calls) -> Vec<bool> {
+    let mut internal = vec![false; calls.shapes.len()];
+    for (&shape, &f) in calls.shape.iter().zip(&calls.flags) {
+        if f & crate::model::flags::SALESFORCE_CLIENT != 0 {
+            internal[shape as usize] = true;
+        }
+    }
+    internal
 }
 
 /// For each connected app id, the first name any row gives it (by name order, so the choice
@@ -158,19 +182,15 @@ fn identify(calls: &Calls, s: &crate::model::Shape, app_names: &BTreeMap<StrId, 
     let text = |id: StrId| calls.strings.get(id);
     if s.app_id != 0 {
         let id = text(s.app_id);
-        let internal = id.starts_with("888");
-        let name = app_names.get(&s.app_id).cloned();
-        let label = match (name, internal) {
-            (Some(n), true) => format!("{n} (Salesforce internal)"),
-            (Some(n), false) => n,
-            (None, true) => format!("Salesforce internal app {id}"),
-            (None, false) => format!("connected app {id}"),
-        };
+        let label = app_names
+            .get(&s.app_id)
+            .cloned()
+            .unwrap_or_else(|| format!("connected app {id}"));
         return Integration {
             key: format!("app:{id}"),
             label,
             kind: Kind::ConnectedApp,
-            internal,
+            internal: false,
         };
     }
     if s.app_name != 0 {
@@ -235,7 +255,7 @@ mod tests {
 
     fn table(shapes: &[(&str, &str, &str, &str, &str)]) -> Calls {
         let mut calls = Calls::default();
-        for (app_id, app_name, client, user_id, user_name) in shapes {
+        for (n, (app_id, app_name, client, user_id, user_name)) in shapes.iter().enumerate() {
             let s = Shape {
                 app_id: calls.strings.intern(app_id),
                 app_name: calls.strings.intern(app_name),
@@ -245,6 +265,8 @@ mod tests {
                 ..Shape::default()
             };
             calls.shapes.push(s);
+            calls.shape.push(n as u32);
+            calls.flags.push(0);
         }
         calls
     }
@@ -279,11 +301,34 @@ mod tests {
                 ("app_name:Data Loader", "Data Loader"),
                 ("client:mule-prod", "client mule-prod"),
                 ("user:0055j00000AT6I1", "user int@x"),
-                ("app:88800000000AbCd", "Salesforce Mobile (Salesforce internal)"),
+                ("app:88800000000AbCd", "Salesforce Mobile"),
                 ("(unattributed)", "(unattributed)"),
             ]
         );
-        assert!(a.integrations.iter().any(|i| i.internal));
+        assert!(a.integrations.iter().all(|i| !i.internal));
+    }
+
+    #[test]
+    fn only_the_salesforce_client_category_marks_internal_traffic_never_an_888_id() {
+        let mut calls = table(&[
+            ("88800000000AbCd", "Amazon AppFlow", "", "", ""),
+            ("0H45j000000XyZa", "Salesforce Mobile", "", "", ""),
+        ]);
+        calls.flags[1] |= crate::model::flags::SALESFORCE_CLIENT;
+        let a = attribute(&calls, &IntegrationMap::default());
+        assert_eq!(
+            keys(&a),
+            [
+                ("app:88800000000AbCd", "Amazon AppFlow"),
+                ("app:0H45j000000XyZa", "Salesforce Mobile (Salesforce internal)"),
+            ]
+        );
+        let internal: Vec<bool> = a
+            .of_shape
+            .iter()
+            .map(|&i| a.integrations[i as usize].internal)
+            .collect();
+        assert_eq!(internal, [false, true]);
     }
 
     #[test]

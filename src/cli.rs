@@ -52,15 +52,32 @@ pub struct ReportArgs {
 
     /// An integration is chatty when its own rolling-24h peak reaches this share of the
     /// allocation.
-    #[arg(long, default_value_t = 0.5, value_name = "SHARE")]
-    pub chatty_share: f64,
+    /// Exact decimal above 0 and at most 1 (`0.55`, or `55%`), up to six decimals.
+    #[arg(
+        long,
+        default_value = "0.5",
+        value_name = "SHARE",
+        allow_negative_numbers = true
+    )]
+    pub chatty_share: String,
 
     /// An org is near its limit when its rolling-24h peak reaches this share of the allocation.
-    #[arg(long, default_value_t = 0.8, value_name = "SHARE")]
-    pub warn_share: f64,
+    /// Exact decimal above 0 and at most 1 (`0.8`, or `80%`), up to six decimals.
+    #[arg(
+        long,
+        default_value = "0.8",
+        value_name = "SHARE",
+        allow_negative_numbers = true
+    )]
+    pub warn_share: String,
 
     /// Recommend an upgrade for calls on API versions below this (Salesforce retired 21.0–30.0).
-    #[arg(long, default_value_t = 31.0, value_name = "VERSION")]
+    #[arg(
+        long,
+        default_value_t = 31.0,
+        value_name = "VERSION",
+        allow_negative_numbers = true
+    )]
     pub min_api_version: f64,
 
     /// Exit with status 1 (after writing the report) when any finding of these kinds exists.
@@ -116,8 +133,14 @@ pub struct TopArgs {
 
     /// An integration is chatty when its own rolling-24h peak reaches this share of the
     /// allocation.
-    #[arg(long, default_value_t = 0.5, value_name = "SHARE")]
-    pub chatty_share: f64,
+    /// Exact decimal above 0 and at most 1 (`0.55`, or `55%`), up to six decimals.
+    #[arg(
+        long,
+        default_value = "0.5",
+        value_name = "SHARE",
+        allow_negative_numbers = true
+    )]
+    pub chatty_share: String,
 
     /// Integrations shown per org (0: all).
     #[arg(long, default_value_t = 10, value_name = "N")]
@@ -136,7 +159,7 @@ pub struct TopArgs {
 #[derive(Debug, Args, Default)]
 pub struct AllocationArgs {
     /// Allocation in calls per 24 h: `N` for every org, or `ORGID=N` for one (repeatable).
-    #[arg(long, value_name = "[ORG=]N")]
+    #[arg(long, value_name = "[ORG=]N", allow_negative_numbers = true)]
     pub allocation: Vec<String>,
 
     /// REST `/limits` JSON or `sf org list limits --json` output: `FILE` or `ORGID=FILE`.
@@ -173,6 +196,8 @@ pub enum FailOn {
     Warn,
     /// An org's peak reached its allocation, or calls were refused with REQUEST_LIMIT_EXCEEDED.
     Over,
+    /// An org's last call is more than 36 hours before the run's time (logs stopped arriving).
+    Stale,
 }
 
 /// `apiusage schema`.

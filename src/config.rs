@@ -11,7 +11,7 @@ use crate::allocation::AllocationInputs;
 use crate::attribute::IntegrationMap;
 use crate::cli::{AllocationArgs, FailOn, FilterArgs, ReportArgs, TopArgs};
 use crate::dedup::Filter;
-use crate::findings::Thresholds;
+use crate::findings::{self, Thresholds};
 use crate::normalize;
 use crate::recommend;
 use crate::render::chart::{self, ChartFormats, ChartOptions};
@@ -54,8 +54,8 @@ impl ReportConfig {
     pub fn from_args(args: ReportArgs, now: DateTime<Utc>) -> Result<ReportConfig, ConfigError> {
         let mut errors = Vec::new();
         let thresholds = Thresholds {
-            chatty_share: share("--chatty-share", args.chatty_share, &mut errors),
-            warn_share: share("--warn-share", args.warn_share, &mut errors),
+            chatty_ppm: share("--chatty-share", &args.chatty_share, &mut errors),
+            warn_ppm: share("--warn-share", &args.warn_share, &mut errors),
         };
         let filter = filter(&args.filter, &mut errors);
         let generated_at = match &args.generated_at {
@@ -115,7 +115,7 @@ impl TopConfig {
     pub fn from_args(args: TopArgs) -> Result<TopConfig, ConfigError> {
         let mut errors = Vec::new();
         let thresholds = Thresholds {
-            chatty_share: share("--chatty-share", args.chatty_share, &mut errors),
+            chatty_ppm: share("--chatty-share", &args.chatty_share, &mut errors),
             ..Thresholds::default()
         };
         let filter = filter(&args.filter, &mut errors);
@@ -179,13 +179,14 @@ fn api_version(value: f64, errors: &mut Vec<String>) -> f64 {
     value
 }
 
-fn share(flag: &str, value: f64, errors: &mut Vec<String>) -> f64 {
-    if !(value > 0.0 && value <= 10.0) {
+/// A share flag in parts per million, parsed exactly (see [`findings::parse_share_ppm`]).
+fn share(flag: &str, value: &str, errors: &mut Vec<String>) -> u32 {
+    findings::parse_share_ppm(value).unwrap_or_else(|e| {
         errors.push(format!(
-            "{flag} {value}: give a share of the allocation such as 0.5 (50 %)"
+            "{flag} {value}: {e}; give a share of the allocation above 0 and at most 1, such as 0.5 (50 %)"
         ));
-    }
-    value
+        0
+    })
 }
 
 fn filter(args: &FilterArgs, errors: &mut Vec<String>) -> Filter {

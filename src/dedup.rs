@@ -15,7 +15,7 @@
 //! Sorting once here means every later stage gets each org's calls as one contiguous,
 //! time-ordered range.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use rayon::prelude::*;
@@ -47,6 +47,13 @@ pub struct Table {
     pub unreadable: Vec<crate::ingest::FileError>,
     /// Paths that were not log files.
     pub skipped: Vec<crate::ingest::Skipped>,
+    /// Per org (15-character id), the earliest timestamp of any of its kept rows before the
+    /// filter, context rows included: how far back the inputs reach, to judge the warm-up.
+    pub earliest: BTreeMap<String, i64>,
+    /// The filter applied by [`Table::restrict`].
+    pub filter: Filter,
+    /// Counted calls read as warm-up context (the 24 hours before `--since`).
+    pub warm_up_calls: u64,
 }
 
 /// De-duplicates and reconciles ingest's output.
@@ -69,6 +76,10 @@ pub fn reconcile(ingested: Ingested) -> Table {
     for f in &files {
         total.merge(f.rows.clone());
     }
+    let earliest = orgs
+        .iter()
+        .map(|(org, r)| (calls.strings.get(*org).to_string(), calls.ts[r.start]))
+        .collect();
     Table {
         calls,
         orgs,
@@ -76,6 +87,9 @@ pub fn reconcile(ingested: Ingested) -> Table {
         total,
         unreadable,
         skipped,
+        earliest,
+        filter: Filter::default(),
+        warm_up_calls: 0,
     }
 }
 
@@ -199,27 +213,47 @@ pub struct Filter {
     pub orgs: Vec<String>,
 }
 
-/// Ignored-row reason for rows outside `--since`/`--until`.
+/// Ignored-row reason for rows before `--since` (and its 24-hour warm-up) or at/after `--until`.
 pub const OUTSIDE_TIME: &str = "outside --since/--until";
 /// Ignored-row reason for rows of orgs not selected with `--org`.
 pub const OTHER_ORG: &str = "org not selected by --org";
 
+impl Filter {
+    /// Start of the warm-up: calls from here to `since` are context for the windows after it.
+    pub fn warm_up_start(&self) -> Option<i64> {
+        self.since.map(|s| s.saturating_sub(WINDOW_MS))
+    }
+}
+
 impl Table {
-    /// Drops the rows `filter` excludes, moving them from used to ignored in the accounting.
+    /// Applies `filter`. Rows of other orgs, at or before the warm-up's start (`since − 24 h`:
+    /// no window after `since` reaches them) or at/after
+    /// `until` are dropped and move from used to ignored with their reason. Rows in the 24 hours
+    /// before `since` stay, flagged [`flags::WARM_UP`]: they are context for the rolling windows
+    /// after `since`, never reported themselves. In the accounting they stay where they were
+    /// (a call row is *used*, as context; `warm_up_calls` says how many), so
+    /// `read = used + duplicates + ignored + bad` keeps holding.
     pub fn restrict(&mut self, filter: &Filter) {
+        self.filter = filter.clone();
         if filter == &Filter::default() {
             return;
         }
-        let calls = &self.calls;
+        let warm_up_start = filter.warm_up_start();
+        let calls = &mut self.calls;
         let mut keep = vec![true; calls.len()];
+        let mut warm_up_calls = 0;
         for (row, kept) in keep.iter_mut().enumerate() {
             let org = calls.strings.get(calls.shape_of(row).org);
             let ts = calls.ts[row];
             let why = if !filter.orgs.is_empty() && !filter.orgs.iter().any(|o| o == org) {
                 OTHER_ORG
-            } else if filter.since.is_some_and(|s| ts < s) || filter.until.is_some_and(|u| ts >= u) {
+            } else if warm_up_start.is_some_and(|s| ts <= s) || filter.until.is_some_and(|u| ts >= u) {
                 OUTSIDE_TIME
             } else {
+                if filter.since.is_some_and(|s| ts < s) {
+                    calls.flags[row] |= flags::WARM_UP;
+                    warm_up_calls += u64::from(calls.counts(row));
+                }
                 continue;
             };
             *kept = false;
@@ -229,14 +263,151 @@ impl Table {
                 *rows.ignored.entry(why.to_string()).or_default() += 1;
             }
         }
+        self.warm_up_calls = warm_up_calls;
         let orgs: Vec<StrId> = self.orgs.iter().map(|(o, _)| *o).collect();
         self.calls.retain_rows(&keep);
-        self.orgs = org_ranges(&self.calls, &orgs);
+        // An org whose rows are all warm-up context has nothing in range to report.
+        let calls = &self.calls;
+        self.orgs = org_ranges(calls, &orgs)
+            .into_iter()
+            .filter(|(_, r)| r.clone().any(|i| calls.in_range(i)))
+            .collect();
         self.total = RowTally::default();
         for f in &self.files {
             self.total.merge(f.rows.clone());
         }
     }
+
+    /// Refuses a run that would report nothing as if all were well (a nightly job whose
+    /// download failed must not look healthy): no log file at all, no Event Monitoring call
+    /// rows, an `--org` that is not in the input. Called before [`Table::restrict`]; the error
+    /// says what was found.
+    pub fn check_found(&self, filter: &Filter) -> Result<(), String> {
+        if self.files.is_empty() && self.unreadable.is_empty() {
+            let skipped = match self.skipped.len() {
+                0 => "nothing else either".to_string(),
+                n => format!(
+                    "{n} other path(s) passed over: {}",
+                    list(self.skipped.iter().map(|s| format!("{} ({})", s.path, s.reason)))
+                ),
+            };
+            return Err(format!(
+                "no log files (.csv, .csv.gz, .parquet) found in the input; {skipped}"
+            ));
+        }
+        let has_calls = (0..self.calls.len()).any(|i| self.calls.is_call(i));
+        if !has_calls && !self.files.is_empty() {
+            let mut events: Vec<&str> = self
+                .calls
+                .shapes
+                .iter()
+                .map(|s| EventType::from_index(s.event).name())
+                .collect();
+            events.sort_unstable();
+            events.dedup();
+            let ignored: Vec<String> = self
+                .total
+                .ignored
+                .iter()
+                .map(|(why, n)| format!("{n} {why}"))
+                .collect();
+            let bad: Vec<String> = self
+                .total
+                .bad
+                .iter()
+                .map(|(why, e)| format!("{} {why}", e.count))
+                .collect();
+            return Err(format!(
+                "no Event Monitoring API call rows (ApiTotalUsage, RestApi, API, ApexRestApi, BulkApiRequest) in {} file(s), {} row(s) read; event types found: {}; ignored: {}; bad: {}",
+                self.files.len(),
+                self.total.read,
+                list(events.into_iter().map(str::to_string)),
+                list(ignored.into_iter()),
+                list(bad.into_iter()),
+            ));
+        }
+        let unknown: Vec<&String> = filter
+            .orgs
+            .iter()
+            .filter(|o| !self.earliest.contains_key(*o))
+            .collect();
+        if !unknown.is_empty() {
+            let found = list(self.org_ids().into_iter().map(str::to_string));
+            let hint = |o: &str| {
+                self.org_ids()
+                    .into_iter()
+                    .find(|f| f.eq_ignore_ascii_case(o))
+                    .map_or_else(String::new, |f| {
+                        format!(" (org ids are case-sensitive: did you mean {f}?)")
+                    })
+            };
+            let names: Vec<String> = unknown.iter().map(|o| format!("{o}{}", hint(o))).collect();
+            return Err(format!("unknown org {}; orgs found: {found}", names.join(", ")));
+        }
+        Ok(())
+    }
+
+    /// Refuses a filter that leaves no call in range (`--since` after the last call, …),
+    /// saying when the calls are. Called after [`Table::restrict`] with the span before it.
+    pub fn check_in_range(&self, before: Option<(i64, i64)>) -> Result<(), String> {
+        if !self.orgs.is_empty() || self.filter == Filter::default() {
+            return Ok(());
+        }
+        let bound = |flag: &str, t: Option<i64>| t.map(|t| format!(" {flag} {}", crate::model::rfc3339(t)));
+        let range: String = [
+            bound("--since", self.filter.since),
+            bound("--until", self.filter.until),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let found = before.map_or_else(
+            || "no calls at all".to_string(),
+            |(a, b)| {
+                format!(
+                    "calls from {} to {}",
+                    crate::model::rfc3339(a),
+                    crate::model::rfc3339(b)
+                )
+            },
+        );
+        Err(format!("no calls in range{range}; the input has {found}"))
+    }
+
+    /// First and last timestamp of the call rows of the selected orgs (for messages).
+    pub fn call_span(&self, filter: &Filter) -> Option<(i64, i64)> {
+        let selected = |i: usize| {
+            filter.orgs.is_empty()
+                || filter
+                    .orgs
+                    .iter()
+                    .any(|o| o == self.calls.strings.get(self.calls.shape_of(i).org))
+        };
+        let mut span: Option<(i64, i64)> = None;
+        for i in (0..self.calls.len()).filter(|&i| self.calls.is_call(i) && selected(i)) {
+            let t = self.calls.ts[i];
+            span = Some(span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
+        }
+        span
+    }
+
+    /// Org ids present in the input (before `--org`), in id order.
+    pub fn org_ids(&self) -> Vec<&str> {
+        self.earliest.keys().map(String::as_str).collect()
+    }
+}
+
+/// At most ten items, comma-separated, then how many more.
+fn list(items: impl Iterator<Item = String>) -> String {
+    let items: Vec<String> = items.collect();
+    if items.is_empty() {
+        return "none".into();
+    }
+    let mut text = items.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
+    if items.len() > 10 {
+        text.push_str(&format!(" and {} more", items.len() - 10));
+    }
+    text
 }
 
 /// Recomputes each org's contiguous range in a table sorted by org.

@@ -13,21 +13,81 @@ use crate::allocation::Allocation;
 use crate::usage::{Count, IntegrationUsage, OrgUsage};
 use crate::window::Peak;
 
-/// Thresholds for findings, as shares of the allocation.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Parts per million: shares are held as integers so that comparisons are exact.
+pub const PPM: u64 = 1_000_000;
+
+/// Thresholds for findings, as shares of the allocation in parts per million (500,000 = 50 %),
+/// so `peak × 1,000,000 ≥ allocation × share` is compared exactly, never in floating point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Thresholds {
-    /// Chatty integration: own peak ≥ this share (default 0.5, the field's usual line).
-    pub chatty_share: f64,
-    /// Near limit: org peak ≥ this share (default 0.8, where Salesforce admins set alerts).
-    pub warn_share: f64,
+    /// Chatty integration: own peak ≥ this share (default 50 %, the field's usual line).
+    pub chatty_ppm: u32,
+    /// Near limit: org peak ≥ this share (default 80 %, where Salesforce admins set alerts).
+    pub warn_ppm: u32,
 }
 
 impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
-            chatty_share: 0.5,
-            warn_share: 0.8,
+            chatty_ppm: 500_000,
+            warn_ppm: 800_000,
         }
+    }
+}
+
+impl Thresholds {
+    /// The chatty share as a fraction, for display only.
+    pub fn chatty_share(&self) -> f64 {
+        f64::from(self.chatty_ppm) / PPM as f64
+    }
+
+    /// The warn share as a fraction, for display only.
+    pub fn warn_share(&self) -> f64 {
+        f64::from(self.warn_ppm) / PPM as f64
+    }
+}
+
+/// Parses a share written as a decimal (`0.55`, `.5`, `1`, `55%`) into parts per million,
+/// exactly: the digits are read as integers, never through `f64`. Accepted: more than 0 and at
+/// most 1 (100 %), at most six decimals (four with `%`).
+pub fn parse_share_ppm(text: &str) -> Result<u32, String> {
+    let t = text.trim();
+    let (number, scale) = match t.strip_suffix('%') {
+        Some(n) => (n.trim(), 2),
+        None => (t, 0),
+    };
+    let (int, frac) = number.split_once('.').unwrap_or((number, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if (int.is_empty() && frac.is_empty()) || !digits(int) || !digits(frac) {
+        return Err(format!("`{text}` is not a decimal share such as 0.5 or 50%"));
+    }
+    if frac.len() + scale > 6 {
+        return Err(format!(
+            "`{text}` has more decimals than a share in parts per million can hold (at most 6, or 4 with %)"
+        ));
+    }
+    let int = int.trim_start_matches('0');
+    if int.len() > 7 {
+        return Err(format!("`{text}` is more than 1 (100 %)"));
+    }
+    let whole: u64 = if int.is_empty() {
+        0
+    } else {
+        int.parse().map_err(|_| format!("`{text}` is not a number"))?
+    };
+    let frac_value: u64 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().map_err(|_| format!("`{text}` is not a number"))?
+    };
+    let unit = 10u64.pow((6 - scale) as u32);
+    let ppm = whole * unit + frac_value * 10u64.pow((6 - scale - frac.len()) as u32);
+    match ppm {
+        0 => Err(format!("`{text}` is 0: give a share above 0, such as 0.5")),
+        p if p > PPM => Err(format!(
+            "`{text}` is more than 1 (100 %); give a share such as 0.5"
+        )),
+        p => Ok(p as u32),
     }
 }
 
@@ -43,6 +103,35 @@ pub enum FindingKind {
     ChattyIntegration,
     /// No allocation is known for the org.
     AllocationUnknown,
+    /// The org's last call is more than [`STALE_AFTER_MS`] before the run's time: its logs
+    /// stopped arriving (a failed download looks like a quiet org).
+    Stale,
+}
+
+/// An org whose last call is older than this (36 hours) before the run's time is stale: daily
+/// EventLogFiles arrive within a day, so a healthy nightly feed is never this far behind.
+pub const STALE_AFTER_MS: i64 = 36 * 3_600_000;
+
+/// The stale finding of an org, when its last call is more than 36 h before `now` (UTC ms).
+pub fn stale(org: &OrgUsage, now: i64) -> Option<Finding> {
+    let (_, last) = org.span?;
+    let behind = now.saturating_sub(last);
+    (behind > STALE_AFTER_MS).then(|| {
+        org_finding(
+            org,
+            FindingKind::Stale,
+            format!(
+                "Org {}: the last call in the logs is at {}, {} hours before this report's time; logs may have stopped arriving",
+                org.org_id,
+                crate::model::rfc3339(last),
+                thousands(u64::try_from(behind / 3_600_000).unwrap_or(0))
+            ),
+            Evidence {
+                peak: org.peak,
+                ..Evidence::default()
+            },
+        )
+    })
 }
 
 /// One finding and its evidence.
@@ -90,16 +179,17 @@ pub fn share(part: u64, whole: Option<u64>) -> Option<f64> {
     whole.filter(|w| *w > 0).map(|w| part as f64 / w as f64)
 }
 
-/// Whether `peak` reaches `threshold` × `allocation`, in exact integer arithmetic where it
-/// matters: 7,500 of 15,000 is exactly 50 % and is chatty.
-fn reaches(peak: u64, allocation: u64, threshold: f64) -> bool {
-    peak as f64 >= threshold * allocation as f64
+/// Whether `peak` reaches `ppm` parts per million of `allocation`, in exact integer arithmetic
+/// (`peak × 1,000,000 ≥ allocation × ppm`, in u128 so nothing overflows): 55,000 of 100,000 is
+/// exactly 55 %.
+pub fn reaches(peak: u64, allocation: u64, ppm: u32) -> bool {
+    u128::from(peak) * u128::from(PPM) >= u128::from(allocation) * u128::from(ppm)
 }
 
 /// Whether an integration is chatty.
 pub fn is_chatty(integration: &IntegrationUsage, allocation: Option<u64>, t: &Thresholds) -> bool {
     match (integration.peak, allocation) {
-        (Some(p), Some(a)) if a > 0 => reaches(p.calls, a, t.chatty_share),
+        (Some(p), Some(a)) if a > 0 => reaches(p.calls, a, t.chatty_ppm),
         _ => false,
     }
 }
@@ -134,7 +224,7 @@ pub fn detect(org: &OrgUsage, allocation: &Allocation, t: &Thresholds) -> Vec<Fi
             ),
             org_evidence(),
         )),
-        Some(a) if reaches(org_peak, a, t.warn_share) => out.push(org_finding(
+        Some(a) if reaches(org_peak, a, t.warn_ppm) => out.push(org_finding(
             org,
             FindingKind::NearLimit,
             format!("Org {} came near its limit: rolling-24h peak {} calls{}", org.org_id, thousands(org_peak), pct(share(org_peak, alloc))),
@@ -245,6 +335,7 @@ mod tests {
         OrgUsage {
             org_id: "00D000000000001".into(),
             counted_calls: peak,
+            warm_up_calls: 0,
             not_counted_calls: 0,
             estimated_calls: 0,
             limit_exceeded_calls: refused,
@@ -305,6 +396,64 @@ mod tests {
         let f = detect(&o, &alloc(None), &Thresholds::default());
         assert_eq!(kinds(&f), [FindingKind::AllocationUnknown]);
         assert!(f[0].message.contains("--allocation 00D000000000001=N"));
+    }
+
+    #[test]
+    fn a_peak_of_exactly_the_share_is_flagged_and_one_call_less_is_not() {
+        let t = Thresholds {
+            chatty_ppm: parse_share_ppm("0.55").unwrap(),
+            warn_ppm: parse_share_ppm("0.55").unwrap(),
+        };
+        let o = org(
+            55_000,
+            vec![integration("a", 55_000), integration("b", 54_999)],
+            0,
+        );
+        let f = detect(&o, &alloc(Some(100_000)), &t);
+        assert_eq!(
+            kinds(&f),
+            [FindingKind::NearLimit, FindingKind::ChattyIntegration]
+        );
+        assert_eq!(f[1].integration.as_deref(), Some("a"));
+        let below = detect(&org(54_999, vec![], 0), &alloc(Some(100_000)), &t);
+        assert_eq!(kinds(&below), []);
+    }
+
+    #[test]
+    fn shares_parse_exactly_into_parts_per_million() {
+        assert_eq!(parse_share_ppm("0.55"), Ok(550_000));
+        assert_eq!(parse_share_ppm(".5"), Ok(500_000));
+        assert_eq!(parse_share_ppm("1"), Ok(1_000_000));
+        assert_eq!(parse_share_ppm("1.000000"), Ok(1_000_000));
+        assert_eq!(parse_share_ppm("0.000001"), Ok(1));
+        assert_eq!(parse_share_ppm("55%"), Ok(550_000));
+        assert_eq!(parse_share_ppm("0.0001%"), Ok(1));
+        for bad in [
+            "0",
+            "0.0",
+            "1.000001",
+            "2",
+            "0.0000001",
+            "-0.5",
+            "abc",
+            "",
+            ".",
+            "1e-1",
+            "0.5.5",
+            "99999999999999999999",
+        ] {
+            assert!(parse_share_ppm(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_org_whose_last_call_is_more_than_36_hours_old_is_stale() {
+        let mut o = org(10, vec![], 0);
+        o.span = Some((0, 1_000));
+        assert!(stale(&o, 1_000 + STALE_AFTER_MS).is_none());
+        let f = stale(&o, 1_001 + STALE_AFTER_MS).unwrap();
+        assert_eq!(f.kind, FindingKind::Stale);
+        assert!(f.message.contains("36 hours before"), "{}", f.message);
     }
 
     #[test]

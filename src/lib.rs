@@ -12,7 +12,7 @@
 //!   → capacity (daily peaks per org and integration; trend and forecast joined in analysis)
 //!   → findings (chatty, near/over limit; with allocation)
 //!   → analysis (the one model)
-//!   → render (JSON, Markdown, CSV), written atomically
+//!   → render (JSON, Markdown, CSV), published atomically
 //! ```
 //!
 //! [`run`] reads like that pipeline. Time is passed in, never read inside the analysis.
@@ -32,6 +32,7 @@ pub mod ingest;
 pub mod marker;
 pub mod model;
 pub mod normalize;
+pub mod process;
 pub mod progress;
 pub mod recommend;
 pub mod render;
@@ -92,8 +93,8 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Report(args) => report(*args, now),
         Command::Schema(args) => {
-            let (text, ok) = schema::explain(&args.files, &ingest::Settings::at(now));
-            let status = if ok {
+            let (text, errors) = schema::explain(&args.files, &ingest::Settings::at(now));
+            let status = if errors.is_empty() {
                 ExitStatus::Success
             } else {
                 ExitStatus::Error
@@ -101,7 +102,7 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
             Ok(Outcome {
                 status,
                 stdout: text,
-                stderr: Vec::new(),
+                stderr: errors.into_iter().map(|e| format!("error: {e}")).collect(),
             })
         }
         Command::Sample(args) => sample_logs(&args),
@@ -144,7 +145,7 @@ fn report(args: ReportArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
     analysis.add_capacity_what_if(&without);
     progress.stage("drawing charts and writing the report");
     let outputs = render::render_with(&analysis, &config.render);
-    render::write_atomically(&config.out, &outputs)
+    render::publish::publish(&config.out, &outputs)
         .with_context(|| format!("cannot write the report into {}", config.out.display()))?;
     progress.finish();
     Ok(report_outcome(&config, &analysis, outputs.len()))
@@ -223,7 +224,10 @@ fn load(
         findings::thousands(rows)
     ));
     let mut table = dedup::reconcile(ingested);
+    table.check_found(filter).map_err(anyhow::Error::msg)?;
+    let span = table.call_span(filter);
     table.restrict(filter);
+    table.check_in_range(span).map_err(anyhow::Error::msg)?;
     progress.stage("attributing calls to integrations");
     let attribution = attribute::attribute(&table.calls, map);
     Ok((table, attribution))
@@ -253,7 +257,8 @@ fn input_problems(a: &Analysis) -> Vec<String> {
 }
 
 fn report_outcome(config: &ReportConfig, a: &Analysis, files: usize) -> Outcome {
-    let stderr = input_problems(a);
+    let mut stderr = input_problems(a);
+    stderr.extend(render::bound::warning(a));
     let bad: u64 = a.data_quality.bad_rows.values().map(|e| e.count).sum();
     let status = if !a.data_quality.files.unreadable.is_empty() || (config.strict && bad > 0) {
         ExitStatus::Error
@@ -284,6 +289,7 @@ fn breached(fail_on: &[FailOn], a: &Analysis) -> bool {
             FailOn::Chatty => f.kind == FindingKind::ChattyIntegration,
             FailOn::Warn => matches!(f.kind, FindingKind::NearLimit | FindingKind::OverLimit),
             FailOn::Over => f.kind == FindingKind::OverLimit,
+            FailOn::Stale => f.kind == FindingKind::Stale,
         })
     })
 }

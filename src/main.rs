@@ -1,28 +1,75 @@
-//! The thin binary: parse arguments, run, print, exit. All logic lives in the library.
-#![allow(clippy::print_stdout, clippy::print_stderr)]
+//! The thin binary: parse arguments, run, print, exit. All logic lives in the library; the
+//! process's edges (one error format, the panic and out-of-memory paths) in `process`.
 
-use std::io::Write;
 use std::process::ExitCode;
 
+use apiusage::process::{self, ERROR_CODE};
+use clap::error::ErrorKind;
 use clap::Parser;
 
+#[global_allocator]
+static ALLOCATOR: process::ExitOnOom = process::ExitOnOom;
+
 fn main() -> ExitCode {
-    let cli = apiusage::cli::Cli::parse();
+    process::install_panic_hook();
+    match std::panic::catch_unwind(run) {
+        Ok(code) => code,
+        // The hook has already said what happened.
+        Err(_) => ExitCode::from(ERROR_CODE as u8),
+    }
+}
+
+fn run() -> ExitCode {
+    let cli = match apiusage::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_exit(&e),
+    };
+    process::injected_fault();
     match apiusage::run(cli, chrono::Utc::now()) {
         Ok(outcome) => {
-            // A closed pipe (`apiusage schema … | head`) is not an error worth reporting.
-            let _ = std::io::stdout().write_all(outcome.stdout.as_bytes());
             for line in &outcome.stderr {
-                eprintln!("apiusage: {line}");
+                process::stderr_message(line, &[]);
+            }
+            if let Err(e) = process::write_stdout(outcome.stdout.as_bytes()) {
+                process::stderr_message(&format!("error: cannot write to standard output: {e}"), &[]);
+                return ExitCode::from(ERROR_CODE as u8);
             }
             ExitCode::from(outcome.status.code())
         }
         Err(err) => {
-            eprintln!("apiusage: error: {err}");
-            for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
-            ExitCode::from(apiusage::ExitStatus::Error.code())
+            let causes: Vec<String> = err
+                .chain()
+                .skip(1)
+                .map(|cause| format!("caused by: {cause}"))
+                .collect();
+            process::stderr_message(&format!("error: {err}"), &causes);
+            ExitCode::from(ERROR_CODE as u8)
         }
     }
+}
+
+/// `--help` and `--version` print to stdout and succeed; every other clap error is an
+/// `apiusage: error:` with exit 2.
+fn clap_exit(e: &clap::Error) -> ExitCode {
+    let rendered = e.render().to_string();
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        return match process::write_stdout(rendered.as_bytes()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                process::stderr_message(&format!("error: cannot write to standard output: {err}"), &[]);
+                ExitCode::from(ERROR_CODE as u8)
+            }
+        };
+    }
+    let (first, rest) = if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let rest = rendered.lines().map(str::to_string).collect();
+        (
+            "error: a command is required: report, schema, sample or top".to_string(),
+            rest,
+        )
+    } else {
+        process::clap_error_lines(&rendered)
+    };
+    process::stderr_message(&first, &rest);
+    ExitCode::from(ERROR_CODE as u8)
 }

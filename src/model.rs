@@ -219,6 +219,13 @@ pub mod flags {
     /// A fallback row on an org-day that has ApiTotalUsage: kept for its enrichment fields
     /// (rows processed, error messages) but never counted.
     pub const SUPERSEDED: u8 = 4;
+    /// `API_CLIENT_CATEGORY` is `SALESFORCE`: an internal Salesforce app or service made it
+    /// (the only way apiusage recognises internal traffic; never by a connected app id prefix).
+    pub const SALESFORCE_CLIENT: u8 = 8;
+    /// A call in the 24 hours before `--since`: read as context, so it counts in the rolling
+    /// windows of the instants after `--since`, but it is not in range and its own instants are
+    /// not reported.
+    pub const WARM_UP: u8 = 16;
 }
 
 /// The normalised calls, one entry per row in each column.
@@ -274,6 +281,11 @@ impl Calls {
     /// Whether row `i` counts against the allocation.
     pub fn counts(&self, i: usize) -> bool {
         self.shape_of(i).counts && self.flags[i] & flags::SUPERSEDED == 0
+    }
+
+    /// Whether row `i` is inside the reported range (not warm-up context before `--since`).
+    pub fn in_range(&self, i: usize) -> bool {
+        self.flags[i] & flags::WARM_UP == 0
     }
 
     /// Whether row `i` is a call source in use (not context, not a superseded fallback row).

@@ -78,7 +78,8 @@ impl Progress {
     pub fn stage(&self, text: impl Into<String>) {
         if let Some(r) = &self.running {
             if let Ok(mut s) = r.stage.lock() {
-                *s = text.into();
+                // Stage text may name input paths: no terminal controls from them.
+                *s = crate::text::clean(&text.into());
             }
         }
     }

@@ -14,13 +14,14 @@ use crate::ingest::{csv, parquet, read_file, FileError, Settings};
 use crate::model::EventType;
 use crate::text::clean;
 
-/// The explanation text, and whether every file was readable.
+/// The explanation text (for stdout) and the errors, one per file that is not usable (for
+/// stderr); no errors means every file was readable.
 ///
 /// Every name and value echoed from a file passes through [`clean`]: a crafted header cannot
 /// send terminal escapes or forge lines.
-pub fn explain(paths: &[PathBuf], settings: &Settings) -> (String, bool) {
+pub fn explain(paths: &[PathBuf], settings: &Settings) -> (String, Vec<String>) {
     let mut out = String::new();
-    let mut all_ok = true;
+    let mut errors = Vec::new();
     for path in paths {
         let label = path.display().to_string();
         let _ = writeln!(out, "{}", clean(&label));
@@ -31,43 +32,39 @@ pub fn explain(paths: &[PathBuf], settings: &Settings) -> (String, bool) {
                     label: label.clone(),
                     format,
                 };
-                all_ok &= explain_file(&mut out, &file, settings);
+                if let Err(why) = explain_file(&mut out, &file, settings) {
+                    errors.push(format!("{label}: {why}"));
+                }
             }
-            Err(why) => {
-                all_ok = false;
-                let _ = writeln!(out, "  skipped: {}", clean(&why));
-            }
+            Err(why) => errors.push(format!("{label}: skipped: {why}")),
         }
         out.push('\n');
     }
-    (out, all_ok)
+    (out, errors)
 }
 
-fn explain_file(out: &mut String, file: &InputFile, settings: &Settings) -> bool {
+fn explain_file(out: &mut String, file: &InputFile, settings: &Settings) -> Result<(), String> {
     let _ = writeln!(out, "  format:      {}", file.format);
     let map = match header(file) {
         Ok(map) => map,
-        Err(e) => {
-            let _ = writeln!(out, "  unreadable:  {}", clean(&e.reason));
-            return false;
-        }
+        Err(e) => return Err(format!("unreadable: {}", e.reason)),
     };
     columns(out, &map);
     if let Err(missing) = map.check_required() {
         let _ = writeln!(out, "  required:    MISSING {}", missing.missing.join("; "));
         let _ = writeln!(out, "  => the file is not used until these columns are present");
-        return false;
+        return Err(format!(
+            "missing required column(s): {}",
+            missing.missing.join("; ")
+        ));
     }
     let _ = writeln!(out, "  required:    all present");
     match read_file(file, settings) {
         Ok(part) => {
             rows(out, &part, &map);
-            true
+            Ok(())
         }
-        Err(e) => {
-            let _ = writeln!(out, "  unreadable:  {}", clean(&e.reason));
-            false
-        }
+        Err(e) => Err(format!("unreadable: {}", e.reason)),
     }
 }
 

@@ -43,12 +43,14 @@ impl Peak {
     }
 }
 
-/// Per-minute rolling usage over a range of minutes (minute `m` covers
-/// `[m * MINUTE_MS, (m + 1) * MINUTE_MS)`); element `i` describes minute `first_minute + i`.
+/// Per-minute rolling usage, sparse: only the minutes (minute `m` covers
+/// `[m * MINUTE_MS, (m + 1) * MINUTE_MS)`) in which a call was made or usage is above zero, so
+/// its length follows the calls (at most 1,441 minutes per call), never the time span.
+/// Element `i` of each vector describes minute `minutes[i]`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MinuteSeries {
-    /// Index of the first minute, `floor(ms / MINUTE_MS)`.
-    pub first_minute: i64,
+    /// Minute indices, `floor(ms / MINUTE_MS)`, ascending.
+    pub minutes: Vec<i64>,
     /// Calls made inside each minute (saturating at `u32::MAX`).
     pub calls: Vec<u32>,
     /// Usage at the last millisecond of each minute.
@@ -91,6 +93,19 @@ pub fn peak(sorted: &[i64]) -> Option<Peak> {
     best
 }
 
+/// Like [`peak`], but only instants at or after `sorted[from]` are candidates: the calls before
+/// index `from` are context (the 24 hours before `--since`) that count in the windows of later
+/// instants but whose own instants are not reported. `None` when nothing is at or after `from`.
+pub fn peak_from(sorted: &[i64], from: usize) -> Option<Peak> {
+    debug_assert!(sorted.is_sorted(), "timestamps must be ascending");
+    let mut sweep = Sweep::starting_at(sorted, from);
+    let mut best: Option<Peak> = None;
+    while let Some(t) = sweep.next_event() {
+        best = better(best, sweep.usage_at(t), t);
+    }
+    best
+}
+
 /// Usage at instant `t`: number of timestamps in `(t - WINDOW_MS, t]`.
 ///
 /// `sorted` must be ascending. Binary search, O(log n).
@@ -111,26 +126,54 @@ pub fn window_range(sorted: &[i64], t: i64) -> Range<usize> {
     start..end
 }
 
-/// Per-minute calls and rolling usage for minutes `first_minute..=last_minute`.
+/// Per-minute calls and rolling usage for the minutes of `first_minute..=last_minute` in which
+/// a call was made or usage is above zero (see [`active_minutes`]).
 ///
 /// Timestamps outside the range still count toward usage inside it; only the output is limited.
 /// `usage_max` is the true maximum over every instant of the minute. Usage only rises at event
 /// times and otherwise only falls (as calls expire), so that maximum is reached at the minute's
 /// first millisecond or at an event inside the minute; `usage_end` is included for clarity.
-/// `sorted` must be ascending. O(n + minutes). Empty series when `last_minute < first_minute`.
+/// `sorted` must be ascending. O(n + output). Empty series when `last_minute < first_minute`.
 pub fn minute_series(sorted: &[i64], first_minute: i64, last_minute: i64) -> MinuteSeries {
+    series_at(sorted, &active_minutes(sorted, first_minute, last_minute))
+}
+
+/// The minutes of `first_minute..=last_minute` in which usage is above zero at some instant
+/// (which includes every minute with a call): minute `m` qualifies when a call `t` has
+/// `minute_of(t) ≤ m ≤ minute_of(t + WINDOW_MS − 1)`. The union of those runs, ascending;
+/// O(n + output), and at most 1,441 minutes per call whatever the span between calls.
+pub fn active_minutes(sorted: &[i64], first_minute: i64, last_minute: i64) -> Vec<i64> {
+    let mut out = Vec::new();
+    let mut next = first_minute;
+    for &t in sorted {
+        let from = minute_of(t).max(next);
+        let to = minute_of(t.saturating_add(WINDOW_MS - 1)).min(last_minute);
+        if from > to {
+            continue;
+        }
+        out.extend(from..=to);
+        next = to.saturating_add(1);
+    }
+    out
+}
+
+/// Per-minute calls and rolling usage at the given ascending `minutes`; minutes left out are
+/// skipped in O(log n) (their calls, if any, still count toward usage). `sorted` must be
+/// ascending. O(n + minutes).
+pub fn series_at(sorted: &[i64], minutes: &[i64]) -> MinuteSeries {
     debug_assert!(sorted.is_sorted(), "timestamps must be ascending");
-    let len = span_len(first_minute, last_minute);
+    debug_assert!(minutes.is_sorted(), "minutes must be ascending");
+    let len = minutes.len();
     let mut series = MinuteSeries {
-        first_minute,
+        minutes: minutes.to_vec(),
         calls: Vec::with_capacity(len),
         usage_end: Vec::with_capacity(len),
         usage_max: Vec::with_capacity(len),
     };
     let mut sweep = Sweep::new(sorted);
-    sweep.skip_before(start_of(first_minute, MINUTE_MS));
-    for m in (0..len as i64).map(|i| first_minute + i) {
+    for &m in minutes {
         let (start, end) = (start_of(m, MINUTE_MS), end_of(m, MINUTE_MS));
+        sweep.skip_before(start);
         let first = sweep.next_index();
         let mut max = sweep.usage_at(start);
         while let Some(t) = sweep.next_event_until(end) {
@@ -145,18 +188,18 @@ pub fn minute_series(sorted: &[i64], first_minute: i64, last_minute: i64) -> Min
     series
 }
 
-/// Calls and peak per UTC day for days `first_day..=last_day` (day `d` covers
-/// `[d * WINDOW_MS, (d + 1) * WINDOW_MS)`).
+/// Calls and peak per UTC day, sparse: only the days with a call at or after index `from`
+/// (day `d` covers `[d * WINDOW_MS, (d + 1) * WINDOW_MS)`).
 ///
 /// A day's peak is the maximum usage at an event timestamp inside that day (earliest such); calls
-/// from the previous day count toward it. `sorted` must be ascending. O(n + days).
-pub fn daily_peaks(sorted: &[i64], first_day: i64, last_day: i64) -> Vec<DayPeak> {
+/// from the previous day, and the context calls before `from`, count toward it. `sorted` must be
+/// ascending. O(n), whatever the span.
+pub fn daily_peaks(sorted: &[i64], from: usize) -> Vec<DayPeak> {
     debug_assert!(sorted.is_sorted(), "timestamps must be ascending");
-    let len = span_len(first_day, last_day);
-    let mut days = Vec::with_capacity(len);
-    let mut sweep = Sweep::new(sorted);
-    sweep.skip_before(start_of(first_day, WINDOW_MS));
-    for day in (0..len as i64).map(|i| first_day + i) {
+    let mut days = Vec::new();
+    let mut sweep = Sweep::starting_at(sorted, from);
+    while let Some(first_t) = sweep.next_event() {
+        let day = day_of(first_t);
         let end = end_of(day, WINDOW_MS);
         let first = sweep.next_index();
         let mut peak = None;
@@ -176,12 +219,6 @@ fn better(best: Option<Peak>, calls: u64, at: i64) -> Option<Peak> {
         Some(b) if b.calls >= calls => Some(b),
         _ => Some(Peak::new(calls, at)),
     }
-}
-
-/// Number of indices in `first..=last`, 0 when the range is empty.
-fn span_len(first: i64, last: i64) -> usize {
-    // i128: `last - first + 1` can overflow i64 for extreme arguments.
-    usize::try_from(i128::from(last) - i128::from(first) + 1).unwrap_or(0)
 }
 
 /// First millisecond of unit `index` of length `unit` (saturating at the i64 edges).
@@ -207,6 +244,16 @@ struct Sweep<'a> {
 impl<'a> Sweep<'a> {
     fn new(sorted: &'a [i64]) -> Self {
         Sweep { sorted, lo: 0, hi: 0 }
+    }
+
+    /// A cursor whose next event is `sorted[from]`: the calls before it are inside the window
+    /// as context until they expire (`lo` catches up lazily).
+    fn starting_at(sorted: &'a [i64], from: usize) -> Self {
+        Sweep {
+            sorted,
+            lo: 0,
+            hi: from.min(sorted.len()),
+        }
     }
 
     /// Usage at `t`; moves the cursor to `t`, including every call made at exactly `t`.
@@ -334,7 +381,7 @@ mod tests {
             WED + 4 * 60_000, // after the range
         ];
         let s = minute_series(&v, m0, m0 + 2);
-        assert_eq!(s.first_minute, m0);
+        assert_eq!(s.minutes, vec![m0, m0 + 1, m0 + 2]);
         assert_eq!(s.calls, vec![2, 1, 0]);
         assert_eq!(s.usage_end, vec![3, 4, 4]);
         assert_eq!(s.usage_max, vec![3, 4, 4]);
@@ -367,7 +414,7 @@ mod tests {
             THU + HOUR,
             THU + 21 * HOUR, // the two 20:00 calls have expired
         ];
-        let d = daily_peaks(&v, day_of(WED), day_of(THU) + 1);
+        let d = daily_peaks(&v, 0);
         assert_eq!(
             d,
             vec![
@@ -381,13 +428,34 @@ mod tests {
                     calls: 2,
                     peak: Some(Peak::new(3, THU + HOUR)),
                 },
-                DayPeak {
-                    day: day_of(THU) + 1,
-                    calls: 0,
-                    peak: None,
-                },
             ]
         );
+        // From index 2 the Wednesday calls are context: Thursday's peak still counts them.
+        assert_eq!(daily_peaks(&v, 2), d[1..].to_vec());
+    }
+
+    #[test]
+    fn peak_from_counts_earlier_calls_but_never_reports_their_instants() {
+        let v = [WED, WED + HOUR, WED + 2 * HOUR];
+        assert_eq!(peak_from(&v, 0), Some(Peak::new(3, WED + 2 * HOUR)));
+        assert_eq!(peak_from(&v, 2), Some(Peak::new(3, WED + 2 * HOUR)));
+        let busy_morning = [WED, WED, WED, THU + HOUR];
+        assert_eq!(peak(&busy_morning), Some(Peak::new(3, WED)));
+        assert_eq!(peak_from(&busy_morning, 3), Some(Peak::new(1, THU + HOUR)));
+        assert_eq!(peak_from(&busy_morning, 4), None);
+    }
+
+    #[test]
+    fn series_of_calls_ten_years_apart_follow_the_calls_not_the_span() {
+        let far = WED + 3_650 * WINDOW_MS;
+        let v = [WED, far];
+        let s = minute_series(&v, minute_of(WED), minute_of(far));
+        // The first call keeps usage above zero for its 1,440 minutes; the range ends at the
+        // last call's own minute; nothing in between.
+        assert_eq!(s.minutes.len(), 1_440 + 1);
+        assert_eq!(s.calls.iter().map(|&c| u64::from(c)).sum::<u64>(), 2);
+        assert!(s.usage_max.iter().all(|&u| u == 1));
+        assert_eq!(daily_peaks(&v, 0).len(), 2);
     }
 
     #[test]

@@ -82,38 +82,61 @@ proptest! {
         let first = (BASE + first_hour * HOUR).div_euclid(MINUTE_MS) - 100;
         let last = first + minutes - 1;
         let s = minute_series(&v, first, last);
-        prop_assert_eq!(s.first_minute, first);
-        prop_assert_eq!(s.calls.len() as i64, minutes);
-        for (i, m) in (first..=last).enumerate() {
+        let mut i = 0;
+        for m in first..=last {
             let (start, end) = (m * MINUTE_MS, m * MINUTE_MS + MINUTE_MS - 1);
             let inside: Vec<i64> = v.iter().copied().filter(|&x| x >= start && x <= end).collect();
             // Usage rises only at events and otherwise falls, so the maximum over every instant
             // of the minute is reached at its first millisecond, an event, (or its end).
             let candidates = [start, end].into_iter().chain(inside.iter().copied());
             let max = candidates.map(|t| naive_usage(&v, t)).max().unwrap();
+            // Sparse: a minute is listed exactly when usage is above zero at some instant of it.
+            if max == 0 {
+                prop_assert!(!s.minutes.contains(&m), "minute {} without usage is listed", m);
+                continue;
+            }
+            prop_assert_eq!(s.minutes.get(i), Some(&m), "minute {} with usage is missing", m);
             prop_assert_eq!(s.calls[i] as usize, inside.len(), "calls, minute {}", m);
             prop_assert_eq!(s.usage_end[i], naive_usage(&v, end), "usage_end, minute {}", m);
             prop_assert_eq!(s.usage_max[i], max, "usage_max, minute {}", m);
+            i += 1;
+        }
+        prop_assert_eq!(i, s.minutes.len());
+    }
+
+    #[test]
+    fn daily_peaks_equal_the_naive_per_day_maximum(v in timestamps(), since in timestamp()) {
+        let v = sorted(v);
+        // Calls before `since` are context: they count in the windows, but only days with a
+        // call at or after `since` are listed, and only instants at or after it are peaks.
+        let from = v.partition_point(|&x| x < since);
+        let got = daily_peaks(&v, from);
+        let mut days: Vec<i64> = v[from..].iter().map(|x| x.div_euclid(WINDOW_MS)).collect();
+        days.dedup();
+        prop_assert_eq!(got.iter().map(|d| d.day).collect::<Vec<_>>(), days.clone());
+        for (dp, d) in got.iter().zip(days) {
+            let inside = v[from..].iter().copied().filter(|&x| x.div_euclid(WINDOW_MS) == d);
+            prop_assert_eq!(dp.calls, inside.clone().count() as u64);
+            prop_assert_eq!(dp.peak.map(|p| (p.calls, p.at)), naive_peak(&v, inside));
         }
     }
 
     #[test]
-    fn daily_peaks_equal_the_naive_per_day_maximum(
-        v in timestamps(),
-        first in -1i64..3,
-        days in 0i64..5,
+    fn since_and_until_keep_the_warm_up_in_the_window_and_nothing_after_until(
+        all in timestamps(),
+        since in timestamp(),
+        length in 1i64..(72 * HOUR),
     ) {
-        let v = sorted(v);
-        let first = BASE.div_euclid(WINDOW_MS) + first;
-        let last = first + days - 1;
-        let got = daily_peaks(&v, first, last);
-        prop_assert_eq!(got.len() as i64, days);
-        for (dp, d) in got.iter().zip(first..=last) {
-            let inside = v.iter().copied().filter(|&x| x.div_euclid(WINDOW_MS) == d);
-            prop_assert_eq!(dp.day, d);
-            prop_assert_eq!(dp.calls, inside.clone().count() as u64);
-            prop_assert_eq!(dp.peak.map(|p| (p.calls, p.at)), naive_peak(&v, inside));
-        }
+        // What `report --since S --until U` computes: rows in [S − 24 h, U) are kept, those
+        // before S as context; the peak is over instants in [S, U) only.
+        let until = since + length;
+        let kept = sorted(all.iter().copied().filter(|&x| x >= since - WINDOW_MS && x < until).collect());
+        let from = kept.partition_point(|&x| x < since);
+        let got = peak_from(&kept, from);
+        // Naive: usage over every input call before `until`, candidates are the calls in range.
+        let before_until: Vec<i64> = all.iter().copied().filter(|&x| x < until).collect();
+        let candidates = all.iter().copied().filter(|&x| x >= since && x < until);
+        prop_assert_eq!(got.map(|p| (p.calls, p.at)), naive_peak(&before_until, candidates));
     }
 
     #[test]
@@ -124,7 +147,7 @@ proptest! {
             let last = v[v.len() - 1].div_euclid(MINUTE_MS);
             let s = minute_series(&v, first, last);
             prop_assert_eq!(s.usage_max.iter().max().copied(), Some(p.calls));
-            let at = usize::try_from(p.at.div_euclid(MINUTE_MS) - first).unwrap();
+            let at = s.minutes.iter().position(|&m| m == p.at.div_euclid(MINUTE_MS)).unwrap();
             prop_assert_eq!(s.usage_max[at], p.calls);
         }
     }

@@ -235,6 +235,11 @@ fn parse_allocation_flag(raw: &str) -> Result<Scoped<u64>, AllocationError> {
         Some((org, number)) => (Some(org.trim()), number),
         None => (None, raw),
     };
+    if number.trim().starts_with('-') {
+        return Err(bad(
+            "an allocation cannot be negative; give the calls per 24 h, at least 1",
+        ));
+    }
     let calls = parse_calls(number)
         .ok_or_else(|| bad("expected N or ORGID=N, N a whole number of calls per 24 h, at least 1"))?;
     match org {

@@ -12,6 +12,7 @@ use rayon::prelude::*;
 
 use crate::attribute::Attribution;
 use crate::model::{Calls, Millis, StrId};
+use crate::usage::Slots;
 use crate::window::{self, DayPeak};
 
 /// One org's days.
@@ -19,7 +20,7 @@ use crate::window::{self, DayPeak};
 pub struct OrgDaily {
     /// Org id, 15-character form.
     pub org_id: String,
-    /// Every UTC day from the first to the last counted call, including days without calls.
+    /// The UTC days with counted calls in range (sparse: a day without calls costs nothing).
     pub days: Vec<DayPeak>,
     /// Integrations with counted calls, in key order.
     pub integrations: Vec<IntegrationDaily>,
@@ -63,60 +64,68 @@ pub fn daily_usage(
 pub fn org_days_without(calls: &Calls, range: Range<usize>, removed: &[u32]) -> Vec<DayPeak> {
     let mut skip = removed.iter().peekable();
     let mut ts = Vec::new();
+    let mut warm_up = 0;
     for i in range.filter(|&i| calls.counts(i)) {
         while skip.next_if(|&&r| (r as usize) < i).is_some() {}
         if skip.peek().is_some_and(|&&r| r as usize == i) {
             continue;
         }
         ts.push(calls.ts[i]);
+        warm_up += usize::from(!calls.in_range(i));
     }
-    match (ts.first(), ts.last()) {
-        (Some(&first), Some(&last)) => window::daily_peaks(&ts, window::day_of(first), window::day_of(last)),
-        _ => Vec::new(),
-    }
+    window::daily_peaks(&ts, warm_up)
 }
 
 fn org_daily(calls: &Calls, org: StrId, range: Range<usize>, attribution: &Attribution) -> OrgDaily {
-    let (org_ts, by_integration) = counted_timestamps(calls, range, attribution);
+    let counted = counted_timestamps(calls, range, attribution);
     let org_id = calls.strings.get(org).to_string();
-    let (Some(&first), Some(&last)) = (org_ts.first(), org_ts.last()) else {
-        return OrgDaily::empty(&org_id);
-    };
-    let (first_day, last_day) = (window::day_of(first), window::day_of(last));
-    let mut integrations: Vec<IntegrationDaily> = by_integration
+    let mut integrations: Vec<IntegrationDaily> = counted
+        .by_integration
         .iter()
-        .enumerate()
-        .filter(|(_, ts)| !ts.is_empty())
-        .map(|(i, ts)| IntegrationDaily {
-            key: attribution.integrations[i].key.clone(),
-            label: attribution.integrations[i].label.clone(),
-            days: active_days(window::daily_peaks(ts, first_day, last_day)),
+        .filter(|(_, ts, warm_up)| ts.len() > *warm_up)
+        .map(|(i, ts, warm_up)| IntegrationDaily {
+            key: attribution.integrations[*i].key.clone(),
+            label: attribution.integrations[*i].label.clone(),
+            days: window::daily_peaks(ts, *warm_up),
         })
         .collect();
     integrations.sort_by(|a, b| a.key.cmp(&b.key));
     OrgDaily {
         org_id,
-        days: window::daily_peaks(&org_ts, first_day, last_day),
+        days: window::daily_peaks(&counted.org, counted.warm_up),
         integrations,
     }
 }
 
-/// The org's counted timestamps, and the same split by integration (dense by index: a map
-/// look-up per row would dominate the pass).
-fn counted_timestamps(
-    calls: &Calls,
-    range: Range<usize>,
-    attribution: &Attribution,
-) -> (Vec<Millis>, Vec<Vec<Millis>>) {
-    let mut org = Vec::new();
-    let mut by_integration = vec![Vec::new(); attribution.integrations.len()];
-    for i in range.filter(|&i| calls.counts(i)) {
-        org.push(calls.ts[i]);
-        by_integration[attribution.of_row(calls, i)].push(calls.ts[i]);
-    }
-    (org, by_integration)
+/// An org's counted timestamps (warm-up context before `--since` first), and the same per
+/// integration (global index, timestamps, how many are warm-up).
+struct Counted {
+    org: Vec<Millis>,
+    warm_up: usize,
+    by_integration: Vec<(usize, Vec<Millis>, usize)>,
 }
 
-fn active_days(days: Vec<DayPeak>) -> Vec<DayPeak> {
-    days.into_iter().filter(|d| d.calls > 0).collect()
+/// One pass; integrations get local slots, so the cost follows the org's rows, not the number
+/// of integrations overall.
+fn counted_timestamps(calls: &Calls, range: Range<usize>, attribution: &Attribution) -> Counted {
+    let mut slots = Slots::new(attribution.integrations.len(), range.len());
+    let mut c = Counted {
+        org: Vec::new(),
+        warm_up: 0,
+        by_integration: Vec::new(),
+    };
+    for i in range.filter(|&i| calls.counts(i)) {
+        let integration = attribution.of_row(calls, i);
+        let (slot, new) = slots.slot(integration);
+        if new {
+            c.by_integration.push((integration, Vec::new(), 0));
+        }
+        let warm = usize::from(!calls.in_range(i));
+        c.org.push(calls.ts[i]);
+        c.warm_up += warm;
+        let entry = &mut c.by_integration[slot];
+        entry.1.push(calls.ts[i]);
+        entry.2 += warm;
+    }
+    c
 }

@@ -43,6 +43,9 @@ pub struct DayView {
     pub peak_at: Option<String>,
     /// Peak ÷ the org's allocation.
     pub share_of_allocation: Option<f64>,
+    /// The peak was reached while the 24 hours before it were not all in the inputs (the first
+    /// day's warm-up), so it is a lower bound.
+    pub partial: bool,
 }
 
 /// One integration's days with calls.
@@ -63,8 +66,7 @@ pub struct OrgCapacity {
     pub org_id: String,
     /// Allocation used for shares and levels.
     pub allocation: Option<u64>,
-    /// Every UTC day from the first to the last counted call (days without calls have 0 calls
-    /// and no peak).
+    /// The UTC days with counted calls (sparse: days without calls are left out).
     pub daily: Vec<DayView>,
     /// Days with at least one counted call.
     pub days_with_calls: usize,
@@ -183,10 +185,22 @@ pub fn plan(daily: &OrgDaily, allocation: Option<u64>) -> OrgCapacity {
     }
 }
 
-/// Days with calls whose previous day has calls too (`days` holds every day of the span).
+/// Marks the org's days whose peak came before `lower_bound_until` (RFC 3339, from the
+/// analysis' warm-up) as partial: their rolling window reaches before the inputs.
+pub fn mark_partial(plan: &mut OrgCapacity, lower_bound_until: Option<&str>) {
+    let Some(until) = lower_bound_until else {
+        return;
+    };
+    for d in &mut plan.daily {
+        // RFC 3339 UTC strings of one layout order as the instants they name.
+        d.partial = d.peak_at.as_deref().is_some_and(|at| at < until);
+    }
+}
+
+/// Days with calls whose previous day has calls too (`days` holds the days with calls).
 fn whole_days(days: &[DayPeak]) -> Vec<&DayPeak> {
     days.windows(2)
-        .filter(|w| w[0].calls > 0 && w[1].calls > 0)
+        .filter(|w| w[0].calls > 0 && w[1].calls > 0 && w[1].day == w[0].day + 1)
         .map(|w| &w[1])
         .collect()
 }
@@ -211,6 +225,7 @@ fn day_view(d: &DayPeak, allocation: Option<u64>) -> DayView {
         peak: d.peak.map(|p| p.calls),
         peak_at: d.peak.map(|p| rfc3339(p.at)),
         share_of_allocation: d.peak.and_then(|p| share(p.calls, allocation)),
+        partial: false,
     }
 }
 

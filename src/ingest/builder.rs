@@ -386,5 +386,8 @@ fn row_flags(event: EventType, row: &impl RowSource) -> u8 {
     if !msg.is_empty() && msg.windows(22).any(|w| w == b"REQUEST_LIMIT_EXCEEDED") {
         f |= flags::LIMIT_EXCEEDED;
     }
+    if row.get(Field::ClientCategory).eq_ignore_ascii_case(b"SALESFORCE") {
+        f |= flags::SALESFORCE_CLIENT;
+    }
     f
 }

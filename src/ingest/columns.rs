@@ -52,6 +52,8 @@ pub enum Field {
     Counts,
     /// `EXCEPTION_MESSAGE` / `ERROR_MESSAGE` / `FAILURE_REASON` (for `REQUEST_LIMIT_EXCEEDED`).
     Message,
+    /// `API_CLIENT_CATEGORY` / `ApiClientCategory` (`SALESFORCE`: internal Salesforce traffic).
+    ClientCategory,
 }
 
 /// Aliases of each field, normalised (lower case, no `_` or spaces), in order of preference.
@@ -88,6 +90,7 @@ const ALIASES: &[(Field, &[&str])] = &[
         Field::Message,
         &["exceptionmessage", "errormessage", "failurereason"],
     ),
+    (Field::ClientCategory, &["apiclientcategory"]),
 ];
 
 /// Number of [`Field`]s.
@@ -118,6 +121,7 @@ impl Field {
             Field::RowsProcessed => "ROWS_PROCESSED",
             Field::Counts => "COUNTS_AGAINST_API_LIMIT",
             Field::Message => "EXCEPTION_MESSAGE",
+            Field::ClientCategory => "API_CLIENT_CATEGORY",
         }
     }
 

@@ -16,6 +16,17 @@ fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
     w.into_inner().expect("writing to memory cannot fail")
 }
 
+/// A text cell a spreadsheet will not run: a cell starting with `=`, `+`, `-`, `@`, tab or CR
+/// (a formula to Excel, LibreOffice and Sheets) gets a leading `'` (OWASP's advice against CSV
+/// injection). Numbers apiusage writes never pass through here, so they stay numbers.
+pub fn text(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
 fn opt<T: ToString>(v: Option<T>) -> String {
     v.map_or_else(String::new, |v| v.to_string())
 }
@@ -52,23 +63,20 @@ pub fn integrations(a: &Analysis) -> Vec<u8> {
                 .unwrap_or_default();
             let peak: Option<&PeakView> = i.peak.as_ref();
             w.write_record([
-                org.org_id.clone(),
-                i.key.clone(),
-                i.label.clone(),
+                text(&org.org_id),
+                text(&i.key),
+                text(&i.label),
                 kind,
                 i.internal.to_string(),
                 i.counted_calls.to_string(),
                 i.not_counted_calls.to_string(),
                 opt(peak.map(|p| p.calls)),
-                opt(peak.map(|p| p.at.clone())),
+                opt(peak.map(|p| text(&p.at))),
                 share(i.peak_share_of_allocation),
                 i.calls_in_org_peak_window.to_string(),
                 share(i.share_of_org_peak_window),
                 i.chatty.to_string(),
-                i.top_resources
-                    .first()
-                    .map(|r| r.name.clone())
-                    .unwrap_or_default(),
+                i.top_resources.first().map(|r| text(&r.name)).unwrap_or_default(),
             ])
             .expect("in memory");
         }
@@ -111,9 +119,9 @@ pub fn recommendations(a: &Analysis) -> Vec<u8> {
         let e = &r.evidence;
         w.write_record([
             (n + 1).to_string(),
-            r.org_id.clone(),
-            r.integration.clone(),
-            r.label.clone(),
+            text(&r.org_id),
+            text(&r.integration),
+            text(&r.label),
             r.kind.id().to_string(),
             r.calls_saved_at_peak.to_string(),
             r.calls_removed.to_string(),
@@ -123,12 +131,12 @@ pub fn recommendations(a: &Analysis) -> Vec<u8> {
             calls(&r.integration_peak_before),
             calls(&r.integration_peak_after),
             after_share(&r.integration_peak_after, &r.integration_peak_before),
-            e.summary.clone(),
+            text(&e.summary),
             e.first.clone().unwrap_or_default(),
             e.last.clone().unwrap_or_default(),
-            e.examples.join(" "),
-            r.action.clone(),
-            r.docs.clone(),
+            text(&e.examples.join(" ")),
+            text(&r.action),
+            text(&r.docs),
         ])
         .expect("in memory");
     }
@@ -151,13 +159,13 @@ pub fn usage(org: &OrgReport, series: &OrgSeries) -> Vec<u8> {
             .iter()
             .find(|i| &i.key == key)
             .map_or(key.as_str(), |i| i.label.as_str());
-        header.push(format!("{label} rolling_24h_end"));
+        header.push(text(&format!("{label} rolling_24h_end")));
     }
     w.write_record(&header).expect("in memory");
     let s = &series.org;
     for m in 0..s.calls.len() {
         let mut row = vec![
-            rfc3339((s.first_minute + m as i64) * MINUTE_MS),
+            rfc3339(s.minutes[m].saturating_mul(MINUTE_MS)),
             s.calls[m].to_string(),
             s.usage_end[m].to_string(),
             s.usage_max[m].to_string(),

@@ -13,6 +13,7 @@ use std::fmt::Write;
 
 use crate::analysis::{Analysis, IntegrationReport, OrgReport, PeakView, RecommendationView, WhatIfView};
 use crate::findings::{thousands, Finding, FindingKind};
+use crate::render::bound::{self, Sections};
 use crate::render::chart::OrgCharts;
 use crate::usage::Count;
 
@@ -22,16 +23,19 @@ const SORT_SCRIPT: &str = include_str!("../../assets/report.js");
 /// Renders the page; `charts[i]` are the charts of org `i` (empty with `--charts none`).
 pub fn render(a: &Analysis, charts: &[OrgCharts]) -> Vec<u8> {
     let mut h = String::with_capacity(64 * 1024);
+    let sections = Sections::of(a);
     head(&mut h);
-    top(&mut h, a);
+    top(&mut h, a, &sections);
     h.push_str("<main class=\"wrap\">\n");
-    overview(&mut h, a);
-    findings(&mut h, a);
+    overview(&mut h, a, &sections);
+    findings(&mut h, a, &sections);
     for (i, org) in a.orgs.iter().enumerate() {
-        org_section(&mut h, a, i, org, charts.get(i));
+        if sections.at(i) {
+            org_section(&mut h, a, i, org, charts.get(i));
+        }
     }
-    recommendations(&mut h, a);
-    capacity::section(&mut h, a);
+    recommendations(&mut h, a, &sections);
+    capacity::section(&mut h, a, &sections);
     data_quality(&mut h, a);
     h.push_str("</main>\n");
     let _ = writeln!(
@@ -101,7 +105,7 @@ fn head(h: &mut String) {
     let _ = writeln!(h, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>apiusage report</title>\n<style>\n{CSS}</style>\n</head>\n<body>");
 }
 
-fn top(h: &mut String, a: &Analysis) {
+fn top(h: &mut String, a: &Analysis, sections: &Sections) {
     let _ = writeln!(
         h,
         "<header class=\"top\"><div class=\"wrap\"><h1>apiusage report</h1>"
@@ -114,14 +118,14 @@ fn top(h: &mut String, a: &Analysis) {
     h.push_str(
         "<nav><ul><li><a href=\"#overview\">Overview</a></li><li><a href=\"#findings\">Findings</a></li>",
     );
-    for (i, org) in a.orgs.iter().enumerate() {
+    for (i, org) in a.orgs.iter().enumerate().filter(|(i, _)| sections.at(*i)) {
         let name = org.name.as_deref().unwrap_or(&org.org_id);
         let _ = write!(h, "<li><a href=\"#org-{}\">{}</a></li>", i + 1, esc(name));
     }
     h.push_str("<li><a href=\"#recommendations\">Recommendations</a></li><li><a href=\"#capacity\">Capacity</a></li><li><a href=\"#data-quality\">Data quality</a></li></ul></nav>\n</div></header>\n");
 }
 
-fn overview(h: &mut String, a: &Analysis) {
+fn overview(h: &mut String, a: &Analysis, sections: &Sections) {
     let o = &a.overview;
     h.push_str("<section id=\"overview\"><h2>Overview</h2>\n<table class=\"kv\">\n");
     let range = match (&o.first_call, &o.last_call) {
@@ -148,24 +152,38 @@ fn overview(h: &mut String, a: &Analysis) {
         let _ = writeln!(h, "<tr><th>{k}</th><td>{}</td></tr>", esc(&v));
     }
     h.push_str("</table>\n");
-    org_index(h, a);
+    org_index(h, a, sections);
     h.push_str("</section>\n");
 }
 
-fn org_index(h: &mut String, a: &Analysis) {
+fn org_index(h: &mut String, a: &Analysis, sections: &Sections) {
     // Anchors number orgs in report order; the index lists them riskiest first.
+    let number: std::collections::HashMap<&str, usize> = a
+        .orgs
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.org_id.as_str(), i))
+        .collect();
     let orgs = a.orgs_by_risk().into_iter().map(|org| {
-        let i = a.orgs.iter().position(|o| o.org_id == org.org_id).unwrap_or(0);
+        let i = number.get(org.org_id.as_str()).copied().unwrap_or(0);
         (i, org)
     });
-    h.push_str("<h3>Orgs by risk</h3>\n<div class=\"scroll\"><table>\n<thead><tr><th>Org</th><th>Status</th><th class=\"n\">Peak (24 h)</th><th>Peak at (UTC)</th><th class=\"n\">Allocation</th><th class=\"n\">Share</th><th>Allocation source</th><th class=\"n\">Chatty integrations</th></tr></thead><tbody>\n");
+    h.push_str("<h3>Orgs by risk</h3>\n");
+    let left_out = sections.left_out();
+    if left_out > 0 {
+        let _ = writeln!(h, "<p class=\"note\">Only the {} riskiest orgs have a section below; the other {} are listed here only (summary.json and the CSVs have all of them).</p>", bound::ORG_SECTIONS, thousands(left_out as u64));
+    }
+    h.push_str("<div class=\"scroll\"><table>\n<thead><tr><th>Org</th><th>Status</th><th class=\"n\">Peak (24 h)</th><th>Peak at (UTC)</th><th class=\"n\">Allocation</th><th class=\"n\">Share</th><th>Allocation source</th><th class=\"n\">Chatty integrations</th></tr></thead><tbody>\n");
     for (i, org) in orgs {
         let share = org.peak.as_ref().and_then(|p| p.share_of_allocation);
         let _ = writeln!(
             h,
-            "<tr><td><a href=\"#org-{}\">{}</a></td><td>{}</td><td class=\"n\">{}</td><td class=\"t\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
-            i + 1,
-            org_title(org),
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"t\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+            if sections.at(i) {
+                format!("<a href=\"#org-{}\">{}</a>", i + 1, org_title(org))
+            } else {
+                org_title(org)
+            },
             status_badge(org, a),
             org.peak.as_ref().map_or("–".into(), |p| thousands(p.calls)),
             org.peak.as_ref().map_or("–".into(), |p| esc(&short_when(&p.at))),
@@ -185,6 +203,7 @@ fn status_badge(org: &OrgReport, a: &Analysis) -> &'static str {
         Some(FindingKind::OverLimit) => "<span class=\"badge b-over\">over limit</span>",
         Some(FindingKind::NearLimit) => "<span class=\"badge b-near\">near limit</span>",
         Some(FindingKind::AllocationUnknown) => "<span class=\"badge b-unknown\">allocation unknown</span>",
+        Some(FindingKind::Stale) => "<span class=\"badge b-unknown\">stale</span>",
         // Chatty integrations have their own column; they are not an org status.
         Some(FindingKind::ChattyIntegration) | None => "<span class=\"badge b-ok\">ok</span>",
     }
@@ -199,19 +218,24 @@ fn finding_class(f: &Finding) -> (&'static str, &'static str) {
             "unknown",
             "<span class=\"badge b-unknown\">allocation unknown</span>",
         ),
+        FindingKind::Stale => ("unknown", "<span class=\"badge b-unknown\">stale</span>"),
     }
 }
 
-fn findings(h: &mut String, a: &Analysis) {
+fn findings(h: &mut String, a: &Analysis, sections: &Sections) {
     h.push_str("<section id=\"findings\"><h2>Findings</h2>\n");
     if a.findings.is_empty() {
         h.push_str("<p>None: no org reached a threshold.</p></section>\n");
         return;
     }
     h.push_str("<ul class=\"findings\">\n");
-    for f in &a.findings {
+    for f in a.findings.iter().filter(|f| sections.has(&f.org_id)) {
         let (class, badge) = finding_class(f);
         let _ = writeln!(h, "<li class=\"{class}\">{badge} {}</li>", esc(&f.message));
+    }
+    let hidden = a.findings.iter().filter(|f| !sections.has(&f.org_id)).count();
+    if hidden > 0 {
+        let _ = writeln!(h, "<li>{} more finding(s) of orgs without a section: see their status in the org index, or summary.json.</li>", thousands(hidden as u64));
     }
     h.push_str("</ul></section>\n");
 }
@@ -244,6 +268,15 @@ fn facts(h: &mut String, org: &OrgReport) {
     };
     let _ = writeln!(h, "<dt>Allocation</dt><dd>{alloc}</dd>");
     let _ = writeln!(h, "<dt>Peak</dt><dd>{}</dd>", peak_text(org.peak.as_ref()));
+    if let Some(w) = org.warm_up.as_ref().filter(|w| !w.complete) {
+        let _ = writeln!(
+            h,
+            "<dt>Lower bound</dt><dd>until {}: the logs do not cover the 24 hours before {} (from {}), so usage in the first 24 hours counts only the calls in the logs.</dd>",
+            esc(w.lower_bound_until.as_deref().unwrap_or("")),
+            esc(&w.to),
+            esc(&w.from)
+        );
+    }
     let _ = writeln!(
         h,
         "<dt>Counted calls</dt><dd>{}; not counted (UI, internal apps): {}</dd>",
@@ -294,7 +327,8 @@ fn figures(h: &mut String, c: &OrgCharts) {
 
 fn integrations_table(h: &mut String, org: &OrgReport) {
     h.push_str("<h3>Integrations</h3>\n<div class=\"scroll\"><table class=\"sortable\">\n<thead><tr><th class=\"sort\">Integration</th><th class=\"sort\">Kind</th><th class=\"sort n\">Counted calls</th><th class=\"sort n\">Own peak (24 h)</th><th class=\"sort\">Peak at (UTC)</th><th class=\"sort n\">Share of allocation</th><th class=\"sort n\">In org's peak window</th><th class=\"sort n\">Not counted</th><th class=\"sort\">Chatty</th></tr></thead><tbody>\n");
-    for i in &org.integrations {
+    let (shown, others) = bound::integrations(org);
+    for i in shown {
         let peak = i.peak.as_ref();
         let _ = writeln!(
             h,
@@ -319,6 +353,16 @@ fn integrations_table(h: &mut String, org: &OrgReport) {
             } else {
                 ""
             }
+        );
+    }
+    if let Some(o) = others {
+        let _ = writeln!(
+            h,
+            "<tr><td>{} (in integrations.csv)</td><td></td>{}<td class=\"n\">–</td><td class=\"t\">–</td><td class=\"n\">–</td>{}{}<td></td></tr>",
+            esc(&o.label()),
+            num(Some(o.counted_calls as f64), &thousands(o.counted_calls)),
+            num(Some(o.calls_in_org_peak_window as f64), &thousands(o.calls_in_org_peak_window)),
+            num(Some(o.not_counted_calls as f64), &thousands(o.not_counted_calls)),
         );
     }
     h.push_str("</tbody></table></div>\n");
@@ -374,24 +418,33 @@ fn counts(c: &[Count]) -> String {
 
 /// The recommendations panel (SPEC.md §3.5), as in `report.md`: ranked by calls saved at the
 /// peak, each with its evidence and action, then every recommendation of an org applied together.
-fn recommendations(h: &mut String, a: &Analysis) {
+fn recommendations(h: &mut String, a: &Analysis, sections: &Sections) {
     h.push_str("<section id=\"recommendations\"><h2>Recommendations</h2>\n");
     if a.recommendations.is_empty() {
         h.push_str("<p>None: no integration shows a pattern worth changing.</p>\n");
     } else {
         h.push_str("<p>Ranked by calls saved in the 24 hours ending at the org's peak. Savings are computed: the calls a change makes unnecessary are taken out of the logged calls and the exact rolling 24-hour peaks are recomputed; the new peak may fall at another time. Each kind is explained in <a href=\"docs/recommendations.md\">docs/recommendations.md</a>.</p>\n");
-        recommendation_table(h, &a.recommendations);
-        for (n, r) in a.recommendations.iter().enumerate() {
+        let shown = |r: &&RecommendationView| sections.has(&r.org_id);
+        recommendation_table(h, &a.recommendations, sections);
+        for (n, r) in a.recommendations.iter().enumerate().filter(|(_, r)| shown(r)) {
             recommendation_entry(h, n + 1, r);
         }
-        what_if_table(h, &a.what_if);
+        let hidden = a.recommendations.iter().filter(|r| !shown(r)).count();
+        if hidden > 0 {
+            let _ = writeln!(
+                h,
+                "<p>{} more recommendation(s) for orgs without a section are in recommendations.csv.</p>",
+                thousands(hidden as u64)
+            );
+        }
+        what_if_table(h, &a.what_if, sections);
     }
     h.push_str("<p>Known limit: EventLogFile logs only the parent of a composite request, so the subrequests of <code>/composite/batch</code> (each of which Salesforce counts) are not in the logged usage, and the saving of replacing it cannot be computed from the logs.</p></section>\n");
 }
 
-fn recommendation_table(h: &mut String, recs: &[RecommendationView]) {
+fn recommendation_table(h: &mut String, recs: &[RecommendationView], sections: &Sections) {
     h.push_str("<div class=\"scroll\"><table class=\"sortable\"><thead><tr><th class=\"sort n\">#</th><th class=\"sort\">Org</th><th class=\"sort\">Integration</th><th class=\"sort\">Recommendation</th><th class=\"sort n\">Calls saved at peak</th><th>Org peak now → after</th><th>Integration peak now → after</th></tr></thead><tbody>\n");
-    for (n, r) in recs.iter().enumerate() {
+    for (n, r) in recs.iter().enumerate().filter(|(_, r)| sections.has(&r.org_id)) {
         let who = format!("{}<br><code>{}</code>", esc(&r.label), esc(&r.integration));
         let kind = format!("<a href=\"{}\">{}</a>", esc(&r.docs), r.title);
         let org = peak_change(&r.org_peak_before, &r.org_peak_after);
@@ -435,9 +488,12 @@ fn recommendation_entry(h: &mut String, n: usize, r: &RecommendationView) {
     let _ = writeln!(h, "<li>Calls removed over the whole input: {removed}; in the org's peak 24 hours: {saved}.</li></ul></div>");
 }
 
-fn what_if_table(h: &mut String, what_if: &[WhatIfView]) {
+fn what_if_table(h: &mut String, what_if: &[WhatIfView], sections: &Sections) {
     h.push_str("<h3>What if all were applied</h3>\n<table class=\"kv\"><thead><tr><th>Org</th><th class=\"n\">Recommendations</th><th class=\"n\">Calls saved at peak</th><th>Org peak now → after</th></tr></thead><tbody>\n");
-    for w in what_if.iter().filter(|w| w.recommendations > 0) {
+    for w in what_if
+        .iter()
+        .filter(|w| w.recommendations > 0 && sections.has(&w.org_id))
+    {
         let saved = thousands(w.calls_saved_at_peak);
         let change = peak_change(&w.peak_before, &w.peak_after);
         let _ = writeln!(

@@ -10,6 +10,7 @@ use std::fmt::Write;
 
 use crate::analysis::{Analysis, IntegrationReport, OrgReport, PeakView, RecommendationView, WhatIfView};
 use crate::findings::{thousands, FindingKind};
+use crate::render::bound::{self, Sections};
 use crate::render::chart::ChartLink;
 use crate::usage::Count;
 
@@ -21,35 +22,92 @@ pub fn render(a: &Analysis) -> Vec<u8> {
 /// Renders the report; `charts[i]` are the chart files of org `i`, shown in its section.
 pub fn render_linked(a: &Analysis, charts: &[Vec<ChartLink>]) -> Vec<u8> {
     let mut md = String::new();
+    let sections = Sections::of(a);
     header(&mut md, a);
-    overview(&mut md, a);
-    findings(&mut md, a);
+    overview(&mut md, a, &sections);
+    findings(&mut md, a, &sections);
     for (i, org) in a.orgs.iter().enumerate() {
-        org_section(&mut md, org, a, charts.get(i).map_or(&[], Vec::as_slice));
+        if sections.at(i) {
+            org_section(&mut md, org, a, charts.get(i).map_or(&[], Vec::as_slice));
+        }
     }
-    recommendations(&mut md, a);
+    recommendations(&mut md, a, &sections);
     data_quality(&mut md, a);
     md.into_bytes()
 }
 
-/// Escapes text from the logs for a Markdown table cell or line: Markdown syntax and HTML are
-/// neutralised, newlines become spaces.
+/// Escapes text from the logs for Markdown prose, list items, headings and table cells:
+/// Markdown syntax and HTML are neutralised, and control characters (newlines included)
+/// become spaces, so log text can never end a row or start a line. A leading `-`, `+`, `>`,
+/// `=` or `1.` is escaped too, for the places where the text opens a line.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    // `1.` or `1)` then a space (or nothing) opens an ordered list at the start of a line.
+    let digits = s.chars().take_while(char::is_ascii_digit).count();
+    let after = s.chars().nth(digits + 1);
+    let list_marker = digits > 0 && after.is_none_or(char::is_whitespace);
+    for (n, c) in s.chars().enumerate() {
         match c {
             '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '-' | '+' | '=' if n == 0 => {
+                out.push('\\');
+                out.push(c);
+            }
+            '.' | ')' if list_marker && n == digits => {
                 out.push('\\');
                 out.push(c);
             }
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
-            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() || is_bidi_control(c) => out.push(' '),
             _ => out.push(c),
         }
     }
     out
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Log text as a code span outside tables: the fence is one backtick longer than the longest
+/// run inside, padded with a space when the text starts or ends with a backtick or space (the
+/// padding is dropped when rendered); control characters become spaces.
+pub fn code(s: &str) -> String {
+    let s: String = s
+        .chars()
+        .map(|c| {
+            if c.is_control() || is_bidi_control(c) {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    let (mut run, mut longest) = (0, 0);
+    for c in s.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = s.starts_with(['`', ' ']) || s.ends_with(['`', ' ']);
+    let pad = if pad { " " } else { "" };
+    format!("{fence}{pad}{s}{pad}{fence}")
+}
+
+/// Log text as a code span inside a table cell. GFM splits cells before parsing code spans,
+/// and a backslash inside a code span cannot escape itself, so text with `|` or `\` is written
+/// as escaped plain text instead.
+pub fn code_cell(s: &str) -> String {
+    if s.contains(['|', '\\']) {
+        esc(s)
+    } else {
+        code(s)
+    }
 }
 
 fn peak_cell(p: Option<&PeakView>) -> String {
@@ -68,7 +126,7 @@ fn header(md: &mut String, a: &Analysis) {
     let _ = writeln!(md, "Generated {} by apiusage {}. Rolling 24-hour usage is exact: a call counts from the millisecond it is made until exactly 24 hours later.\n", a.generated_at, a.apiusage_version);
 }
 
-fn overview(md: &mut String, a: &Analysis) {
+fn overview(md: &mut String, a: &Analysis, sections: &Sections) {
     let o = &a.overview;
     let _ = writeln!(md, "## Overview\n");
     let _ = writeln!(md, "| | |\n|---|---|");
@@ -89,6 +147,7 @@ fn overview(md: &mut String, a: &Analysis) {
         o.warn_share * 100.0
     );
     let _ = writeln!(md, "### Orgs by risk\n");
+    left_out_note(md, sections);
     let _ = writeln!(md, "Riskiest first: by the peak's share of the allocation (calls refused with REQUEST_LIMIT_EXCEEDED count as over), then orgs whose allocation is unknown, busiest first.\n");
     let _ = writeln!(md, "| Org | Status | Peak (24 h) | Peak at (UTC) | Allocation | Share | Allocation source | Chatty integrations | Daily peak trend | Reaches 100 % |");
     let _ = writeln!(md, "|---|---|--:|---|--:|--:|---|--:|---|---|");
@@ -111,6 +170,14 @@ fn overview(md: &mut String, a: &Analysis) {
     md.push('\n');
 }
 
+/// With many orgs, only the riskiest have a section: say so where the reader looks.
+fn left_out_note(md: &mut String, sections: &Sections) {
+    let n = sections.left_out();
+    if n > 0 {
+        let _ = writeln!(md, "Only the {} riskiest orgs have a section below; the other {} are listed here only (summary.json and the CSVs have all of them).\n", bound::ORG_SECTIONS, thousands(n as u64));
+    }
+}
+
 /// The org's status, in words.
 fn status(a: &Analysis, org: &OrgReport) -> &'static str {
     let kind = a.org_status(&org.org_id);
@@ -118,6 +185,7 @@ fn status(a: &Analysis, org: &OrgReport) -> &'static str {
         Some(FindingKind::OverLimit) => "**over limit**",
         Some(FindingKind::NearLimit) => "**near limit**",
         Some(FindingKind::AllocationUnknown) => "allocation unknown",
+        Some(FindingKind::Stale) => "stale",
         _ => "ok",
     }
 }
@@ -129,18 +197,22 @@ fn source_name(org: &OrgReport) -> String {
         .unwrap_or_default()
 }
 
-fn findings(md: &mut String, a: &Analysis) {
+fn findings(md: &mut String, a: &Analysis, sections: &Sections) {
     let _ = writeln!(md, "## Findings\n");
     if a.findings.is_empty() {
         let _ = writeln!(md, "None: no org reached a threshold.\n");
         return;
     }
-    for f in &a.findings {
+    let hidden = a.findings.iter().filter(|f| !sections.has(&f.org_id)).count();
+    for f in a.findings.iter().filter(|f| sections.has(&f.org_id)) {
         let kind = serde_json::to_value(f.kind)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
         let _ = writeln!(md, "- **{}** — {}", kind.replace('_', " "), esc(&f.message));
+    }
+    if hidden > 0 {
+        let _ = writeln!(md, "- {} more finding(s) of orgs without a section: see their status in the org index, or summary.json", thousands(hidden as u64));
     }
     md.push('\n');
 }
@@ -171,6 +243,15 @@ fn org_section(md: &mut String, org: &OrgReport, a: &Analysis, charts: &[ChartLi
         None => {
             let _ = writeln!(md, "- Peak: no counted calls");
         }
+    }
+    if let Some(w) = org.warm_up.as_ref().filter(|w| !w.complete) {
+        let _ = writeln!(
+            md,
+            "- **Lower bound until {}**: the logs do not cover the 24 hours before {} (from {}), so usage in the first 24 hours counts only the calls in the logs.",
+            w.lower_bound_until.as_deref().unwrap_or(""),
+            w.to,
+            w.from
+        );
     }
     let _ = writeln!(
         md,
@@ -204,12 +285,13 @@ fn integrations_table(md: &mut String, org: &OrgReport) {
     let _ = writeln!(md, "### Integrations\n");
     let _ = writeln!(md, "| Integration | Kind | Counted calls | Own peak (24 h) | Peak at (UTC) | Share of allocation | Calls in org's peak window | Not counted | Chatty |");
     let _ = writeln!(md, "|---|---|--:|--:|---|--:|--:|--:|:-:|");
-    for i in &org.integrations {
+    let (shown, others) = bound::integrations(org);
+    for i in shown {
         let _ = writeln!(
             md,
-            "| {}<br>`{}` | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {}<br>{} | {} | {} | {} | {} | {} | {} | {} | {} |",
             esc(&i.label),
-            i.key.replace('`', "'"),
+            code_cell(&i.key),
             kind_name(i),
             thousands(i.counted_calls),
             peak_cell(i.peak.as_ref()),
@@ -218,6 +300,16 @@ fn integrations_table(md: &mut String, org: &OrgReport) {
             thousands(i.calls_in_org_peak_window),
             thousands(i.not_counted_calls),
             if i.chatty { "**yes**" } else { "" }
+        );
+    }
+    if let Some(o) = others {
+        let _ = writeln!(
+            md,
+            "| {} (in integrations.csv) | | {} | – | – | – | {} | {} | |",
+            o.label(),
+            thousands(o.counted_calls),
+            thousands(o.calls_in_org_peak_window),
+            thousands(o.not_counted_calls)
         );
     }
     md.push('\n');
@@ -243,8 +335,8 @@ fn chatty_panel(md: &mut String, org: &OrgReport, a: &Analysis) {
     let _ = writeln!(md, "### Chatty integrations\n");
     for i in chatty {
         let p = i.peak.as_ref();
-        let _ = writeln!(md, "**{}** (`{}`): own peak {} calls at {} — {} of the allocation (threshold {:.0} %). In the org's peak window it made {} calls, {} of the org's peak.\n",
-            esc(&i.label), i.key.replace('`', "'"), peak_cell(p), p.map_or("–", |p| p.at.as_str()), pct(i.peak_share_of_allocation), a.overview.chatty_share * 100.0, thousands(i.calls_in_org_peak_window), pct(i.share_of_org_peak_window));
+        let _ = writeln!(md, "**{}** ({}): own peak {} calls at {} — {} of the allocation (threshold {:.0} %). In the org's peak window it made {} calls, {} of the org's peak.\n",
+            esc(&i.label), code(&i.key), peak_cell(p), p.map_or("–", |p| p.at.as_str()), pct(i.peak_share_of_allocation), a.overview.chatty_share * 100.0, thousands(i.calls_in_org_peak_window), pct(i.share_of_org_peak_window));
         let _ = writeln!(md, "- Top resources: {}", counts(&i.top_resources));
         let _ = writeln!(md, "- Top entities: {}", counts(&i.top_entities));
         let _ = writeln!(md, "- Methods: {}", counts(&i.methods));
@@ -257,33 +349,42 @@ fn counts(c: &[Count]) -> String {
         return "–".into();
     }
     c.iter()
-        .map(|c| format!("`{}` ({})", c.name.replace('`', "'"), thousands(c.calls)))
+        .map(|c| format!("{} ({})", code(&c.name), thousands(c.calls)))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
 /// The recommendations panel: a table ranked by calls saved at the peak, one entry per
 /// recommendation with its evidence and action, the combined what-if, and the composite caveat.
-fn recommendations(md: &mut String, a: &Analysis) {
+fn recommendations(md: &mut String, a: &Analysis, sections: &Sections) {
     let _ = writeln!(md, "## Recommendations\n");
     if a.recommendations.is_empty() {
         let _ = writeln!(md, "None: no integration shows a pattern worth changing.\n");
     } else {
         let _ = writeln!(md, "Ranked by calls saved in the 24 hours ending at the org's peak. Savings are computed, not guessed: the calls a change makes unnecessary are taken out of the logged calls (N single-record calls in a run become ⌈N/200⌉) and the exact rolling 24-hour peaks are recomputed; the new peak may fall at another time. Each kind is explained in [docs/recommendations.md](docs/recommendations.md).\n");
-        recommendation_table(md, &a.recommendations);
-        for (n, r) in a.recommendations.iter().enumerate() {
+        let shown = |r: &&RecommendationView| sections.has(&r.org_id);
+        recommendation_table(md, &a.recommendations, sections);
+        for (n, r) in a.recommendations.iter().enumerate().filter(|(_, r)| shown(r)) {
             recommendation_entry(md, n + 1, r);
         }
-        what_if_table(md, &a.what_if);
+        let hidden = a.recommendations.iter().filter(|r| !shown(r)).count();
+        if hidden > 0 {
+            let _ = writeln!(
+                md,
+                "{} more recommendation(s) for orgs without a section are in recommendations.csv.\n",
+                thousands(hidden as u64)
+            );
+        }
+        what_if_table(md, &a.what_if, sections);
     }
     let _ = writeln!(md, "Known limit: EventLogFile logs only the parent of a composite request, so the subrequests of `/composite/batch` (each of which Salesforce counts) are not in the logged usage, and the saving of replacing it cannot be computed from the logs.\n");
 }
 
-fn recommendation_table(md: &mut String, recs: &[RecommendationView]) {
+fn recommendation_table(md: &mut String, recs: &[RecommendationView], sections: &Sections) {
     let _ = writeln!(md, "| # | Org | Integration | Recommendation | Calls saved at peak | Org peak now → after | Integration peak now → after |");
     let _ = writeln!(md, "|--:|---|---|---|--:|---|---|");
-    for (n, r) in recs.iter().enumerate() {
-        let who = format!("{}<br>`{}`", esc(&r.label), r.integration.replace('`', "'"));
+    for (n, r) in recs.iter().enumerate().filter(|(_, r)| sections.has(&r.org_id)) {
+        let who = format!("{}<br>{}", esc(&r.label), code_cell(&r.integration));
         let kind = format!("[{}]({})", r.title, r.docs);
         let org = peak_change(&r.org_peak_before, &r.org_peak_after);
         let own = peak_change(&r.integration_peak_before, &r.integration_peak_after);
@@ -317,11 +418,7 @@ fn recommendation_entry(md: &mut String, n: usize, r: &RecommendationView) {
         esc(&e.summary)
     );
     if !e.examples.is_empty() {
-        let examples: Vec<String> = e
-            .examples
-            .iter()
-            .map(|x| format!("`{}`", x.replace('`', "'")))
-            .collect();
+        let examples: Vec<String> = e.examples.iter().map(|x| code(x)).collect();
         let _ = writeln!(md, "- Examples: {}", examples.join(", "));
     }
     if !e.breakdown.is_empty() {
@@ -332,14 +429,17 @@ fn recommendation_entry(md: &mut String, n: usize, r: &RecommendationView) {
     let _ = writeln!(md, "- Calls removed over the whole input: {removed}; in the org's peak 24 hours: {saved}. [About this kind]({})\n", r.docs);
 }
 
-fn what_if_table(md: &mut String, what_if: &[WhatIfView]) {
+fn what_if_table(md: &mut String, what_if: &[WhatIfView], sections: &Sections) {
     let _ = writeln!(md, "### What if all were applied\n");
     let _ = writeln!(
         md,
         "| Org | Recommendations | Calls saved at peak | Org peak now → after |"
     );
     let _ = writeln!(md, "|---|--:|--:|---|");
-    for w in what_if.iter().filter(|w| w.recommendations > 0) {
+    for w in what_if
+        .iter()
+        .filter(|w| w.recommendations > 0 && sections.has(&w.org_id))
+    {
         let saved = thousands(w.calls_saved_at_peak);
         let change = peak_change(&w.peak_before, &w.peak_after);
         let _ = writeln!(
@@ -386,20 +486,10 @@ fn data_quality(md: &mut String, a: &Analysis) {
         md.push('\n');
     }
     for f in &q.files.unreadable {
-        let _ = writeln!(
-            md,
-            "- **Unreadable**: `{}` — {}",
-            f.path.replace('`', "'"),
-            esc(&f.reason)
-        );
+        let _ = writeln!(md, "- **Unreadable**: {} — {}", code(&f.path), esc(&f.reason));
     }
     for s in &q.files.skipped_reasons {
-        let _ = writeln!(
-            md,
-            "- Skipped: `{}` — {}",
-            s.path.replace('`', "'"),
-            esc(&s.reason)
-        );
+        let _ = writeln!(md, "- Skipped: {} — {}", code(&s.path), esc(&s.reason));
     }
     if !q.files.unreadable.is_empty() || !q.files.skipped.is_empty() {
         md.push('\n');
@@ -412,8 +502,8 @@ fn data_quality(md: &mut String, a: &Analysis) {
         let r = &f.rows;
         let _ = writeln!(
             md,
-            "| `{}` | {} | {} | {} | {} | {} | {} |",
-            f.path.replace('`', "'"),
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            code_cell(&f.path),
             f.format,
             thousands(r.read),
             thousands(r.used),

@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::analysis::{Analysis, IntegrationReport, OrgReport};
 use crate::attribute::Kind;
 use crate::findings::thousands;
+pub use crate::text::clean;
 
 /// The widest line drawn.
 pub const WIDTH: usize = 100;
@@ -266,9 +267,6 @@ fn clip(s: &str, width: usize) -> String {
     out.push('…');
     out
 }
-
-/// Log text made safe for a terminal (the shared sanitiser, also used by `schema`).
-pub use crate::text::clean;
 
 #[cfg(test)]
 mod tests {

@@ -23,3 +23,6 @@ pub fn peak_change(before: &Option<PeakView>, after: &Option<PeakView>) -> Strin
         None => change,
     }
 }
+
+/// The one terminal sanitiser ([`crate::text::clean`]), for the renderers.
+pub use crate::text::clean;

@@ -46,6 +46,9 @@ impl DailyChart {
 
     fn subtitle(&self) -> String {
         let mut s = String::from("Highest rolling-24h usage reached during each UTC day");
+        if self.data.partial.iter().any(|p| *p) {
+            s.push_str("; pale bars are partial (lower bounds: the 24 h before are not in the logs)");
+        }
         if !self.off.is_empty() {
             let names: Vec<&str> = self.off.iter().map(|l| l.label.as_str()).collect();
             s.push_str(&format!("; above this scale: {}", names.join(", ")));
@@ -104,7 +107,7 @@ impl DailyChart {
     fn plot<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Drawn<DB> {
         // Days in half units on an integer axis (see the heatmap): day i spans 2i..2i+2.
         let days = &self.data.days;
-        let first = days.first().map_or(0, |d| d.0);
+        // Only days with calls are listed: bars stand side by side, labelled with their date.
         let n = days.len() as i64;
         let keys = heatmap::day_keys(days.len());
         let mut chart = ChartBuilder::on(area)
@@ -114,7 +117,11 @@ impl DailyChart {
             .x_label_area_size(44)
             .y_label_area_size(78)
             .build_cartesian_2d((0..2 * n).with_key_points(keys), 0f64..self.y_max)?;
-        let fmt_x = |v: &i64| heatmap::day_label(first + v.div_euclid(2));
+        let fmt_x = |v: &i64| {
+            let column = usize::try_from(v.div_euclid(2)).unwrap_or(0);
+            days.get(column)
+                .map_or_else(String::new, |d| heatmap::day_label(d.0))
+        };
         let fmt_y = |v: &f64| style::axis_calls(*v, self.y_max);
         chart
             .configure_mesh()
@@ -132,13 +139,20 @@ impl DailyChart {
         // A bar takes most of its day but at most 56 px, so three days are not three walls.
         let day_px = chart.plotting_area().dim_in_pixel().0 / (n.max(1) as u32);
         let gap = (day_px.saturating_sub(56) / 2).max(2);
-        let bar = |day: i64, calls: u64| {
-            let x = 2 * (day - first);
-            let mut r = Rectangle::new([(x, 0.0), (x + 2, calls as f64)], self.colour(calls).filled());
+        let bar = |column: usize, calls: u64| {
+            let x = 2 * column as i64;
+            let partial = self.data.partial.get(column).copied().unwrap_or(false);
+            let colour = self.colour(calls);
+            let fill = if partial {
+                colour.mix(0.35).filled()
+            } else {
+                colour.filled()
+            };
+            let mut r = Rectangle::new([(x, 0.0), (x + 2, calls as f64)], fill);
             r.set_margin(0, 0, gap, gap);
             r
         };
-        chart.draw_series(days.iter().map(|&(day, calls)| bar(day, calls)))?;
+        chart.draw_series(days.iter().enumerate().map(|(i, &(_, calls))| bar(i, calls)))?;
         let plot = chart.plotting_area();
         let (base, inner) = (plot.get_base_pixel().1, plot.strip_coord_spec());
         for line in &self.shown {
@@ -149,8 +163,8 @@ impl DailyChart {
         if days.len() <= LABELLED_DAYS {
             let above = style::text(14).pos(Pos::new(HPos::Center, VPos::Bottom));
             let (bx, by) = plot.get_base_pixel();
-            for &(day, calls) in days.iter().filter(|d| d.1 > 0) {
-                let (x, y) = plot.map_coordinate(&(2 * (day - first) + 1, calls as f64));
+            for (column, &(_, calls)) in days.iter().enumerate().filter(|(_, d)| d.1 > 0) {
+                let (x, y) = plot.map_coordinate(&(2 * column as i64 + 1, calls as f64));
                 let label = style::calls_label(calls as f64);
                 frame::boxed_text(&inner, &label, &above, (x - bx, y - by - 3))?;
             }

@@ -122,6 +122,9 @@ pub struct UsageData {
     pub layers: Vec<Layer>,
     /// The peak.
     pub peak: Option<PeakMark>,
+    /// Minute up to which usage is a lower bound (the 24 hours before the first reported
+    /// instant are not all in the inputs): the chart shades the span before it.
+    pub lower_bound_until: Option<i64>,
 }
 
 /// Thins and stacks the per-minute series. Each point stands for `per_point` minutes: the
@@ -130,6 +133,7 @@ pub struct UsageData {
 pub fn usage(org: &OrgReport, series: &OrgSeries) -> UsageData {
     let mut data = stacked(series, |key| label_of(org, key));
     data.peak = peak_mark(org.peak.as_ref(), series);
+    data.lower_bound_until = series.lower_bound_until.map(crate::window::minute_of);
     data
 }
 
@@ -142,9 +146,7 @@ fn stacked(series: &OrgSeries, label: impl Fn(&str) -> String) -> UsageData {
         .map(|start| busiest(&s.usage_end, start, per_point))
         .collect();
     UsageData {
-        x: (0..chosen.len())
-            .map(|i| s.first_minute + (i * per_point) as i64)
-            .collect(),
+        x: (0..chosen.len()).map(|i| s.minutes[i * per_point]).collect(),
         per_point: per_point as i64,
         envelope: s
             .usage_max
@@ -153,6 +155,7 @@ fn stacked(series: &OrgSeries, label: impl Fn(&str) -> String) -> UsageData {
             .collect(),
         layers: layers(series, &chosen, label),
         peak: None,
+        lower_bound_until: None,
     }
 }
 
@@ -206,7 +209,7 @@ fn peak_mark(p: Option<&PeakView>, series: &OrgSeries) -> Option<PeakMark> {
         .share_of_allocation
         .map_or_else(String::new, |s| format!(" ({} of allocation)", pct(s)));
     Some(PeakMark {
-        minute: series.org.first_minute + i as i64,
+        minute: series.org.minutes[i],
         calls: p.calls,
         label: format!("peak {} calls, {at}{share}", crate::findings::thousands(p.calls)),
     })
@@ -265,12 +268,13 @@ pub fn bars(org: &OrgReport, o: &Overview) -> BarsData {
     }
 }
 
-/// Counted calls per hour of day (rows) and date (columns), in the display offset.
+/// Counted calls per hour of day (rows) and date (columns), in the display offset. Sparse:
+/// one column per day with calls, so far-apart calls cost two columns, not the days between.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HeatmapData {
-    /// Day index (days since 1970-01-01 in the display offset) of the first column.
-    pub first_day: i64,
-    /// Per day, calls in each of its 24 hours.
+    /// Day index (days since 1970-01-01 in the display offset) of each column, ascending.
+    pub dates: Vec<i64>,
+    /// Per column, calls in each of its 24 hours.
     pub days: Vec<[u64; 24]>,
     /// The busiest hour's calls.
     pub max: u64,
@@ -279,24 +283,38 @@ pub struct HeatmapData {
 /// Sums the exact per-minute calls into hours, shifted by `offset_minutes` for display.
 pub fn heatmap(series: &OrgSeries, offset_minutes: i64) -> HeatmapData {
     let s = &series.org;
-    let local = |i: usize| s.first_minute + i as i64 + offset_minutes;
-    let first_day = local(0).div_euclid(1440);
-    let last_day = local(s.calls.len().saturating_sub(1)).div_euclid(1440);
-    let mut days = vec![[0u64; 24]; (last_day - first_day + 1).max(1) as usize];
-    for (i, &n) in s.calls.iter().enumerate() {
-        let m = local(i);
-        let day = (m.div_euclid(1440) - first_day) as usize;
-        days[day][(m.rem_euclid(1440) / 60) as usize] += u64::from(n);
+    let mut dates: Vec<i64> = Vec::new();
+    let mut days: Vec<[u64; 24]> = Vec::new();
+    for (&minute, &n) in s.minutes.iter().zip(&s.calls).filter(|(_, n)| **n > 0) {
+        let m = minute + offset_minutes;
+        let day = m.div_euclid(1440);
+        if dates.last() != Some(&day) {
+            dates.push(day);
+            days.push([0; 24]);
+        }
+        if let Some(hours) = days.last_mut() {
+            hours[(m.rem_euclid(1440) / 60) as usize] += u64::from(n);
+        }
+    }
+    if days.is_empty() {
+        dates.push(
+            s.minutes
+                .first()
+                .map_or(0, |m| (m + offset_minutes).div_euclid(1440)),
+        );
+        days.push([0; 24]);
     }
     let max = days.iter().flatten().copied().max().unwrap_or(0);
-    HeatmapData { first_day, days, max }
+    HeatmapData { dates, days, max }
 }
 
 /// Daily peaks, for orgs whose calls span several UTC days.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DailyData {
-    /// Day index (UTC) and that day's exact rolling-24h peak (0 without calls that day).
+    /// Day index (UTC) and that day's exact rolling-24h peak, days with calls only.
     pub days: Vec<(i64, u64)>,
+    /// Per day: its peak is a lower bound (reached before the inputs cover 24 hours).
+    pub partial: Vec<bool>,
 }
 
 /// The daily peaks, or `None` when the calls fall on one UTC day.
@@ -309,23 +327,35 @@ pub fn daily(series: &OrgSeries) -> Option<DailyData> {
         .iter()
         .map(|d| (d.day, d.peak.map_or(0, |p| p.calls)))
         .collect();
-    Some(DailyData { days })
+    let partial = series
+        .daily
+        .iter()
+        .map(|d| {
+            let at = d.peak.map(|p| p.at);
+            series
+                .lower_bound_until
+                .is_some_and(|until| at.is_some_and(|at| at < until))
+        })
+        .collect();
+    Some(DailyData { days, partial })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::window::minute_series;
+    use crate::window::{minute_series, series_at};
 
     fn series(ts: &[i64], integrations: Vec<(&str, Vec<i64>)>) -> OrgSeries {
         let (from, to) = (ts[0] / 60_000, ts[ts.len() - 1] / 60_000);
+        let org = minute_series(ts, from, to);
         OrgSeries {
-            org: minute_series(ts, from, to),
             integrations: integrations
                 .into_iter()
-                .map(|(k, t)| (k.to_string(), minute_series(&t, from, to)))
+                .map(|(k, t)| (k.to_string(), series_at(&t, &org.minutes)))
                 .collect(),
+            org,
             daily: Vec::new(),
+            lower_bound_until: None,
         }
     }
 
@@ -355,9 +385,9 @@ mod tests {
         let ts: Vec<i64> = vec![(day + 23 * 60) * 60_000, (day + 23 * 60 + 30) * 60_000];
         let s = series(&ts, vec![]);
         let utc = heatmap(&s, 0);
-        assert_eq!((utc.first_day, utc.days.len(), utc.days[0][23]), (20_000, 1, 2));
+        assert_eq!((utc.dates[0], utc.days.len(), utc.days[0][23]), (20_000, 1, 2));
         let plus2 = heatmap(&s, 120);
-        assert_eq!((plus2.first_day, plus2.days[0][1]), (20_001, 2));
+        assert_eq!((plus2.dates[0], plus2.days[0][1]), (20_001, 2));
         assert_eq!(plus2.max, 2);
     }
 

@@ -74,7 +74,12 @@ impl HeatmapChart {
                 (0..2 * n).with_key_points(day_keys),
                 (0..48i64).with_key_points(hour_keys),
             )?;
-        let fmt_x = |v: &i64| day_label(d.first_day + v.div_euclid(2));
+        let fmt_x = |v: &i64| {
+            let column = usize::try_from(v.div_euclid(2)).unwrap_or(0);
+            d.dates
+                .get(column)
+                .map_or_else(String::new, |&day| day_label(day))
+        };
         let fmt_y = |v: &i64| format!("{:02}:00", 23 - v.div_euclid(2));
         chart
             .configure_mesh()

@@ -183,16 +183,22 @@ pub trait Figure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB>;
 }
 
-/// Draws every org's charts; nothing when `options.formats` is `NONE`.
+/// Draws the charts of every org that has a report section ([`super::bound`]); nothing when
+/// `options.formats` is `NONE`.
 pub fn render(a: &Analysis, options: &ChartOptions) -> Vec<OrgCharts> {
     if !options.formats.any() {
         return vec![OrgCharts::default(); a.orgs.len()];
     }
     style::ensure_font();
+    // Charts only for the orgs that have a section in the reports (bounded with many orgs).
+    let sections = super::bound::Sections::of(a);
     a.orgs
         .par_iter()
         .enumerate()
         .map(|(i, org)| {
+            if !sections.at(i) {
+                return OrgCharts::default();
+            }
             let series = a.series.get(i).and_then(Option::as_ref);
             org_charts(a, i, org, series, options)
         })

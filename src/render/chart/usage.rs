@@ -56,6 +56,9 @@ impl UsageChart {
         if unknown_allocation {
             s.push_str("; allocation unknown, no limit lines");
         }
+        if self.data.as_ref().is_some_and(|d| d.lower_bound_until.is_some()) {
+            s.push_str("; shaded: lower bound (the 24 h before are not in the logs)");
+        }
         if !self.off.is_empty() {
             let names: Vec<&str> = self.off.iter().map(|l| l.label.as_str()).collect();
             s.push_str(&format!("; above this scale: {}", names.join(", ")));
@@ -130,6 +133,13 @@ impl UsageChart {
             .x_desc("time (UTC)")
             .y_desc("calls in the previous 24 h")
             .draw()?;
+        if let Some(until) = d.lower_bound_until.filter(|u| *u > from) {
+            let shade = RGBColor(0xdd, 0xdd, 0xdd).mix(0.6).filled();
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(from, 0.0), (until.min(to), self.y_max)],
+                shade,
+            )))?;
+        }
         stack(&mut chart, d)?;
         let envelope = d.x.iter().zip(&d.envelope).map(|(x, v)| (*x, *v as f64));
         chart.draw_series(LineSeries::new(step_points(d, envelope), INK.stroke_width(1)))?;

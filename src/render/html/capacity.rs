@@ -12,12 +12,13 @@ use crate::analysis::Analysis;
 use crate::capacity::text::{self, calls, rounded, GROWTH_ROWS};
 use crate::capacity::OrgCapacity;
 use crate::findings::thousands;
+use crate::render::bound::Sections;
 
 /// `<section id="capacity">`, one block per org.
-pub(super) fn section(h: &mut String, a: &Analysis) {
+pub(super) fn section(h: &mut String, a: &Analysis, sections: &Sections) {
     h.push_str("<section id=\"capacity\"><h2>Capacity</h2>\n");
     h.push_str("<p>Each org's daily peak (the highest rolling 24-hour usage reached during each UTC day) with a robust trend (Theil–Sen: one bad day hardly moves it), and when the trend reaches 80 % and 100 % of the allocation — or why no honest date can be given.</p>\n");
-    for org in a.orgs_by_risk() {
+    for org in a.orgs_by_risk().into_iter().filter(|o| sections.has(&o.org_id)) {
         if let Some(c) = a.capacity_of(&org.org_id) {
             let _ = writeln!(h, "<h3>Org {}</h3>", org_title(org));
             org_block(h, c);

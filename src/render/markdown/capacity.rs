@@ -7,7 +7,7 @@
 
 use std::fmt::Write;
 
-use super::{esc, pct};
+use super::{code_cell, esc, pct};
 use crate::capacity::text::{self, calls, rounded, GROWTH_ROWS};
 use crate::capacity::{OrgCapacity, ReachStatus};
 use crate::findings::thousands;
@@ -69,9 +69,9 @@ fn growth(md: &mut String, c: &OrgCapacity) {
         let (c, p) = (&i.calls_per_day, &i.daily_peak);
         let _ = writeln!(
             md,
-            "| {}<br>`{}` | {} | {} | {} | {} | {} → {} |",
+            "| {}<br>{} | {} | {} | {} | {} | {} → {} |",
             esc(&i.label),
-            i.key.replace('`', "'"),
+            code_cell(&i.key),
             calls(c.first),
             calls(c.last),
             rounded(c.change),
