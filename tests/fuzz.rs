@@ -378,3 +378,38 @@ fn a_twenty_digit_status_code_or_rows_processed_is_not_a_number_and_not_a_panic(
     assert_eq!(summary["data_quality"]["rows_used"], 1, "{summary}");
     assert!(check_accounting(&summary).is_ok());
 }
+
+/// Fuzz finding (the one-thread rerun check): a damaged Parquet file's error changed from run
+/// to run ("Invalid thrift: protocol error" one time, "Data corruption detected" the next),
+/// because polars decodes columns in parallel and the first to fail named the error; so
+/// summary.json differed between runs on the same input. Here 300 bytes of the sample's
+/// Parquet are repeated at 7/62 of its length, and the file is read eight times.
+#[test]
+fn a_damaged_parquet_file_gives_the_same_error_on_every_run() {
+    let _guard = serial();
+    let mut bytes = seed_bytes("ApiTotalUsageEventLog_s.parquet");
+    let at = bytes.len() * 7 / 62;
+    let chunk = bytes[at..(at + 300).min(bytes.len())].to_vec();
+    bytes.splice(at..at, chunk);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.parquet");
+    std::fs::write(&path, &bytes).unwrap();
+    let settings = apiusage::ingest::Settings::at(fixed_now());
+    let reasons: std::collections::BTreeSet<String> = (0..8)
+        .map(
+            |_| match apiusage::ingest::parquet::read(&path, "bad.parquet", &settings) {
+                Ok(p) => format!("read {} rows", p.tally.read),
+                Err(e) => e.reason,
+            },
+        )
+        .collect();
+    assert_eq!(reasons.len(), 1, "{reasons:#?}");
+    assert!(
+        reasons
+            .iter()
+            .next()
+            .unwrap()
+            .starts_with("not a readable Parquet file: "),
+        "{reasons:?}"
+    );
+}

@@ -84,8 +84,9 @@ fn read_unguarded(path: &Path, label: &str, settings: &Settings) -> Result<Part,
     let rows = row_count(path, label)?;
     let mut builder = PartBuilder::new(label, &map, settings);
     for offset in (0..rows).step_by(SLICE_ROWS) {
-        let df = read_slice(path, &wanted, offset, SLICE_ROWS.min(rows - offset))
-            .map_err(|e| FileError::corrupt(label, &e.to_string()))?;
+        let len = SLICE_ROWS.min(rows - offset);
+        let df = read_slice(path, &wanted, offset, len)
+            .map_err(|e| FileError::corrupt(label, &first_bad_column(path, &wanted, offset, len, &e)))?;
         let columns = wanted
             .iter()
             .map(|(field, name)| prepare(&df, *field, name))
@@ -94,6 +95,28 @@ fn read_unguarded(path: &Path, label: &str, settings: &Settings) -> Result<Part,
         walk(&df, &columns, offset, &mut builder);
     }
     Ok(builder.finish())
+}
+
+/// Why a slice could not be decoded, the same on every run. polars decodes the columns in
+/// parallel, and when several are damaged whichever fails first names the error (a "thrift
+/// protocol error" one run, "data corruption detected" the next), which made summary.json
+/// differ between runs on one file. So the columns are tried one at a time, in file order,
+/// and the first that fails is named; `fallback` when none fails alone.
+fn first_bad_column(
+    path: &Path,
+    wanted: &[(Field, String)],
+    offset: usize,
+    len: usize,
+    fallback: &PolarsError,
+) -> String {
+    wanted
+        .iter()
+        .find_map(|column| {
+            read_slice(path, std::slice::from_ref(column), offset, len)
+                .err()
+                .map(|e| format!("column {}: {e}", column.1))
+        })
+        .unwrap_or_else(|| fallback.to_string())
 }
 
 /// The projected columns of `len` rows from `offset`.
