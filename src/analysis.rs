@@ -97,6 +97,11 @@ pub struct AllocationView {
     /// Per-connected-app quotas from `/limits`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub app_quotas: Vec<AppQuota>,
+    /// Salesforce's meter at the time fetch read `/limits`, beside the usage rebuilt from the
+    /// logs at that instant (only when a timed `/limits` reading exists, whichever input gives
+    /// the allocation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meter: Option<crate::meter::MeterView>,
 }
 
 /// One org in the report.
@@ -243,6 +248,9 @@ pub fn build(
         findings.extend(findings::detect(&org, &allocation, thresholds));
         findings.extend(findings::stale(&org, generated_at.timestamp_millis()));
         let warm_up = warm_up(table, &org);
+        let last_call = org.span.map(|s| s.1);
+        let reading = allocations.meter_reading(&org.org_id);
+        let meter = crate::meter::compare(reading, org.series.as_ref(), last_call);
         let mut org_series = org.series.take();
         if let (Some(s), Some(w)) = (org_series.as_mut(), warm_up) {
             s.lower_bound_until = w.lower_bound_until;
@@ -250,6 +258,7 @@ pub fn build(
         series.push(org_series);
         let mut report = org_report(org, &allocation, allocations, thresholds);
         report.warm_up = warm_up.map(|w| w.view());
+        report.allocation.meter = meter;
         orgs.push(report);
     }
     findings.sort_by(|a, b| {
@@ -367,6 +376,7 @@ fn org_report(
             source: allocation.source,
             detail: allocation.detail.clone(),
             app_quotas: allocation.app_quotas.clone(),
+            meter: None,
         },
         peak: peak_view(org.peak, alloc),
         warm_up: None,
@@ -424,6 +434,8 @@ pub struct RecommendationView {
     pub feature: &'static str,
     /// What to do.
     pub action: String,
+    /// How clean the evidence is: `high` or `medium`.
+    pub confidence: recommend::Confidence,
     /// Where the kind is documented.
     pub docs: String,
     /// Counted calls the change makes unnecessary, over the whole input.
@@ -480,7 +492,8 @@ pub struct WhatIfView {
 
 impl Analysis {
     /// Adds the recommendation stage's output, with shares of each org's allocation.
-    pub fn add_recommendations(&mut self, r: recommend::Recommendations) {
+    pub fn add_recommendations(&mut self, mut r: recommend::Recommendations) {
+        r.answer_unexplained(|u| self.needs_answer(u));
         let allocation = |org: &str| {
             let o = self.orgs.iter().find(|o| o.org_id == org);
             o.and_then(|o| o.allocation.calls).filter(|a| *a > 0)
@@ -501,6 +514,7 @@ impl Analysis {
                 label: i.label,
                 kind: i.kind,
                 action: i.action,
+                confidence: i.confidence,
                 calls_removed: i.calls_removed,
                 calls_saved_at_peak: i.calls_saved_at_peak,
             }
@@ -519,6 +533,26 @@ impl Analysis {
         });
         self.what_if = what_if.collect();
         self.recommendations = items;
+    }
+}
+
+impl Analysis {
+    /// Whether a heavy integration without a call-saving recommendation must still get an
+    /// answer (SPEC.md §3.5): it is chatty, or it carries at least a quarter of the peak window
+    /// of an org near or over its limit.
+    fn needs_answer(&self, u: &recommend::Unexplained) -> bool {
+        let r = &u.recommendation;
+        let chatty = self.findings.iter().any(|f| {
+            f.kind == findings::FindingKind::ChattyIntegration
+                && f.org_id == r.org_id
+                && f.integration.as_deref() == Some(r.integration.as_str())
+        });
+        let at_risk = matches!(
+            self.org_status(&r.org_id),
+            Some(findings::FindingKind::OverLimit | findings::FindingKind::NearLimit)
+        );
+        let org_peak = r.org_peak_before.map_or(0, |p| p.calls);
+        chatty || (at_risk && u.calls_in_org_peak_window * 4 >= org_peak && org_peak > 0)
     }
 }
 

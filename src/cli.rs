@@ -25,6 +25,8 @@ pub enum Command {
     Sample(SampleArgs),
     /// Print the heaviest integrations of each org as a table (nothing is written to disk).
     Top(Box<TopArgs>),
+    /// Download Event Monitoring log files and /limits from orgs into --out (incremental).
+    Fetch(Box<FetchArgs>),
 }
 
 /// `apiusage report`.
@@ -198,6 +200,89 @@ pub enum FailOn {
     Over,
     /// An org's last call is more than 36 hours before the run's time (logs stopped arriving).
     Stale,
+}
+
+/// `apiusage fetch`.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Folder the logs go into (`report DIR` reads it as it is); re-runs fetch only what is new.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Event types to download (comma-separated).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "ApiTotalUsage,RestApi,API,ApexRestApi,BulkApiRequest,Login",
+        value_name = "TYPES"
+    )]
+    pub event_types: Vec<String>,
+
+    /// Daily files, hourly files (same-day audits) or both (the report de-duplicates them).
+    #[arg(long, value_enum, default_value_t = IntervalArg::Daily)]
+    pub interval: IntervalArg,
+
+    /// Only log files of this day or later (YYYY-MM-DD or RFC 3339). Default: all still kept.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+
+    /// A Salesforce CLI alias or username (`sf org display`); repeat for several orgs.
+    #[arg(long, value_name = "ALIAS")]
+    pub target_org: Vec<String>,
+
+    /// Connected app consumer key, for the JWT bearer flow (with --username and
+    /// --jwt-key-file) or the client-credentials flow (secret in SF_CLIENT_SECRET).
+    #[arg(long, value_name = "KEY")]
+    pub client_id: Option<String>,
+
+    /// The user the JWT bearer flow runs as.
+    #[arg(long, value_name = "USER")]
+    pub username: Option<String>,
+
+    /// PEM private key (PKCS#8 or PKCS#1) of the connected app's certificate.
+    #[arg(long, value_name = "FILE")]
+    pub jwt_key_file: Option<PathBuf>,
+
+    /// OAuth login URL: https://test.salesforce.com for sandboxes, or the org's My Domain
+    /// (required for client credentials).
+    #[arg(long, default_value = "https://login.salesforce.com", value_name = "URL")]
+    pub login_url: String,
+
+    /// REST API version.
+    #[arg(long, default_value = "62.0", value_name = "VERSION")]
+    pub api_version: String,
+
+    /// Stop before making more than N API calls (each query page, download and /limits
+    /// request is one call against the org's allocation).
+    #[arg(long, value_name = "N")]
+    pub max_calls: Option<u64>,
+
+    /// Parallel downloads.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub jobs: usize,
+
+    /// Attempts per request for 5xx, 429 and dropped connections (1 = no retry).
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub attempts: u32,
+
+    /// First retry delay in milliseconds (doubled each time, with jitter).
+    #[arg(long, default_value_t = 1000, value_name = "MS", hide = true)]
+    pub retry_delay_ms: u64,
+
+    /// No progress line on stderr (it is only drawn on a terminal).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `--interval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IntervalArg {
+    /// 24-hour files (complete; available the day after).
+    Daily,
+    /// Hourly files (a few hours after the events; may be incomplete).
+    Hourly,
+    /// Both.
+    Both,
 }
 
 /// `apiusage schema`.

@@ -9,8 +9,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::allocation::AllocationInputs;
 use crate::attribute::IntegrationMap;
-use crate::cli::{AllocationArgs, FailOn, FilterArgs, ReportArgs, TopArgs};
+use crate::cli::{AllocationArgs, FailOn, FetchArgs, FilterArgs, IntervalArg, ReportArgs, TopArgs};
 use crate::dedup::Filter;
+use crate::fetch;
 use crate::findings::{self, Thresholds};
 use crate::normalize;
 use crate::recommend;
@@ -65,11 +66,12 @@ impl ReportConfig {
             }),
             None => now,
         };
-        let allocation = allocation(&args.allocation, &mut errors);
+        let allocation = allocation(&args.allocation, &args.paths, &mut errors);
         let integrations = integrations(args.integrations.as_deref(), &mut errors);
         let render = render_options(&args, &mut errors);
         let recommend = recommend::Settings {
             min_api_version: api_version(args.min_api_version, &mut errors),
+            since: filter.since,
         };
         if !errors.is_empty() {
             return Err(ConfigError(errors));
@@ -119,7 +121,7 @@ impl TopConfig {
             ..Thresholds::default()
         };
         let filter = filter(&args.filter, &mut errors);
-        let allocation = allocation(&args.allocation, &mut errors);
+        let allocation = allocation(&args.allocation, &args.paths, &mut errors);
         let integrations = integrations(args.integrations.as_deref(), &mut errors);
         if !errors.is_empty() {
             return Err(ConfigError(errors));
@@ -136,11 +138,87 @@ impl TopConfig {
     }
 }
 
-fn allocation(args: &AllocationArgs, errors: &mut Vec<String>) -> AllocationInputs {
-    AllocationInputs::load(&args.allocation, &args.limits, &args.profile).unwrap_or_else(|e| {
-        errors.push(e.to_string());
-        AllocationInputs::default()
+/// Validates `fetch` arguments; `auth` carries the environment's tokens (read by the caller).
+pub fn fetch_settings(
+    args: FetchArgs,
+    auth: fetch::auth::AuthInputs,
+) -> Result<fetch::Settings, ConfigError> {
+    let mut errors = Vec::new();
+    for t in &args.event_types {
+        if !fetch::layout::is_plain(t) {
+            errors.push(format!(
+                "--event-types: {t:?} is not an event type name (e.g. ApiTotalUsage, Login)"
+            ));
+        }
+    }
+    if args.event_types.is_empty() {
+        errors.push("--event-types: give at least one event type".into());
+    }
+    let since = args.since.as_deref().and_then(|s| {
+        parse_time(s)
+            .map_err(|e| errors.push(format!("--since: {e}")))
+            .ok()
+    });
+    if args.jobs == 0 || args.jobs > 32 {
+        errors.push(format!("--jobs {}: give 1 to 32 parallel downloads", args.jobs));
+    }
+    if args.attempts == 0 || args.attempts > 20 {
+        errors.push(format!("--attempts {}: give 1 to 20", args.attempts));
+    }
+    if args.max_calls == Some(0) {
+        errors.push("--max-calls 0: fetch needs at least one call".into());
+    }
+    let version_ok = args.api_version.split_once('.').is_some_and(|(a, b)| {
+        a.parse::<u32>().is_ok_and(|v| v >= 37) && b.chars().all(|c| c.is_ascii_digit()) && !b.is_empty()
+    });
+    if !version_ok {
+        errors.push(format!(
+            "--api-version {}: give a REST API version such as 62.0 (37.0 or later, for Interval)",
+            args.api_version
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ConfigError(errors));
+    }
+    let intervals = match args.interval {
+        IntervalArg::Daily => vec!["Daily"],
+        IntervalArg::Hourly => vec!["Hourly"],
+        IntervalArg::Both => vec!["Daily", "Hourly"],
+    };
+    let mut event_types = args.event_types;
+    event_types.dedup();
+    Ok(fetch::Settings {
+        out: args.out,
+        event_types,
+        intervals,
+        since,
+        auth: fetch::auth::AuthInputs {
+            target_orgs: args.target_org,
+            client_id: args.client_id,
+            username: args.username,
+            jwt_key_file: args.jwt_key_file,
+            login_url: args.login_url,
+            ..auth
+        },
+        api_version: args.api_version,
+        max_calls: args.max_calls,
+        jobs: args.jobs,
+        quiet: args.quiet,
+        retry: fetch::http::Retry {
+            attempts: args.attempts,
+            base: std::time::Duration::from_millis(args.retry_delay_ms),
+        },
     })
+}
+
+/// The allocation flags and files, then what the fetch folders among `paths` hold.
+fn allocation(args: &AllocationArgs, paths: &[PathBuf], errors: &mut Vec<String>) -> AllocationInputs {
+    AllocationInputs::load(&args.allocation, &args.limits, &args.profile)
+        .and_then(|inputs| inputs.add_fetch_folders(paths))
+        .unwrap_or_else(|e| {
+            errors.push(e.to_string());
+            AllocationInputs::default()
+        })
 }
 
 fn integrations(path: Option<&std::path::Path>, errors: &mut Vec<String>) -> IntegrationMap {

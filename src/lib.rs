@@ -27,9 +27,11 @@ pub mod capacity;
 pub mod cli;
 pub mod config;
 pub mod dedup;
+pub mod fetch;
 pub mod findings;
 pub mod ingest;
 pub mod marker;
+pub mod meter;
 pub mod model;
 pub mod normalize;
 pub mod process;
@@ -49,7 +51,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 
 use crate::analysis::Analysis;
-use crate::cli::{BenchFormatArg, Cli, Command, FailOn, ReportArgs, SampleArgs, TopArgs};
+use crate::cli::{BenchFormatArg, Cli, Command, FailOn, FetchArgs, ReportArgs, SampleArgs, TopArgs};
 use crate::config::{ReportConfig, TopConfig};
 use crate::findings::FindingKind;
 use crate::progress::Progress;
@@ -107,7 +109,51 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
         }
         Command::Sample(args) => sample_logs(&args),
         Command::Top(args) => top(*args, now),
+        Command::Fetch(args) => fetch_logs(*args),
     }
+}
+
+/// `apiusage fetch`: the environment's tokens are read here, once; the run's outcome always
+/// says how many API calls it spent, also when it failed.
+fn fetch_logs(args: FetchArgs) -> anyhow::Result<Outcome> {
+    let secret = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| fetch::Secret::new(v.trim().to_string()))
+    };
+    let env = fetch::auth::AuthInputs {
+        env_token: secret("SF_ACCESS_TOKEN"),
+        env_instance_url: std::env::var("SF_INSTANCE_URL")
+            .ok()
+            .filter(|v| !v.trim().is_empty()),
+        env_client_secret: secret("SF_CLIENT_SECRET"),
+        sf_program: "sf".into(),
+        ..fetch::auth::AuthInputs::default()
+    };
+    let settings = config::fetch_settings(args, env)?;
+    let summary = fetch::run(&settings)?;
+    let mut stdout: String = summary.orgs.iter().map(|l| format!("{l}\n")).collect();
+    stdout.push_str(&format!("fetch used {} API calls", summary.calls));
+    if summary.token_requests > 0 {
+        stdout.push_str(&format!(
+            " (and {} OAuth token request(s), which are logins)",
+            summary.token_requests
+        ));
+    }
+    stdout.push('\n');
+    let mut stderr = summary.notes;
+    stderr.extend(summary.errors.iter().map(|e| format!("error: {e}")));
+    let status = if summary.errors.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Error
+    };
+    Ok(Outcome {
+        status,
+        stdout,
+        stderr,
+    })
 }
 
 /// `apiusage report`: the pipeline.

@@ -239,8 +239,10 @@ pub fn text(raw: &[u8]) -> Cow<'_, str> {
 }
 
 /// The resource as a template: `/services/data` dropped (so RestApi `URI`s and ApiTotalUsage
-/// `API_RESOURCE`s agree), the query string dropped, record ids replaced by `{id}`, the value of
-/// an external-id upsert by `{value}`, and query locators by `{locator}`.
+/// `API_RESOURCE`s agree), record ids replaced by `{id}`, the value of an external-id upsert by
+/// `{value}`, query locators by `{locator}`, and in the query string every literal by `?`
+/// ([`query_template`]): two polls of one endpoint with different SOQL stay apart, while the
+/// same poll with a new timestamp each time is one template.
 ///
 /// Templates keep the string pool small (one entry per endpoint, not per record) while keeping
 /// everything the detectors need: the endpoint, the entity and the single-record shape.
@@ -259,11 +261,10 @@ pub fn resource_template(raw: &str) -> Cow<'_, str> {
 pub fn template_into(raw: &str, out: &mut String) -> bool {
     out.clear();
     let trimmed = raw.trim();
-    let path = trimmed
-        .as_bytes()
-        .iter()
-        .position(|&b| b == b'?')
-        .map_or(trimmed, |q| &trimmed[..q]);
+    let (path, query) = match trimmed.as_bytes().iter().position(|&b| b == b'?') {
+        Some(q) => (&trimmed[..q], Some(&trimmed[q + 1..])),
+        None => (trimmed, None),
+    };
     let path = path.strip_prefix("/services/data").unwrap_or(path);
     let mut changed = path.len() != raw.len();
     let mut prev = "";
@@ -312,10 +313,111 @@ pub fn template_into(raw: &str, out: &mut String) -> bool {
         }
         i += 1;
     }
+    if let Some(query) = query {
+        let template = query_template(query);
+        if !template.is_empty() {
+            out.push('?');
+            out.push_str(&template);
+        }
+        changed = out.as_str() != raw;
+    }
     if !changed {
         out.clear();
     }
     changed
+}
+
+/// Longest query-string template kept; longer ones end in `…` (hostile or generated SOQL must
+/// not grow the string pool without bound).
+const MAX_QUERY_TEMPLATE: usize = 300;
+
+/// A query string with its literals replaced: `q=SELECT+Id+FROM+Order+WHERE+LastModifiedDate+%3E+2026-11-02T00:00:00Z`
+/// becomes `q=SELECT Id FROM Order WHERE LastModifiedDate > ?`. The SOQL of `q` is decoded
+/// (`+`, `%XX`); quoted strings and tokens starting with a digit (numbers, dates, date-times)
+/// become `?`, runs of blanks one space. Other parameters keep their name and lose their value.
+pub fn query_template(query: &str) -> String {
+    let mut out = String::new();
+    for (n, param) in query.split('&').filter(|p| !p.is_empty()).enumerate() {
+        if n > 0 {
+            out.push('&');
+        }
+        let (name, value) = param.split_once('=').unwrap_or((param, ""));
+        out.push_str(name);
+        out.push('=');
+        if name == "q" {
+            soql_template(&percent_decode(value), &mut out);
+        } else if !value.is_empty() {
+            out.push('?');
+        }
+        if out.len() > MAX_QUERY_TEMPLATE {
+            let mut cut = MAX_QUERY_TEMPLATE;
+            while !out.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            out.truncate(cut);
+            out.push('…');
+            break;
+        }
+    }
+    out
+}
+
+/// `+` as a space and `%XX` as its byte; invalid escapes are kept as written.
+fn percent_decode(raw: &str) -> String {
+    let b = raw.as_bytes();
+    let mut bytes = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match b[i] {
+            b'+' => bytes.push(b' '),
+            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    bytes.push((h * 16 + l) as u8);
+                    i += 2;
+                }
+                _ => bytes.push(b'%'),
+            },
+            c => bytes.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Appends `soql` with quoted strings and digit-led tokens replaced by `?` and blanks collapsed.
+fn soql_template(soql: &str, out: &mut String) {
+    let mut chars = soql.trim().chars().peekable();
+    let mut prev_word = false;
+    while let Some(c) = chars.next() {
+        if c == '\'' {
+            while let Some(d) = chars.next() {
+                match d {
+                    '\\' => {
+                        chars.next();
+                    }
+                    '\'' => break,
+                    _ => {}
+                }
+            }
+            out.push('?');
+            prev_word = true;
+        } else if c.is_whitespace() {
+            while chars.next_if(|d| d.is_whitespace()).is_some() {}
+            out.push(' ');
+            prev_word = false;
+        } else if c.is_ascii_digit() && !prev_word {
+            while chars
+                .next_if(|d| d.is_ascii_alphanumeric() || matches!(d, ':' | '.' | '-' | '+' | '_'))
+                .is_some()
+            {}
+            out.push('?');
+            prev_word = true;
+        } else {
+            out.push(c);
+            prev_word = c.is_alphanumeric() || c == '_';
+        }
+    }
 }
 
 /// A 15- or 18-character alphanumeric token with at least one digit and one letter: the shape of
@@ -450,7 +552,20 @@ mod tests {
             resource_template("/v58.0/query/01gD0000002HU6KIAW-2000"),
             "/v58.0/query/{locator}"
         );
-        assert_eq!(resource_template("/v58.0/query?q=SELECT+Id"), "/v58.0/query");
+        assert_eq!(
+            resource_template("/v58.0/query?q=SELECT+Id+FROM+Order"),
+            "/v58.0/query?q=SELECT Id FROM Order"
+        );
+        assert_eq!(
+            resource_template(
+                "/v58.0/query?q=SELECT+Id+FROM+Order+WHERE+LastModifiedDate+%3E+2026-11-02T00:00:00.000Z+AND+Name+=+'O\\'Brien'+LIMIT+200"
+            ),
+            "/v58.0/query?q=SELECT Id FROM Order WHERE LastModifiedDate > ? AND Name = ? LIMIT ?"
+        );
+        assert_eq!(
+            resource_template("/v60.0/sobjects/Account/updated?start=2026-11-02T00%3A00%3A00Z&end=x"),
+            "/v60.0/sobjects/Account/updated?start=?&end=?"
+        );
         assert!(matches!(
             resource_template("/v60.0/sobjects/Account"),
             Cow::Borrowed(_)

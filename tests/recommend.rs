@@ -1,6 +1,7 @@
 //! Bulkification recommendations: each detector on crafted calls with a known answer and on
 //! look-alikes that must not trigger (`recommend/crafted.rs` builds the calls), then the what-if
-//! properties and the bundled sample's planted patterns (`recommend/whatif_and_sample.rs`).
+//! properties and the bundled sample's planted patterns (`recommend/whatif_and_sample.rs`), and
+//! the cases held-out orgs showed missing plus a look-alike corpus (`recommend/missed.rs`).
 
 use std::collections::BTreeSet;
 
@@ -9,6 +10,8 @@ use apiusage::recommend::{Kind, Settings};
 
 #[path = "recommend/crafted.rs"]
 mod crafted;
+#[path = "recommend/missed.rs"]
+mod missed;
 #[path = "recommend/whatif_and_sample.rs"]
 mod whatif_and_sample;
 
@@ -366,8 +369,34 @@ fn old_api_versions_below_the_floor_are_a_risk_not_a_saving() {
     assert_eq!(versions, vec![("v29.0", 50), ("v30.0", 20)]);
     let lower = Settings {
         min_api_version: 29.0,
+        ..Settings::default()
     };
     assert_eq!(kinds(&run_with(calls, &lower)), vec![]);
+}
+
+#[test]
+fn with_since_the_what_if_peaks_are_taken_over_instants_from_since_on() {
+    // A busy sync on the first day, a lighter one on the third; --since the start of the third.
+    let mut calls = Vec::new();
+    for (day, n) in [(0, 900), (2, 300)] {
+        for i in 0..n {
+            let resource = format!("/v58.0/sobjects/Account/{}", record("001", i));
+            calls.push(Call::rest(T0 + day * 24 * H + i as i64 * 200, "PATCH", &resource));
+        }
+    }
+    let since = T0 + 48 * H;
+    let all = only(&run(calls.clone()), Kind::SingleRecordCrud).clone();
+    assert_eq!(peak_calls(all.org_peak_before), 900);
+    let settings = Settings {
+        since: Some(since),
+        ..Settings::default()
+    };
+    let r = run_with(calls, &settings);
+    let rec = only(&r, Kind::SingleRecordCrud);
+    assert_eq!(peak_calls(rec.org_peak_before), 300);
+    assert!(rec.org_peak_before.unwrap().at >= since);
+    assert_eq!(peak_calls(rec.org_peak_after), 2, "300 records keep 2 calls");
+    assert_eq!(rec.calls_saved_at_peak, 298);
 }
 
 // ---- the command line -----------------------------------------------------------------------
@@ -391,4 +420,37 @@ fn the_api_version_floor_defaults_to_31_and_is_validated() {
     assert_eq!(raised.recommend.min_api_version, 45.0);
     let err = report_config(&["--min-api-version", "0"]).unwrap_err();
     assert!(err.contains("--min-api-version"), "{err}");
+}
+
+#[test]
+fn the_report_carries_the_kinds_page_and_each_kinds_explanation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (logs, out) = (dir.path().join("logs"), dir.path().join("out"));
+    let bin = assert_cmd::cargo::cargo_bin("apiusage");
+    let sample = std::process::Command::new(&bin)
+        .args(["sample", "--out"])
+        .arg(&logs)
+        .output()
+        .unwrap();
+    assert!(sample.status.success());
+    let report = std::process::Command::new(&bin)
+        .arg("report")
+        .arg(&logs)
+        .arg("--out")
+        .arg(&out)
+        .args(["--generated-at", "2026-11-05T00:00:00Z", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(report.status.code().is_some_and(|c| c <= 1), "{report:?}");
+    // The Markdown links `docs/recommendations.md#<kind>` resolve inside the report folder.
+    let page = std::fs::read_to_string(out.join("docs/recommendations.md")).unwrap();
+    assert_eq!(page, include_str!("../docs/recommendations.md"));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("(docs/recommendations.md#polling)"));
+    for kind in Kind::ALL {
+        assert!(page.contains(&format!("\n## {}\n", kind.id())), "{}", kind.id());
+    }
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<details><summary>About Polling</summary><p><strong>What it detects.</strong>"));
+    assert!(html.contains("Confidence: high."));
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::limits::{parse_limits_json, LimitsDoc};
 use super::profile::{parse_profile_toml, OrgProfile};
-use super::{normalize_org_id, thousands, Allocation, AllocationError, AllocationSource};
+use super::{normalize_org_id, thousands, Allocation, AllocationError, AllocationSource, MeterReading};
 
 /// Everything the user said about allocations, loaded and validated. Ask it per org with
 /// [`AllocationInputs::resolve`].
@@ -21,6 +21,10 @@ pub struct AllocationInputs {
     org_limits: BTreeMap<String, LimitsDoc>,
     /// Profile entries, keyed by 15-character org id.
     profiles: BTreeMap<String, OrgProfile>,
+    /// `DIR/<org>/limits.json` of the fetch folders among the inputs, by 15-character org id.
+    pub(super) fetched_limits: BTreeMap<String, LimitsDoc>,
+    /// Org names from `DIR/<org>/org.json` of the fetch folders, by 15-character org id.
+    pub(super) fetched_names: BTreeMap<String, String>,
 }
 
 /// A flag value for every org or for one org.
@@ -74,11 +78,32 @@ impl AllocationInputs {
         best
     }
 
-    /// Display name from a profile, if any.
+    /// Display name from a profile, else the one fetch read from the org, if any.
     pub fn org_name(&self, org_id: &str) -> Option<&str> {
+        let org = normalize_org_id(org_id);
         self.profiles
-            .get(&normalize_org_id(org_id))
+            .get(&org)
             .and_then(|p| p.name.as_deref())
+            .or_else(|| self.fetched_names.get(&org).map(String::as_str))
+    }
+
+    /// The timed `/limits` reading of an org, whichever input gives the allocation: a
+    /// per-org `--limits` file, the global one, or the fetch folder's `limits.json`.
+    pub fn meter_reading(&self, org_id: &str) -> Option<MeterReading> {
+        let org = normalize_org_id(org_id);
+        [
+            self.org_limits.get(&org),
+            self.global_limits.as_ref(),
+            self.fetched_limits.get(&org),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|doc| {
+            Some(MeterReading {
+                used: doc.max.saturating_sub(doc.remaining?),
+                at: doc.measured_at.clone()?,
+            })
+        })
     }
 
     /// The profile entry for an org, if any.
@@ -116,6 +141,7 @@ impl AllocationInputs {
             profile.and_then(OrgProfile::explicit).map(from_profile),
             self.org_limits.get(org).map(from_limits),
             self.global_limits.as_ref().map(from_limits),
+            self.fetched_limits.get(org).map(from_limits),
             profile.and_then(OrgProfile::computed).map(from_profile),
         ]
         .into_iter()
@@ -284,7 +310,7 @@ fn is_org_like(text: &str) -> bool {
     !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn read_limits(path: &Path) -> Result<LimitsDoc, AllocationError> {
+pub(super) fn read_limits(path: &Path) -> Result<LimitsDoc, AllocationError> {
     parse_limits_json(&read_file(path, "limits file")?, path)
 }
 

@@ -52,6 +52,9 @@ pub struct LimitsDoc {
     pub format: LimitsFormat,
     /// The file it came from, for messages.
     pub origin: PathBuf,
+    /// When the document was read from the org, if it says (`apiusage fetch` records it as
+    /// `apiusage.fetched_at`): `Max − Remaining` is the usage at that instant.
+    pub measured_at: Option<String>,
 }
 
 impl LimitsDoc {
@@ -70,8 +73,13 @@ impl LimitsDoc {
             LimitsFormat::Rest => "",
             LimitsFormat::SfCli => " from `sf org list limits`",
         };
+        let at = self
+            .measured_at
+            .as_ref()
+            .map(|t| format!(", read by fetch at {t}"))
+            .unwrap_or_default();
         format!(
-            "{field} = {} in {}{tool}{remaining}",
+            "{field} = {} in {}{tool}{remaining}{at}",
             thousands(self.max),
             self.origin.display()
         )
@@ -153,6 +161,7 @@ impl Ctx<'_> {
             app_quotas: Vec::new(),
             format: LimitsFormat::SfCli,
             origin: self.origin.to_path_buf(),
+            measured_at: None,
         })
     }
 
@@ -169,6 +178,11 @@ impl Ctx<'_> {
             app_quotas: Self::app_quotas(limit),
             format: LimitsFormat::Rest,
             origin: self.origin.to_path_buf(),
+            measured_at: map
+                .get("apiusage")
+                .and_then(|b| b.get("fetched_at"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
         })
     }
 

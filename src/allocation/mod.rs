@@ -52,6 +52,7 @@
 
 #![deny(missing_docs)]
 
+mod fetched;
 mod inputs;
 mod limits;
 mod profile;
@@ -97,6 +98,16 @@ pub struct Allocation {
     pub app_quotas: Vec<AppQuota>,
     /// `Remaining` from the limits document (only when `source` is `Limits`).
     pub remaining: Option<u64>,
+}
+
+/// Salesforce's own meter at a known instant: `Max − Remaining` of a `/limits` reading that
+/// `apiusage fetch` timed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeterReading {
+    /// Calls Salesforce counted in the 24 hours before `at`.
+    pub used: u64,
+    /// When the reading was taken (RFC 3339).
+    pub at: String,
 }
 
 impl Allocation {

@@ -45,8 +45,12 @@ pub(crate) enum Resource {
     SoapWrite(Op),
     /// `describe*`, `/sobjects/<X>/describe…`, `/limits`, `/sobjects`.
     Metadata,
-    /// `/services/oauth2/token` (Login events) or SOAP `login`.
+    /// SOAP `login`.
     Token,
+    /// `/services/oauth2/token` (Login events, or token-endpoint API rows).
+    OAuthToken,
+    /// The next page of a query: `/query/{locator}` (a `nextRecordsUrl`) or SOAP `queryMore`.
+    Page,
     /// `/vXX.X/composite/batch`: each subrequest counts.
     CompositeBatch,
     /// Already batched: other `/composite…`, Bulk API 2.0 `/jobs…`, Bulk API 1.0 `/services/async…`.
@@ -75,8 +79,12 @@ pub(crate) enum Class {
     Single(Op),
     /// Metadata that could be cached.
     Metadata,
-    /// A SOAP `login` call (OAuth token requests are Login events, handled apart).
+    /// A SOAP `login` call.
     Login,
+    /// A request to the OAuth token endpoint logged as an API row (Login events are handled apart).
+    OAuthToken,
+    /// The next page of a query (`/query/{locator}`, `queryMore`).
+    Page,
     /// `/composite/batch`.
     CompositeBatch,
     /// Already batched.
@@ -87,12 +95,16 @@ pub(crate) enum Class {
 
 /// Classifies a resource template (`normalize::resource_template` output) or SOAP name.
 pub(crate) fn resource_kind(template: &str) -> Resource {
-    let path = template.trim().trim_end_matches('/');
+    let path = template.trim();
+    let path = path
+        .split_once('?')
+        .map_or(path, |(p, _)| p)
+        .trim_end_matches('/');
     if !path.starts_with('/') {
         return soap_name(path).unwrap_or(Resource::Other);
     }
     if path.starts_with("/services/oauth2/token") {
-        return Resource::Token;
+        return Resource::OAuthToken;
     }
     if path.starts_with("/services/async") {
         return Resource::Bulkified;
@@ -115,6 +127,7 @@ fn rest_kind(rest: &[&str]) -> Resource {
         ["sobjects", _, "{id}"] => Resource::Record,
         ["sobjects", _, _, "{value}"] => Resource::ExternalId,
         ["composite", "batch"] => Resource::CompositeBatch,
+        ["query" | "queryAll", "{locator}"] => Resource::Page,
         ["composite", ..] | ["jobs", ..] => Resource::Bulkified,
         _ => Resource::Other,
     }
@@ -132,6 +145,7 @@ pub(crate) fn soap_name(name: &str) -> Option<Resource> {
     let lower = name.trim().to_ascii_lowercase();
     let op = match lower.as_str() {
         "login" => return Some(Resource::Token),
+        "querymore" => return Some(Resource::Page),
         "create" => Op::Create,
         "update" => Op::Update,
         "upsert" => Op::Upsert,
@@ -233,6 +247,8 @@ pub(crate) struct Row {
     pub subject: StrId,
     /// Counts against the allocation.
     pub counted: bool,
+    /// A fallback row on an org-day with ApiTotalUsage: enrichment only, never a call.
+    pub superseded: bool,
     /// Rows processed, `u32::MAX` when unknown.
     pub rows: u32,
     /// Refused with `REQUEST_LIMIT_EXCEEDED`.
@@ -274,10 +290,35 @@ impl Tables {
             method: shape.method,
             subject: if shape.entity != 0 { shape.entity } else { resource },
             counted: calls.counts(i),
+            superseded: calls.flags[i] & flags::SUPERSEDED != 0,
             rows,
             refused,
             version: info.version.or(by_path.version),
         }
+    }
+}
+
+impl Tables {
+    /// The SOAP write operation of row `i` (`create`, `update`…, from the resource or the
+    /// method name), if it is one.
+    pub(crate) fn soap_write(&self, calls: &Calls, i: usize) -> Option<Op> {
+        let info = &self.shapes[calls.shape[i] as usize];
+        match (self.resources[calls.resource[i] as usize].kind, info.soap) {
+            (Resource::SoapWrite(op), _) | (Resource::Other, Some(Resource::SoapWrite(op))) => Some(op),
+            _ => None,
+        }
+    }
+}
+
+impl Row {
+    /// This SOAP write with the rows processed that another log (a superseded SOAP API row of
+    /// the same request) gives: at most one row makes it a single-record write.
+    pub(crate) fn with_rows(mut self, op: Op, rows: u32) -> Row {
+        self.rows = rows;
+        if self.class == Class::Other && rows <= 1 {
+            self.class = Class::Single(op);
+        }
+        self
     }
 }
 
@@ -328,6 +369,8 @@ fn class_of(kind: Resource, method: Http, rows: u32) -> Class {
         (Resource::SoapWrite(op), _) if rows <= 1 => Class::Single(op),
         (Resource::Metadata, _) => Class::Metadata,
         (Resource::Token, _) => Class::Login,
+        (Resource::OAuthToken, _) => Class::OAuthToken,
+        (Resource::Page, _) => Class::Page,
         (Resource::CompositeBatch, _) => Class::CompositeBatch,
         (Resource::Bulkified, _) => Class::Bulkified,
         _ => Class::Other,
@@ -354,7 +397,12 @@ mod tests {
             ("/v60.0/composite", Resource::Bulkified),
             ("/v60.0/jobs/ingest/{id}", Resource::Bulkified),
             ("/services/async/58.0/job", Resource::Bulkified),
-            ("/services/oauth2/token", Resource::Token),
+            ("/services/oauth2/token", Resource::OAuthToken),
+            ("/v58.0/query/{locator}", Resource::Page),
+            (
+                "/v58.0/query?q=SELECT Id FROM Order WHERE Name = ?",
+                Resource::Other,
+            ),
             ("/v58.0/query", Resource::Other),
             ("/v58.0/sobjects/Account/{id}/Contacts", Resource::Other),
             ("/v58.0/sobjects/Account/updated", Resource::Other),
@@ -377,7 +425,8 @@ mod tests {
         assert_eq!(resource_kind("describeSObjects"), Resource::Metadata);
         assert_eq!(resource_kind("Create"), Resource::SoapWrite(Op::Create));
         assert_eq!(resource_kind("retrieve"), Resource::SoapWrite(Op::Retrieve));
-        assert_eq!(resource_kind("queryMore"), Resource::Other);
+        assert_eq!(resource_kind("queryMore"), Resource::Page);
+        assert_eq!(resource_kind("query"), Resource::Other);
     }
 
     #[test]

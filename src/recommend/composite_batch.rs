@@ -63,6 +63,7 @@ impl CompositeBatch {
             action: ACTION.into(),
             evidence: evidence(calls, facts, self.span, &self.resources.top(3)),
             removed: Vec::new(),
+            confidence: super::Confidence::Medium,
         })
     }
 

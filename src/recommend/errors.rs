@@ -105,6 +105,7 @@ impl Errors {
             action: action(self.refused > 0),
             evidence: evidence(calls, self.facts(statuses), self.span, &resources.top(3)),
             removed: self.removed,
+            confidence: super::Confidence::High,
         })
     }
 
@@ -190,6 +191,7 @@ mod tests {
             method: 2,
             subject: 3,
             counted: true,
+            superseded: false,
             rows: u32::MAX,
             refused: false,
             version: None,

@@ -88,6 +88,7 @@ fn detection(calls: &Calls, repeated: Repeated) -> Detection {
         action: action(),
         evidence: evidence(calls, facts(calls, &repeated), span, &examples),
         removed: super::whatif::union(repeated.iter().map(|(_, r)| r.removed.as_slice())),
+        confidence: super::Confidence::High,
     }
 }
 

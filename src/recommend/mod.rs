@@ -21,10 +21,13 @@
 
 mod classify;
 mod composite_batch;
+pub mod docs;
 mod errors;
 mod metadata;
 mod old_version;
+mod pagination;
 mod polling;
+mod profile;
 mod scan;
 mod single_record;
 mod token_churn;
@@ -75,11 +78,37 @@ pub enum Kind {
     /// `old_api_version`: calls on an API version below the floor (`--min-api-version`, default
     /// 31.0: versions 30.0 and older are retired). A risk, not a saving.
     OldApiVersion,
+    /// `pagination`: result sets read page after page (`/query/{locator}`, `queryMore`).
+    /// Instead: 2,000-row pages, or a Bulk API 2.0 query job for large result sets.
+    Pagination,
+    /// `no_known_pattern`: a chatty or peak-carrying integration no detector explains; the
+    /// evidence says what it does (top requests, hours, typical gap) so the admin can ask.
+    NoKnownPattern,
+}
+
+/// How clean the evidence of a recommendation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    /// The pattern is unmistakable in the logs (shape of the calls, or a tight rhythm).
+    High,
+    /// The pattern is there, but the evidence has gaps or the saving depends on assumptions.
+    Medium,
+}
+
+impl Confidence {
+    /// `high` or `medium`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Confidence::High => "high",
+            Confidence::Medium => "medium",
+        }
+    }
 }
 
 impl Kind {
     /// Every kind, in documentation order.
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 9] = [
         Kind::SingleRecordCrud,
         Kind::Polling,
         Kind::TokenChurn,
@@ -87,6 +116,8 @@ impl Kind {
         Kind::CompositeBatch,
         Kind::ErrorBurst,
         Kind::OldApiVersion,
+        Kind::Pagination,
+        Kind::NoKnownPattern,
     ];
 
     /// Stable id: the JSON and CSV value and the anchor in `docs/recommendations.md`.
@@ -99,6 +130,8 @@ impl Kind {
             Kind::CompositeBatch => "composite_batch",
             Kind::ErrorBurst => "error_burst",
             Kind::OldApiVersion => "old_api_version",
+            Kind::Pagination => "pagination",
+            Kind::NoKnownPattern => "no_known_pattern",
         }
     }
 
@@ -112,6 +145,8 @@ impl Kind {
             Kind::CompositeBatch => "Composite batch",
             Kind::ErrorBurst => "Error and retry bursts",
             Kind::OldApiVersion => "Old API version",
+            Kind::Pagination => "Pagination loops",
+            Kind::NoKnownPattern => "No known pattern",
         }
     }
 
@@ -125,6 +160,8 @@ impl Kind {
             Kind::CompositeBatch => "Composite / sObject Collections",
             Kind::ErrorBurst => "back-off and error handling",
             Kind::OldApiVersion => "a current API version",
+            Kind::Pagination => "2,000-row pages / Bulk API 2.0 query",
+            Kind::NoKnownPattern => "a conversation with the integration's owner",
         }
     }
 }
@@ -134,6 +171,9 @@ impl Kind {
 pub struct Settings {
     /// Calls on API versions below this are flagged (`--min-api-version`).
     pub min_api_version: f64,
+    /// `--since`: what-if peaks are taken over instants at or after it (earlier calls still
+    /// count in the windows they fall in), like the reported peaks.
+    pub since: Option<Millis>,
 }
 
 impl Default for Settings {
@@ -141,6 +181,7 @@ impl Default for Settings {
         // Salesforce retired API versions 21.0 through 30.0.
         Settings {
             min_api_version: 31.0,
+            since: None,
         }
     }
 }
@@ -177,6 +218,8 @@ pub struct Recommendation {
     pub kind: Kind,
     /// What to do, in plain words.
     pub action: String,
+    /// How clean the evidence is.
+    pub confidence: Confidence,
     /// Evidence.
     pub evidence: Evidence,
     /// Counted calls the change makes unnecessary, over the whole input.
@@ -220,6 +263,47 @@ pub struct Recommendations {
     pub items: Vec<Recommendation>,
     /// Per org, in org id order.
     pub what_if: Vec<OrgWhatIf>,
+    /// What each heavy integration without a call-saving recommendation does, as
+    /// `no_known_pattern` entries; [`Recommendations::answer_unexplained`] moves the ones that
+    /// need an answer into `items`.
+    pub unexplained: Vec<Unexplained>,
+}
+
+/// A heavy integration no detector explains, and how heavy it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unexplained {
+    /// Its `no_known_pattern` entry (no saving).
+    pub recommendation: Recommendation,
+    /// Its counted calls inside the org's peak window.
+    pub calls_in_org_peak_window: u64,
+}
+
+/// An integration is profiled when its calls in the org's peak window, or its own peak, reach
+/// this share (percent) of the org's peak: a chatty integration (own peak ≥ 50 % of the
+/// allocation) always does unless the org is more than five times over its allocation.
+pub const PROFILED_PERCENT: u64 = 10;
+
+impl Recommendations {
+    /// Moves into `items` the `no_known_pattern` entries of the integrations `needs_answer`
+    /// picks (chatty ones, and those carrying an org at risk), ranked after the savings.
+    pub fn answer_unexplained(&mut self, needs_answer: impl Fn(&Unexplained) -> bool) {
+        let (answer, keep): (Vec<Unexplained>, Vec<Unexplained>) = std::mem::take(&mut self.unexplained)
+            .into_iter()
+            .partition(|u| needs_answer(u));
+        self.unexplained = keep;
+        self.items.extend(answer.into_iter().map(|u| u.recommendation));
+        rank(&mut self.items);
+    }
+}
+
+/// Ranked by calls saved at the peak, then calls removed, then kind, org and integration.
+fn rank(items: &mut [Recommendation]) {
+    items.sort_by(|a, b| {
+        (b.calls_saved_at_peak, b.calls_removed)
+            .cmp(&(a.calls_saved_at_peak, a.calls_removed))
+            .then(a.kind.cmp(&b.kind))
+            .then_with(|| (&a.org_id, &a.integration).cmp(&(&b.org_id, &b.integration)))
+    });
 }
 
 /// What a detector found in one integration.
@@ -230,25 +314,33 @@ pub(crate) struct Detection {
     pub evidence: Evidence,
     /// Counted rows the action makes unnecessary, ascending.
     pub removed: Vec<u32>,
+    /// How clean the evidence is.
+    pub confidence: Confidence,
 }
 
 /// Detects patterns in every integration of every org and computes each what-if.
 pub fn recommend(table: &Table, attribution: &Attribution, settings: &Settings) -> Recommendations {
     let tables = classify::Tables::new(&table.calls, attribution);
-    let per_org: Vec<(Vec<Recommendation>, OrgWhatIf)> = table
+    let per_org: Vec<OrgResult> = table
         .orgs
         .par_iter()
         .map(|(org, range)| org_recommendations(table, attribution, &tables, settings, *org, range))
         .collect();
-    let (mut items, what_if): (Vec<Vec<Recommendation>>, Vec<OrgWhatIf>) = per_org.into_iter().unzip();
-    let mut items: Vec<Recommendation> = items.drain(..).flatten().collect();
-    items.sort_by(|a, b| {
-        (b.calls_saved_at_peak, b.calls_removed)
-            .cmp(&(a.calls_saved_at_peak, a.calls_removed))
-            .then(a.kind.cmp(&b.kind))
-            .then_with(|| (&a.org_id, &a.integration).cmp(&(&b.org_id, &b.integration)))
-    });
-    Recommendations { items, what_if }
+    let mut out = Recommendations::default();
+    for r in per_org {
+        out.items.extend(r.items);
+        out.what_if.push(r.what_if);
+        out.unexplained.extend(r.unexplained);
+    }
+    rank(&mut out.items);
+    out
+}
+
+/// One org's share of the output.
+struct OrgResult {
+    items: Vec<Recommendation>,
+    what_if: OrgWhatIf,
+    unexplained: Vec<Unexplained>,
 }
 
 fn org_recommendations(
@@ -258,68 +350,121 @@ fn org_recommendations(
     settings: &Settings,
     org: StrId,
     range: &Range<usize>,
-) -> (Vec<Recommendation>, OrgWhatIf) {
+) -> OrgResult {
     let calls = &table.calls;
-    let detections = scan::scan_org(calls, range.clone(), tables, settings);
-    let stream = whatif::Stream {
-        calls,
-        range: range.clone(),
-        attribution,
-    };
-    let before = stream.after(None, &[]).org;
+    let from = settings.since.unwrap_or(Millis::MIN);
+    let scanned = scan::scan_org(calls, range.clone(), tables, settings);
+    let streams = whatif::OrgStreams::new(calls, range.clone(), attribution);
+    let before = streams.org.peak_without(&[], from);
     let org_id = calls.strings.get(org);
-    let items: Vec<Recommendation> = detections
+    let items: Vec<Recommendation> = scanned
+        .detections
         .par_iter()
-        .map(|(integration, d)| recommendation(&stream, org_id, *integration, d, before))
+        .map(|(integration, d)| {
+            recommendation(&streams, attribution, org_id, *integration, d, (before, from))
+        })
         .collect();
-    let all = whatif::union(detections.iter().map(|(_, d)| d.removed.as_slice()));
-    (
+    let unexplained = unexplained(
+        &streams,
+        attribution,
+        org_id,
+        &items,
+        scanned.profiles,
+        (before, from),
+    );
+    let all = whatif::union(scanned.detections.iter().map(|(_, d)| d.removed.as_slice()));
+    OrgResult {
+        what_if: org_what_if(&streams, org_id, scanned.detections.len(), &all, (before, from)),
         items,
-        org_what_if(&stream, org_id, detections.len(), &all, before),
-    )
+        unexplained,
+    }
+}
+
+/// The profiles of the integrations that carry at least [`PROFILED_PERCENT`] of the org's peak
+/// and have no recommendation that saves calls (a composite-batch one explains hidden calls).
+fn unexplained(
+    streams: &whatif::OrgStreams,
+    attribution: &Attribution,
+    org_id: &str,
+    items: &[Recommendation],
+    profiles: Vec<(usize, Detection)>,
+    (before, from): (Option<Peak>, Millis),
+) -> Vec<Unexplained> {
+    let org_peak = before.map_or(0, |p| p.calls);
+    let explained = |key: &str| {
+        items
+            .iter()
+            .any(|r| r.integration == key && (r.calls_saved_at_peak > 0 || r.kind == Kind::CompositeBatch))
+    };
+    profiles
+        .into_iter()
+        .filter_map(|(integration, d)| {
+            let own = streams.of(integration);
+            let in_window = own.in_window(before);
+            let own_peak = own.peak_without(&[], from).map_or(0, |p| p.calls);
+            let heavy = in_window.max(own_peak) * 100 >= org_peak * PROFILED_PERCENT && org_peak > 0;
+            let key = &attribution.integrations[integration].key;
+            (heavy && !explained(key)).then(|| Unexplained {
+                recommendation: recommendation(streams, attribution, org_id, integration, &d, (before, from)),
+                calls_in_org_peak_window: in_window,
+            })
+        })
+        .collect()
 }
 
 /// The org with every detection applied: `all` is the union of their removed rows.
 fn org_what_if(
-    stream: &whatif::Stream,
+    streams: &whatif::OrgStreams,
     org_id: &str,
     n: usize,
     all: &[u32],
-    before: Option<Peak>,
+    (before, from): (Option<Peak>, Millis),
 ) -> OrgWhatIf {
     OrgWhatIf {
         org_id: org_id.to_string(),
         recommendations: n,
-        calls_removed: stream.counted(all),
-        calls_saved_at_peak: stream.saved_in_window(all, before),
+        calls_removed: streams.org.count(all),
+        calls_saved_at_peak: streams.org.count_in_window(all, before),
         peak_before: before,
-        peak_after: stream.after(None, all).org,
+        peak_after: streams.org.peak_without(all, from),
         removed: all.to_vec(),
     }
 }
 
 fn recommendation(
-    stream: &whatif::Stream,
+    streams: &whatif::OrgStreams,
+    attribution: &Attribution,
     org_id: &str,
     integration: usize,
     d: &Detection,
-    org_before: Option<Peak>,
+    (org_before, from): (Option<Peak>, Millis),
 ) -> Recommendation {
-    let after = stream.after(Some(integration), &d.removed);
-    let who = &stream.attribution.integrations[integration];
+    let who = &attribution.integrations[integration];
+    let own = streams.of(integration);
+    let (org_after, own_before, own_after) = if d.removed.is_empty() {
+        let own_before = own.peak_without(&[], from);
+        (org_before, own_before, own_before)
+    } else {
+        (
+            streams.org.peak_without(&d.removed, from),
+            own.peak_without(&[], from),
+            own.peak_without(&d.removed, from),
+        )
+    };
     Recommendation {
         org_id: org_id.to_string(),
         integration: who.key.clone(),
         label: who.label.clone(),
         kind: d.kind,
         action: d.action.clone(),
+        confidence: d.confidence,
         evidence: d.evidence.clone(),
-        calls_removed: stream.counted(&d.removed),
-        calls_saved_at_peak: stream.saved_in_window(&d.removed, org_before),
+        calls_removed: streams.org.count(&d.removed),
+        calls_saved_at_peak: streams.org.count_in_window(&d.removed, org_before),
         org_peak_before: org_before,
-        org_peak_after: after.org,
-        integration_peak_before: after.integration_before,
-        integration_peak_after: after.integration,
+        org_peak_after: org_after,
+        integration_peak_before: own_before,
+        integration_peak_after: own_after,
     }
 }
 
@@ -401,11 +546,15 @@ pub(crate) fn evidence(calls: &Calls, f: Facts, span: Span, examples: &[(StrId, 
     }
 }
 
-/// A duration for people: `45 s`, `5 min`, `2 h`, `1.5 h`.
+/// A duration for people: `250 ms`, `7.2 s`, `45 s`, `5 min`, `2 h`, `1.5 h`.
 pub(crate) fn duration(ms: i64) -> String {
     let s = ms as f64 / 1000.0;
     let h = s / 3_600.0;
-    if s < 120.0 {
+    if ms < 1_000 {
+        format!("{ms} ms")
+    } else if s < 10.0 {
+        format!("{s:.1} s")
+    } else if s < 120.0 {
         format!("{s:.0} s")
     } else if s < 3_600.0 {
         format!("{:.0} min", s / 60.0)
@@ -435,6 +584,8 @@ mod tests {
         assert_eq!(duration(7_200_000), "2 h");
         assert_eq!(duration(5_400_000), "1.5 h");
         assert_eq!(duration(3_600_000), "1 h");
+        assert_eq!(duration(250), "250 ms");
+        assert_eq!(duration(7_240), "7.2 s");
     }
 
     #[test]

@@ -55,6 +55,7 @@ impl OldVersions {
             ),
             evidence: evidence(calls, self.facts(&floor), self.span, &self.resources.top(3)),
             removed: Vec::new(),
+            confidence: super::Confidence::High,
         })
     }
 

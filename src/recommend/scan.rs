@@ -5,23 +5,26 @@
 //! detectors gives every integration its own calls in time order: one pass per integration,
 //! without gathering per-integration row lists, and no allocation per row.
 //!
-//! OAuth token requests are Login events, which name a user but no connected app. They are
+//! OAuth token requests logged as Login events name a user but no connected app. They are
 //! collected per user and given to the integration that made most of that user's counted calls.
+//! Token-endpoint rows among the API rows belong to their own integration like any call.
 
 use std::ops::Range;
 
 use rustc_hash::FxHashMap;
 
-use super::classify::{Class, Resource, Row, Tables};
+use super::classify::{Class, Op, Resource, Row, Tables};
 use super::composite_batch::CompositeBatch;
 use super::errors::Errors;
 use super::metadata::Metadata;
 use super::old_version::OldVersions;
+use super::pagination::Pagination;
 use super::polling::Polling;
+use super::profile::Profile;
 use super::single_record::SingleRecord;
 use super::token_churn::TokenChurn;
 use super::{Detection, Settings};
-use crate::model::{Calls, StrId};
+use crate::model::{flags, Calls, EventType, Millis, StrId};
 
 /// Every detector's state for one integration.
 struct Detectors {
@@ -32,6 +35,8 @@ struct Detectors {
     composite: CompositeBatch,
     errors: Errors,
     versions: OldVersions,
+    pages: Pagination,
+    profile: Profile,
 }
 
 impl Detectors {
@@ -44,15 +49,23 @@ impl Detectors {
             composite: CompositeBatch::default(),
             errors: Errors::default(),
             versions: OldVersions::new(settings.min_api_version),
+            pages: Pagination::default(),
+            profile: Profile::default(),
         }
     }
 
-    /// One call of the integration, in time order. Uncounted rows (superseded fallback rows)
-    /// only enrich: they never make a pattern.
+    /// One call of the integration, in time order. Superseded fallback rows only enrich (error
+    /// messages, rows processed, token rows no other source shows); uncounted rows add beats to
+    /// a polling rhythm and token requests, but never make a pattern on their own.
     fn observe(&mut self, row: &Row) {
         self.errors.observe(row);
-        if row.class == Class::CompositeBatch {
-            self.composite.observe(row);
+        self.profile.observe(row);
+        match row.class {
+            Class::CompositeBatch => self.composite.observe(row),
+            Class::Login | Class::OAuthToken => self.churn.observe_token(row),
+            Class::Page => self.pages.observe(row),
+            Class::Other | Class::Failed if !row.superseded => self.polling.observe(row),
+            _ => {}
         }
         if !row.counted {
             return;
@@ -60,15 +73,14 @@ impl Detectors {
         self.versions.observe(row);
         self.single.observe(row);
         self.churn.observe(row);
-        match row.class {
-            Class::Other => self.polling.observe(row),
-            Class::Metadata => self.metadata.observe(row),
-            _ => {}
+        if row.class == Class::Metadata {
+            self.metadata.observe(row);
         }
     }
 
-    fn finish(self, calls: &Calls) -> Vec<Detection> {
-        [
+    /// The detections, and the profile of what the integration does.
+    fn finish(self, calls: &Calls) -> (Vec<Detection>, Option<Detection>) {
+        let found = [
             self.single.finish(calls),
             self.polling.finish(calls),
             self.churn.finish(calls),
@@ -76,31 +88,34 @@ impl Detectors {
             self.composite.finish(calls),
             self.errors.finish(calls),
             self.versions.finish(calls),
-        ]
-        .into_iter()
-        .flatten()
-        .collect()
+            self.pages.finish(calls),
+        ];
+        (found.into_iter().flatten().collect(), self.profile.finish(calls))
     }
 }
 
-/// Every detection in the org's `range`, with the integration index it belongs to.
-pub(crate) fn scan_org(
-    calls: &Calls,
-    range: Range<usize>,
-    tables: &Tables,
-    settings: &Settings,
-) -> Vec<(usize, Detection)> {
+/// What one org's scan found.
+pub(crate) struct Scanned {
+    /// Every detection, with the integration index it belongs to.
+    pub detections: Vec<(usize, Detection)>,
+    /// Every integration's profile (`no_known_pattern`), for those that turn out to need one.
+    pub profiles: Vec<(usize, Detection)>,
+}
+
+/// Every detection and profile in the org's `range`.
+pub(crate) fn scan_org(calls: &Calls, range: Range<usize>, tables: &Tables, settings: &Settings) -> Scanned {
     let mut states: Vec<Option<Detectors>> = (0..tables.integrations).map(|_| None).collect();
     let mut counted_by_shape = vec![0u64; calls.shapes.len()];
     let mut logins: Vec<(StrId, u32)> = Vec::new();
+    let soap_rows = SoapRows::new(calls, range.clone(), tables);
     for i in range {
         let shape = calls.shape[i] as usize;
         let info = &tables.shapes[shape];
-        if info.login_event && tables.resources[calls.resource[i] as usize].kind == Resource::Token {
+        if info.login_event && tables.resources[calls.resource[i] as usize].kind == Resource::OAuthToken {
             logins.push((calls.shapes[shape].user_id, i as u32));
         }
         if info.api {
-            let row = tables.row(calls, i);
+            let row = soap_rows.join(calls, tables, i, tables.row(calls, i));
             counted_by_shape[shape] += u64::from(row.counted);
             let state = &mut states[info.integration as usize];
             state
@@ -109,10 +124,17 @@ pub(crate) fn scan_org(
         }
     }
     give_logins(calls, tables, &counted_by_shape, &logins, &mut states);
-    let found = states.into_iter().enumerate().filter_map(|(i, s)| Some((i, s?)));
-    found
-        .flat_map(|(i, s)| s.finish(calls).into_iter().map(move |d| (i, d)))
-        .collect()
+    let mut out = Scanned {
+        detections: Vec::new(),
+        profiles: Vec::new(),
+    };
+    for (i, state) in states.into_iter().enumerate() {
+        let Some(state) = state else { continue };
+        let (found, profile) = state.finish(calls);
+        out.detections.extend(found.into_iter().map(|d| (i, d)));
+        out.profiles.extend(profile.map(|p| (i, p)));
+    }
+    out
 }
 
 /// Hands each OAuth token request, in time order, to its user's integration.
@@ -149,4 +171,57 @@ fn login_owners(calls: &Calls, tables: &Tables, counted_by_shape: &[u64]) -> FxH
         }
     }
     owners.into_iter().map(|(u, (i, _))| (u, i)).collect()
+}
+
+/// SOAP API rows superseded by ApiTotalUsage, which still know `ROWS_PROCESSED`: per (user,
+/// operation), their times and row counts. ApiTotalUsage names the SOAP operation but not how
+/// many records it carried, so on days with ApiTotalUsage a counted SOAP write takes the row
+/// count of the SOAP API row of the same user and operation logged closest to it, within
+/// [`SOAP_JOIN_MS`].
+struct SoapRows(FxHashMap<(StrId, Op), Vec<(Millis, u32)>>);
+
+/// The two logs of one SOAP request are this close in time, at most.
+const SOAP_JOIN_MS: Millis = 1_000;
+
+impl SoapRows {
+    fn new(calls: &Calls, range: Range<usize>, tables: &Tables) -> SoapRows {
+        let mut map: FxHashMap<(StrId, Op), Vec<(Millis, u32)>> = FxHashMap::default();
+        for i in range {
+            let superseded = calls.flags[i] & flags::SUPERSEDED != 0;
+            if !superseded || calls.rows_processed[i] == u32::MAX || calls.event_of(i) != EventType::Api {
+                continue;
+            }
+            if let Some(op) = tables.soap_write(calls, i) {
+                let user = calls.shape_of(i).user_id;
+                map.entry((user, op))
+                    .or_default()
+                    .push((calls.ts[i], calls.rows_processed[i]));
+            }
+        }
+        SoapRows(map)
+    }
+
+    /// `row` with the row count of its SOAP API twin, when it is a counted SOAP write without one.
+    fn join(&self, calls: &Calls, tables: &Tables, i: usize, row: Row) -> Row {
+        if self.0.is_empty() || !row.counted || row.rows != u32::MAX {
+            return row;
+        }
+        let Some(op) = tables.soap_write(calls, i) else {
+            return row;
+        };
+        let Some(twins) = self.0.get(&(calls.shape_of(i).user_id, op)) else {
+            return row;
+        };
+        let at = twins.partition_point(|(t, _)| *t < row.ts);
+        let near = [at.checked_sub(1), Some(at)]
+            .into_iter()
+            .flatten()
+            .filter_map(|k| twins.get(k))
+            .filter(|(t, _)| (t - row.ts).abs() <= SOAP_JOIN_MS)
+            .min_by_key(|(t, _)| (t - row.ts).abs());
+        match near {
+            Some(&(_, rows)) => row.with_rows(op, rows),
+            None => row,
+        }
+    }
 }

@@ -5,7 +5,9 @@
 //! consecutive gaps are under [`RUN_GAP_MS`]: what a sync job does in one go. Inside a run the
 //! single-record calls of one operation on one entity could have been one sObject Collections
 //! request per [`COLLECTION_SIZE`] records, so the what-if keeps the first call of each block of
-//! 200 and removes the rest: N calls become ⌈N/200⌉, at the run's own times.
+//! 200 and removes the rest: N calls become ⌈N/200⌉, at the run's own times. Runs whose
+//! single-record calls come slower than [`MACHINE_PACE_MS`] apart on average are a person at
+//! work, not a job, and save nothing.
 
 use rustc_hash::FxHashMap;
 
@@ -20,6 +22,10 @@ pub(crate) const RUN_GAP_MS: Millis = 60_000;
 pub(crate) const COLLECTION_SIZE: u64 = 200;
 /// Above this many records in a run, Salesforce recommends Bulk API 2.0 (reference §4.4).
 pub(crate) const BULK_RECORDS_PER_RUN: u64 = 2_000;
+/// A run's single-record calls are batchable only when they come at a machine's pace, on
+/// average at most this far apart: a person opening record after record in a burst is not a
+/// job that could send them together.
+pub(crate) const MACHINE_PACE_MS: Millis = 1_000;
 /// The recommendation needs at least this many calls saved…
 const MIN_SAVED: u64 = 20;
 /// …and at least this share (percent) of the single-record calls: isolated single calls (a
@@ -32,6 +38,9 @@ pub(crate) struct SingleRecord {
     last: Option<Millis>,
     in_run: FxHashMap<(Op, StrId), u64>,
     run_records: u64,
+    run_first: Millis,
+    run_last: Millis,
+    run_removed_from: usize,
     runs: u64,
     largest_run: u64,
     calls: u64,
@@ -54,6 +63,10 @@ impl SingleRecord {
     }
 
     fn add(&mut self, row: &Row, op: Op) {
+        if self.run_records == 0 {
+            (self.run_first, self.run_removed_from) = (row.ts, self.removed.len());
+        }
+        self.run_last = row.ts;
         let key = (op, row.subject);
         let seen = self.in_run.entry(key).or_insert(0);
         if *seen % COLLECTION_SIZE != 0 {
@@ -68,6 +81,10 @@ impl SingleRecord {
     }
 
     fn end_run(&mut self) {
+        let n = self.run_records as i64;
+        if n > 1 && (self.run_last - self.run_first) / (n - 1) > MACHINE_PACE_MS {
+            self.removed.truncate(self.run_removed_from);
+        }
         if self.run_records > 0 {
             self.runs += 1;
             self.largest_run = self.largest_run.max(self.run_records);
@@ -88,6 +105,7 @@ impl SingleRecord {
             action: action(self.largest_run),
             evidence: evidence(calls, self.facts(calls), self.span, &self.resources.top(3)),
             removed: self.removed,
+            confidence: super::Confidence::High,
         })
     }
 
@@ -142,6 +160,7 @@ mod tests {
             method: 2,
             subject: 3,
             counted: true,
+            superseded: false,
             rows: u32::MAX,
             refused: false,
             version: Some(580),

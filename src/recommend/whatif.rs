@@ -1,34 +1,165 @@
 //! What-if: an org's and an integration's exact rolling-24h peaks with some calls removed.
 //!
 //! Part of the recommendation stage (after usage, before analysis). A recommendation is
-//! expressed as the counted rows its action makes unnecessary; this module takes them out of
-//! the org's counted stream and recomputes the peaks with [`window::peak`], the same code the
-//! usage stage uses, so "no change" reproduces the reported peaks exactly and removing calls
-//! can only lower or keep a peak.
+//! expressed as the counted rows its action makes unnecessary. [`OrgStreams`] gathers an org's
+//! counted timestamps once (and each integration's, in the same pass); every what-if is then
+//! one merge sweep of those sorted timestamps against the sorted removed positions
+//! ([`peak_without`]): no copy of the stream, no allocation, no per-row look-ups. "No change"
+//! reproduces `window::peak` exactly, and removing calls can only lower or keep a peak.
+//! [`Stream`] is the straightforward per-change recomputation, kept as the reference the
+//! sweep is tested against.
 
 use std::ops::Range;
 
 use crate::attribute::Attribution;
 use crate::model::{Calls, Millis};
-use crate::window::{self, Peak};
+use crate::window::{self, Peak, WINDOW_MS};
 
-/// The peak of `sorted` (ascending timestamps) without the entries at `removed` (ascending
-/// positions into `sorted`). The building block of every what-if.
-pub fn peak_without(sorted: &[Millis], removed: &[usize]) -> Option<Peak> {
-    let mut skip = removed.iter().peekable();
-    let kept: Vec<Millis> = sorted
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| {
-            let hit = skip.peek() == Some(&i);
-            if hit {
-                skip.next();
+/// The peak of `sorted` (ascending timestamps) without the entries at `removed` (ascending,
+/// distinct positions into `sorted`), over instants at or after `from`. One sweep: usage at
+/// each remaining instant `t` is the entries in `(t − 24 h, t]` minus the removed ones there,
+/// both counted with pointers that only move forward.
+pub fn peak_without_from(sorted: &[Millis], removed: &[usize], from: Millis) -> Option<Peak> {
+    let n = sorted.len();
+    let (mut lo, mut gone_lo, mut gone_hi) = (0usize, 0usize, 0usize);
+    let mut best: Option<(u64, Millis)> = None;
+    let mut j = 0;
+    while j < n {
+        let t = sorted[j];
+        let mut end = j;
+        while end + 1 < n && sorted[end + 1] == t {
+            end += 1;
+        }
+        let gone_before = gone_hi;
+        while gone_hi < removed.len() && removed[gone_hi] <= end {
+            gone_hi += 1;
+        }
+        let kept_here = (end + 1 - j) > gone_hi - gone_before;
+        if kept_here && t >= from {
+            if let Some(bound) = t.checked_sub(WINDOW_MS) {
+                while sorted[lo] <= bound {
+                    lo += 1;
+                }
             }
-            !hit
-        })
-        .map(|(_, ts)| *ts)
-        .collect();
-    window::peak(&kept)
+            while gone_lo < removed.len() && removed[gone_lo] < lo {
+                gone_lo += 1;
+            }
+            let usage = (end + 1 - lo - (gone_hi - gone_lo)) as u64;
+            if best.is_none_or(|(calls, _)| usage > calls) {
+                best = Some((usage, t));
+            }
+        }
+        j = end + 1;
+    }
+    best.map(|(calls, at)| Peak {
+        calls,
+        at,
+        window_start: at.saturating_sub(WINDOW_MS),
+    })
+}
+
+/// [`peak_without_from`] over every instant.
+pub fn peak_without(sorted: &[Millis], removed: &[usize]) -> Option<Peak> {
+    peak_without_from(sorted, removed, Millis::MIN)
+}
+
+/// One counted stream: timestamps ascending, and the table row of each.
+#[derive(Debug, Clone, Default)]
+pub struct Counted {
+    /// Timestamps, ascending.
+    pub ts: Vec<Millis>,
+    /// Table row of each timestamp, ascending.
+    pub rows: Vec<u32>,
+}
+
+impl Counted {
+    fn push(&mut self, row: usize, ts: Millis) {
+        self.rows.push(row as u32);
+        self.ts.push(ts);
+    }
+
+    /// Positions of `removed` (ascending table rows) in this stream; rows not in it are skipped.
+    fn positions(&self, removed: &[u32]) -> Vec<usize> {
+        let mut out = Vec::with_capacity(removed.len());
+        if removed.len() * 16 > self.rows.len() {
+            // Dense: one merge walk beats a binary search per row.
+            let mut k = 0;
+            for &r in removed {
+                while k < self.rows.len() && self.rows[k] < r {
+                    k += 1;
+                }
+                if self.rows.get(k) == Some(&r) {
+                    out.push(k);
+                }
+            }
+            return out;
+        }
+        let mut from = 0;
+        for &r in removed {
+            let at = from + self.rows[from..].partition_point(|&x| x < r);
+            if self.rows.get(at) == Some(&r) {
+                out.push(at);
+            }
+            from = at;
+        }
+        out
+    }
+
+    /// The peak without `removed` (ascending table rows), over instants ≥ `from`.
+    pub fn peak_without(&self, removed: &[u32], from: Millis) -> Option<Peak> {
+        peak_without_from(&self.ts, &self.positions(removed), from)
+    }
+
+    /// How many of `removed` are in this stream.
+    pub fn count(&self, removed: &[u32]) -> u64 {
+        self.positions(removed).len() as u64
+    }
+
+    /// How many of `removed` are in this stream inside `peak`'s window `(at − 24 h, at]`.
+    pub fn count_in_window(&self, removed: &[u32], peak: Option<Peak>) -> u64 {
+        let Some(p) = peak else { return 0 };
+        let inside = |&pos: &usize| self.ts[pos] > p.window_start && self.ts[pos] <= p.at;
+        self.positions(removed).into_iter().filter(inside).count() as u64
+    }
+
+    /// How many entries fall inside `peak`'s window.
+    pub fn in_window(&self, peak: Option<Peak>) -> u64 {
+        peak.map_or(0, |p| window::window_range(&self.ts, p.at).len() as u64)
+    }
+}
+
+/// An org's counted calls, and each integration's, gathered in one pass.
+#[derive(Debug, Clone, Default)]
+pub struct OrgStreams {
+    /// The org's counted calls.
+    pub org: Counted,
+    /// Each integration's counted calls, by integration index.
+    pub integrations: Vec<Counted>,
+}
+
+impl OrgStreams {
+    /// The counted rows of the org's `range` of `calls`.
+    pub fn new(calls: &Calls, range: Range<usize>, attribution: &Attribution) -> OrgStreams {
+        let mut s = OrgStreams {
+            org: Counted::default(),
+            integrations: vec![Counted::default(); attribution.integrations.len()],
+        };
+        for i in range.filter(|&i| calls.counts(i)) {
+            let ts = calls.ts[i];
+            s.org.push(i, ts);
+            s.integrations[attribution.of_row(calls, i)].push(i, ts);
+        }
+        s
+    }
+
+    /// The integration's counted calls (empty when it has none).
+    pub fn of(&self, integration: usize) -> &Counted {
+        static EMPTY: Counted = Counted {
+            ts: Vec::new(),
+            rows: Vec::new(),
+        };
+        self.integrations.get(integration).unwrap_or(&EMPTY)
+    }
 }
 
 /// One org's counted calls, as the what-if sees them.
@@ -127,6 +258,19 @@ mod tests {
         assert_eq!(peak_without(&ts, &[]), window::peak(&ts));
         let p = peak_without(&ts, &[1, 2]).unwrap();
         assert_eq!((p.calls, p.at), (2, 2 * H));
+    }
+
+    #[test]
+    fn the_sweep_honours_ties_and_a_lower_bound_on_instants() {
+        let ts = [0, 5, 5, 5, H, 25 * H, 25 * H];
+        // Removing two of the three calls at 5 ms keeps that instant with one call.
+        let p = peak_without(&ts, &[1, 2]).unwrap();
+        assert_eq!((p.calls, p.at), (3, H));
+        // Removing all three drops the instant.
+        assert_eq!(peak_without(&ts, &[1, 2, 3]).unwrap().calls, 2);
+        // Instants from 2 h on only: the busy start no longer counts as an instant.
+        let p = peak_without_from(&ts, &[], 2 * H).unwrap();
+        assert_eq!((p.calls, p.at), (2, 25 * H));
     }
 
     #[test]

@@ -485,7 +485,60 @@ fn recommendation_entry(h: &mut String, n: usize, r: &RecommendationView) {
     );
     let _ = writeln!(h, "<li>Do instead ({}): {}</li>", esc(r.feature), esc(&r.action));
     let (removed, saved) = (thousands(r.calls_removed), thousands(r.calls_saved_at_peak));
-    let _ = writeln!(h, "<li>Calls removed over the whole input: {removed}; in the org's peak 24 hours: {saved}.</li></ul></div>");
+    let _ = writeln!(h, "<li>Calls removed over the whole input: {removed}; in the org's peak 24 hours: {saved}. Confidence: {}.</li></ul>", r.confidence.id());
+    kind_explanation(h, r.kind);
+    h.push_str("</div>\n");
+}
+
+/// The kind's entry from the kinds' page, collapsed, so the report explains itself offline.
+fn kind_explanation(h: &mut String, kind: crate::recommend::Kind) {
+    let _ = write!(h, "<details><summary>About {}</summary>", kind.title());
+    for p in crate::recommend::docs::paragraphs(kind) {
+        let _ = write!(h, "<p>{}</p>", inline_markdown(&p));
+    }
+    h.push_str("</details>\n");
+}
+
+/// Escaped text with the page's inline Markdown: `**bold**`, `` `code` `` and `[text](#anchor)`
+/// links (kept as their text: the anchors are in the page, not in the report).
+fn inline_markdown(text: &str) -> String {
+    let mut plain = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        let close = rest[open..].find("](").map(|c| open + c);
+        let end = close.and_then(|c| rest[c..].find(')').map(|e| c + e));
+        match (close, end) {
+            (Some(c), Some(e)) => {
+                plain.push_str(&rest[..open]);
+                plain.push_str(&rest[open + 1..c]);
+                rest = &rest[e + 1..];
+            }
+            _ => break,
+        }
+    }
+    plain.push_str(rest);
+    let escaped = esc(&plain);
+    let mut out = String::with_capacity(escaped.len());
+    let (mut bold, mut code) = (false, false);
+    let mut chars = escaped.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '`' {
+            out.push_str(if code { "</code>" } else { "<code>" });
+            code = !code;
+        } else if c == '*' && !code && chars.next_if_eq(&'*').is_some() {
+            out.push_str(if bold { "</strong>" } else { "<strong>" });
+            bold = !bold;
+        } else {
+            out.push(c);
+        }
+    }
+    if code {
+        out.push_str("</code>");
+    }
+    if bold {
+        out.push_str("</strong>");
+    }
+    out
 }
 
 fn what_if_table(h: &mut String, what_if: &[WhatIfView], sections: &Sections) {

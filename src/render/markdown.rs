@@ -228,6 +228,9 @@ fn org_section(md: &mut String, org: &OrgReport, a: &Analysis, charts: &[ChartLi
         None => format!("unknown — {}", esc(&org.allocation.detail)),
     };
     let _ = writeln!(md, "- Allocation: {alloc}");
+    if let Some(m) = &org.allocation.meter {
+        let _ = writeln!(md, "- Salesforce's meter: {}", esc(&m.note));
+    }
     match &org.peak {
         Some(p) => {
             let _ = writeln!(
@@ -426,7 +429,7 @@ fn recommendation_entry(md: &mut String, n: usize, r: &RecommendationView) {
     }
     let _ = writeln!(md, "- Do instead ({}): {}", r.feature, esc(&r.action));
     let (removed, saved) = (thousands(r.calls_removed), thousands(r.calls_saved_at_peak));
-    let _ = writeln!(md, "- Calls removed over the whole input: {removed}; in the org's peak 24 hours: {saved}. [About this kind]({})\n", r.docs);
+    let _ = writeln!(md, "- Calls removed over the whole input: {removed}; in the org's peak 24 hours: {saved}. Confidence: {}. [About this kind]({})\n", r.confidence.id(), r.docs);
 }
 
 fn what_if_table(md: &mut String, what_if: &[WhatIfView], sections: &Sections) {

@@ -61,6 +61,11 @@ pub fn render_with(analysis: &Analysis, options: &RenderOptions) -> Vec<Output> 
             name: "recommendations.csv".into(),
             bytes: csv::recommendations(analysis),
         },
+        // The kinds' page the report links to, so the links resolve inside `--out`.
+        Output {
+            name: crate::recommend::docs::PATH.into(),
+            bytes: crate::recommend::docs::PAGE.as_bytes().to_vec(),
+        },
     ];
     for (i, (org, series)) in analysis.orgs.iter().zip(&analysis.series).enumerate() {
         if let Some(series) = series {
