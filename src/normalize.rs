@@ -117,13 +117,18 @@ fn fraction_ms(digits: &[u8]) -> Option<Millis> {
     Some(ms)
 }
 
-/// Parses ASCII digits into a number; `None` on anything else.
+/// Parses ASCII digits into a number; `None` on anything else, and on a number too large
+/// for an `i64` (a 20-digit `STATUS_CODE` must not overflow: a panic in a debug build, a
+/// wrapped garbage value in a release one).
 fn num(digits: &[u8]) -> Option<i64> {
     if digits.is_empty() {
         return None;
     }
     digits.iter().try_fold(0i64, |acc, &d| {
-        d.is_ascii_digit().then(|| acc * 10 + i64::from(d - b'0'))
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        acc.checked_mul(10)?.checked_add(i64::from(d - b'0'))
     })
 }
 

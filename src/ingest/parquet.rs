@@ -6,8 +6,11 @@
 //! the one set of `normalize` rules applies; datetime columns are read natively as UTC
 //! milliseconds. A row's "line" in reports is its 1-based row number.
 
+use std::cell::Cell;
 use std::fs::File;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Once;
 
 use polars::prelude::*;
 
@@ -22,6 +25,58 @@ const SLICE_ROWS: usize = 1 << 17;
 
 /// Reads one Parquet file into a part, a slice of rows at a time.
 pub fn read(path: &Path, label: &str, settings: &Settings) -> Result<Part, FileError> {
+    guarded(label, || read_unguarded(path, label, settings))
+}
+
+thread_local! {
+    /// Set while this thread runs polars under [`guarded`]: its panics are caught and reported.
+    static GUARDED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Guards running now, on any thread: polars decodes on its own pool (threads named
+/// `polars-N`), whose panics travel back to the guarded caller.
+static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs polars on a file it may choke on. The Parquet decoder panics on some corrupt input
+/// (e.g. "thrift bool field" for a damaged footer, "values.len() >= 4" for a damaged data
+/// page) instead of returning an error; such a file is reported as unreadable like any other
+/// corrupt file, and the run goes on. The panic hook stays quiet for the panics caught here
+/// (the file's error says it all) and reports every other panic as before.
+fn guarded<T>(label: &str, read: impl FnOnce() -> Result<T, FileError>) -> Result<T, FileError> {
+    static QUIET_HOOK: Once = Once::new();
+    QUIET_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !is_guarded_thread() {
+                previous(info);
+            }
+        }));
+    });
+    ACTIVE.fetch_add(1, Ordering::SeqCst);
+    let outer = GUARDED.with(|g| g.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    GUARDED.with(|g| g.set(outer));
+    ACTIVE.fetch_sub(1, Ordering::SeqCst);
+    result.unwrap_or_else(|payload| {
+        let detail = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "the decoder failed".into());
+        Err(FileError::corrupt(label, &detail))
+    })
+}
+
+/// Whether a panic on this thread is one [`guarded`] catches.
+fn is_guarded_thread() -> bool {
+    GUARDED.with(Cell::get)
+        || (ACTIVE.load(Ordering::SeqCst) > 0
+            && std::thread::current()
+                .name()
+                .is_some_and(|n| n.starts_with("polars")))
+}
+
+fn read_unguarded(path: &Path, label: &str, settings: &Settings) -> Result<Part, FileError> {
     let (map, names) = read_map(path, label)?;
     map.check_required()
         .map_err(|m| FileError::missing(label, &map, &m))?;
@@ -29,8 +84,9 @@ pub fn read(path: &Path, label: &str, settings: &Settings) -> Result<Part, FileE
     let rows = row_count(path, label)?;
     let mut builder = PartBuilder::new(label, &map, settings);
     for offset in (0..rows).step_by(SLICE_ROWS) {
-        let df = read_slice(path, &wanted, offset, SLICE_ROWS.min(rows - offset))
-            .map_err(|e| FileError::corrupt(label, &e.to_string()))?;
+        let len = SLICE_ROWS.min(rows - offset);
+        let df = read_slice(path, &wanted, offset, len)
+            .map_err(|e| FileError::corrupt(label, &first_bad_column(path, &wanted, offset, len, &e)))?;
         let columns = wanted
             .iter()
             .map(|(field, name)| prepare(&df, *field, name))
@@ -39,6 +95,28 @@ pub fn read(path: &Path, label: &str, settings: &Settings) -> Result<Part, FileE
         walk(&df, &columns, offset, &mut builder);
     }
     Ok(builder.finish())
+}
+
+/// Why a slice could not be decoded, the same on every run. polars decodes the columns in
+/// parallel, and when several are damaged whichever fails first names the error (a "thrift
+/// protocol error" one run, "data corruption detected" the next), which made summary.json
+/// differ between runs on one file. So the columns are tried one at a time, in file order,
+/// and the first that fails is named; `fallback` when none fails alone.
+fn first_bad_column(
+    path: &Path,
+    wanted: &[(Field, String)],
+    offset: usize,
+    len: usize,
+    fallback: &PolarsError,
+) -> String {
+    wanted
+        .iter()
+        .find_map(|column| {
+            read_slice(path, std::slice::from_ref(column), offset, len)
+                .err()
+                .map(|e| format!("column {}: {e}", column.1))
+        })
+        .unwrap_or_else(|| fallback.to_string())
 }
 
 /// The projected columns of `len` rows from `offset`.
@@ -53,9 +131,11 @@ fn read_slice(path: &Path, wanted: &[(Field, String)], offset: usize, len: usize
 /// The header of a Parquet file as a column map, plus its column names.
 pub fn read_map(path: &Path, label: &str) -> Result<(ColumnMap, Vec<String>), FileError> {
     let file = File::open(path).map_err(|e| FileError::io(label, &e))?;
-    let schema = ParquetReader::new(file)
-        .schema()
-        .map_err(|e| FileError::corrupt(label, &e.to_string()))?;
+    let schema = guarded(label, || {
+        ParquetReader::new(file)
+            .schema()
+            .map_err(|e| FileError::corrupt(label, &e.to_string()))
+    })?;
     let names: Vec<String> = schema.iter_names().map(ToString::to_string).collect();
     Ok((ColumnMap::from_header(&names), names))
 }
@@ -63,9 +143,11 @@ pub fn read_map(path: &Path, label: &str) -> Result<(ColumnMap, Vec<String>), Fi
 /// Number of rows in a Parquet file, from its footer.
 pub fn row_count(path: &Path, label: &str) -> Result<usize, FileError> {
     let file = File::open(path).map_err(|e| FileError::io(label, &e))?;
-    ParquetReader::new(file)
-        .num_rows()
-        .map_err(|e| FileError::corrupt(label, &e.to_string()))
+    guarded(label, || {
+        ParquetReader::new(file)
+            .num_rows()
+            .map_err(|e| FileError::corrupt(label, &e.to_string()))
+    })
 }
 
 fn mapped_fields(map: &ColumnMap, names: &[String]) -> Vec<(Field, String)> {
