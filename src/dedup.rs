@@ -52,8 +52,6 @@ pub struct Table {
     pub earliest: BTreeMap<String, i64>,
     /// The filter applied by [`Table::restrict`].
     pub filter: Filter,
-    /// Counted calls read as warm-up context (the 24 hours before `--since`).
-    pub warm_up_calls: u64,
 }
 
 /// De-duplicates and reconciles ingest's output.
@@ -89,7 +87,6 @@ pub fn reconcile(ingested: Ingested) -> Table {
         skipped,
         earliest,
         filter: Filter::default(),
-        warm_up_calls: 0,
     }
 }
 
@@ -231,7 +228,7 @@ impl Table {
     /// `until` are dropped and move from used to ignored with their reason. Rows in the 24 hours
     /// before `since` stay, flagged [`flags::WARM_UP`]: they are context for the rolling windows
     /// after `since`, never reported themselves. In the accounting they stay where they were
-    /// (a call row is *used*, as context; `warm_up_calls` says how many), so
+    /// (a call row is *used*, as context; usage counts them per org), so
     /// `read = used + duplicates + ignored + bad` keeps holding.
     pub fn restrict(&mut self, filter: &Filter) {
         self.filter = filter.clone();
@@ -240,19 +237,18 @@ impl Table {
         }
         let warm_up_start = filter.warm_up_start();
         let calls = &mut self.calls;
+        // The selected orgs as pool ids, resolved once: a row's org is then one id compare.
+        let selected: Vec<StrId> = filter.orgs.iter().filter_map(|o| calls.strings.find(o)).collect();
         let mut keep = vec![true; calls.len()];
-        let mut warm_up_calls = 0;
         for (row, kept) in keep.iter_mut().enumerate() {
-            let org = calls.strings.get(calls.shape_of(row).org);
             let ts = calls.ts[row];
-            let why = if !filter.orgs.is_empty() && !filter.orgs.iter().any(|o| o == org) {
+            let why = if !filter.orgs.is_empty() && !selected.contains(&calls.shape_of(row).org) {
                 OTHER_ORG
             } else if warm_up_start.is_some_and(|s| ts <= s) || filter.until.is_some_and(|u| ts >= u) {
                 OUTSIDE_TIME
             } else {
                 if filter.since.is_some_and(|s| ts < s) {
                     calls.flags[row] |= flags::WARM_UP;
-                    warm_up_calls += u64::from(calls.counts(row));
                 }
                 continue;
             };
@@ -260,10 +256,14 @@ impl Table {
             if calls.is_call(row) {
                 let rows = &mut self.files[calls.file[row] as usize].rows;
                 rows.used -= 1;
-                *rows.ignored.entry(why.to_string()).or_default() += 1;
+                match rows.ignored.get_mut(why) {
+                    Some(n) => *n += 1,
+                    None => {
+                        rows.ignored.insert(why.to_string(), 1);
+                    }
+                }
             }
         }
-        self.warm_up_calls = warm_up_calls;
         let orgs: Vec<StrId> = self.orgs.iter().map(|(o, _)| *o).collect();
         self.calls.retain_rows(&keep);
         // An org whose rows are all warm-up context has nothing in range to report.

@@ -73,6 +73,16 @@ pub enum ExitStatus {
 }
 
 impl ExitStatus {
+    /// [`ExitStatus::Success`] when `ok`, else [`ExitStatus::Error`]: the status of a command
+    /// that has no threshold to breach.
+    pub fn error_unless(ok: bool) -> ExitStatus {
+        if ok {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Error
+        }
+    }
+
     /// The numeric code.
     pub fn code(self) -> u8 {
         match self {
@@ -100,11 +110,7 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
         Command::Report(args) => report(*args, now),
         Command::Schema(args) => {
             let (text, errors) = schema::explain(&args.files, &ingest::Settings::at(now));
-            let status = if errors.is_empty() {
-                ExitStatus::Success
-            } else {
-                ExitStatus::Error
-            };
+            let status = ExitStatus::error_unless(errors.is_empty());
             Ok(Outcome {
                 status,
                 stdout: text,
@@ -150,11 +156,7 @@ fn fetch_logs(args: FetchArgs) -> anyhow::Result<Outcome> {
     stdout.push('\n');
     let mut stderr = summary.notes;
     stderr.extend(summary.errors.iter().map(|e| format!("error: {e}")));
-    let status = if summary.errors.is_empty() {
-        ExitStatus::Success
-    } else {
-        ExitStatus::Error
-    };
+    let status = ExitStatus::error_unless(summary.errors.is_empty());
     Ok(Outcome {
         status,
         stdout,
@@ -242,11 +244,7 @@ fn top(args: TopArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
     } else {
         terminal::table(&view)
     };
-    let status = if a.data_quality.files.unreadable.is_empty() {
-        ExitStatus::Success
-    } else {
-        ExitStatus::Error
-    };
+    let status = ExitStatus::error_unless(a.data_quality.files.unreadable.is_empty());
     Ok(Outcome {
         status,
         stdout,
@@ -372,11 +370,7 @@ fn ingest_into_store(args: &cli::IngestArgs, now: DateTime<Utc>) -> anyhow::Resu
             .iter()
             .map(|(copy, of)| format!("note: {copy} has the same content as {of}; not read again")),
     );
-    let status = if s.unreadable.is_empty() {
-        ExitStatus::Success
-    } else {
-        ExitStatus::Error
-    };
+    let status = ExitStatus::error_unless(s.unreadable.is_empty());
     Ok(Outcome {
         status,
         stdout,
@@ -397,11 +391,7 @@ fn store_command(command: cli::StoreCommand) -> anyhow::Result<Outcome> {
         C::Files { dir } => ok(store::maintain::files(&dir)?),
         C::Verify { dir } => {
             let v = store::maintain::verify(&dir)?;
-            let status = if v.problems.is_empty() {
-                ExitStatus::Success
-            } else {
-                ExitStatus::Error
-            };
+            let status = ExitStatus::error_unless(v.problems.is_empty());
             let stderr = v.problems.iter().map(|p| format!("error: {p}")).collect();
             Outcome {
                 status,

@@ -84,13 +84,7 @@ pub fn day_of(ms: i64) -> i64 {
 ///
 /// `sorted` must be ascending. `None` when empty. Two-pointer sweep, O(n).
 pub fn peak(sorted: &[i64]) -> Option<Peak> {
-    debug_assert!(sorted.is_sorted(), "timestamps must be ascending");
-    let mut sweep = Sweep::new(sorted);
-    let mut best: Option<Peak> = None;
-    while let Some(t) = sweep.next_event() {
-        best = better(best, sweep.usage_at(t), t);
-    }
-    best
+    peak_from(sorted, 0)
 }
 
 /// Like [`peak`], but only instants at or after `sorted[from]` are candidates: the calls before
