@@ -78,7 +78,6 @@ impl ReportConfig {
         let allocation_args = args.allocation.clone();
         let recommend = recommend::Settings {
             min_api_version: api_version(args.min_api_version, &mut errors),
-            since: filter.since,
         };
         if !errors.is_empty() {
             return Err(ConfigError(errors));

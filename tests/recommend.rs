@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use apiusage::dedup::Filter;
 use apiusage::model::{flags, EventType};
 use apiusage::recommend::{Kind, Settings};
 
@@ -369,7 +370,6 @@ fn old_api_versions_below_the_floor_are_a_risk_not_a_saving() {
     assert_eq!(versions, vec![("v29.0", 50), ("v30.0", 20)]);
     let lower = Settings {
         min_api_version: 29.0,
-        ..Settings::default()
     };
     assert_eq!(kinds(&run_with(calls, &lower)), vec![]);
 }
@@ -387,16 +387,37 @@ fn with_since_the_what_if_peaks_are_taken_over_instants_from_since_on() {
     let since = T0 + 48 * H;
     let all = only(&run(calls.clone()), Kind::SingleRecordCrud).clone();
     assert_eq!(peak_calls(all.org_peak_before), 900);
-    let settings = Settings {
+    let filter = Filter {
         since: Some(since),
-        ..Settings::default()
+        ..Filter::default()
     };
-    let r = run_with(calls, &settings);
+    let r = run_filtered(calls, &filter);
     let rec = only(&r, Kind::SingleRecordCrud);
     assert_eq!(peak_calls(rec.org_peak_before), 300);
     assert!(rec.org_peak_before.unwrap().at >= since);
     assert_eq!(peak_calls(rec.org_peak_after), 2, "300 records keep 2 calls");
     assert_eq!(rec.calls_saved_at_peak, 298);
+}
+
+#[test]
+fn with_since_no_pattern_is_detected_in_the_warm_up_context() {
+    // 900 single-record updates in the 24 hours before --since, only a few calls after it:
+    // the updates count in the windows after --since, but they are context, not in range.
+    let mut calls = Vec::new();
+    for i in 0..900 {
+        let resource = format!("/v58.0/sobjects/Account/{}", record("001", i));
+        calls.push(Call::rest(T0 + 30 * H + i as i64 * 200, "PATCH", &resource));
+    }
+    for i in 0..3 {
+        calls.push(Call::rest(T0 + 48 * H + i * 60_000, "GET", "/v58.0/limits"));
+    }
+    let filter = Filter {
+        since: Some(T0 + 48 * H),
+        ..Filter::default()
+    };
+    let r = run_filtered(calls, &filter);
+    let found: Vec<Kind> = r.items.iter().map(|i| i.kind).collect();
+    assert!(!found.contains(&Kind::SingleRecordCrud), "{found:?}");
 }
 
 // ---- the command line -----------------------------------------------------------------------

@@ -171,9 +171,6 @@ impl Kind {
 pub struct Settings {
     /// Calls on API versions below this are flagged (`--min-api-version`).
     pub min_api_version: f64,
-    /// `--since`: what-if peaks are taken over instants at or after it (earlier calls still
-    /// count in the windows they fall in), like the reported peaks.
-    pub since: Option<Millis>,
 }
 
 impl Default for Settings {
@@ -181,7 +178,6 @@ impl Default for Settings {
         // Salesforce retired API versions 21.0 through 30.0.
         Settings {
             min_api_version: 31.0,
-            since: None,
         }
     }
 }
@@ -352,7 +348,12 @@ fn org_recommendations(
     range: &Range<usize>,
 ) -> OrgResult {
     let calls = &table.calls;
-    let from = settings.since.unwrap_or(Millis::MIN);
+    // What-if peaks, like the reported ones, are taken over the instants in range: from the
+    // first row not flagged as `--since` warm-up context (`Table::restrict` sets the flag).
+    let from = range
+        .clone()
+        .find(|&i| calls.in_range(i))
+        .map_or(Millis::MIN, |i| calls.ts[i]);
     let scanned = scan::scan_org(calls, range.clone(), tables, settings);
     let streams = whatif::OrgStreams::new(calls, range.clone(), attribution);
     let before = streams.org.peak_without(&[], from);

@@ -108,7 +108,9 @@ pub(crate) fn scan_org(calls: &Calls, range: Range<usize>, tables: &Tables, sett
     let mut counted_by_shape = vec![0u64; calls.shapes.len()];
     let mut logins: Vec<(StrId, u32)> = Vec::new();
     let soap_rows = SoapRows::new(calls, range.clone(), tables);
-    for i in range {
+    // Warm-up rows (the 24 h before `--since`) are context for the windows only: no pattern is
+    // detected in them, as no peak is reported from them.
+    for i in range.filter(|&i| calls.in_range(i)) {
         let shape = calls.shape[i] as usize;
         let info = &tables.shapes[shape];
         if info.login_event && tables.resources[calls.resource[i] as usize].kind == Resource::OAuthToken {

@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 
 use apiusage::attribute::{attribute, IntegrationMap};
-use apiusage::dedup::Table;
+use apiusage::dedup::{Filter, Table};
+use apiusage::ingest::{FileReport, Format};
+use apiusage::model::RowTally;
 use apiusage::model::{Calls, EventType, Shape};
 use apiusage::normalize::resource_template;
 use apiusage::recommend::{recommend, Kind, Recommendation, Recommendations, Settings};
@@ -148,6 +150,23 @@ pub fn run_with(calls: Vec<Call>, settings: &Settings) -> Recommendations {
     let t = table(calls);
     let a = attribute(&t.calls, &IntegrationMap::default());
     recommend(&t, &a, settings)
+}
+
+/// Recommendations after `filter` is applied as `report` applies it (`Table::restrict`).
+pub fn run_filtered(calls: Vec<Call>, filter: &Filter) -> Recommendations {
+    let mut t = table(calls);
+    t.files.push(FileReport {
+        path: "crafted.csv".into(),
+        format: Format::Csv,
+        rows: RowTally {
+            read: t.calls.len() as u64,
+            used: t.calls.len() as u64,
+            ..RowTally::default()
+        },
+    });
+    t.restrict(filter);
+    let a = attribute(&t.calls, &IntegrationMap::default());
+    recommend(&t, &a, &Settings::default())
 }
 
 pub fn run(calls: Vec<Call>) -> Recommendations {
