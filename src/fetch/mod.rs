@@ -29,7 +29,6 @@ pub mod state;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -42,7 +41,7 @@ use crate::marker;
 use crate::progress::Progress;
 use auth::{AuthInputs, Session, Source};
 use error::FetchError;
-use http::{check, transport, Client, Failure, Retry};
+use http::{Client, Retry};
 use query::{LogRecord, OrgRecord, Wanted};
 use state::{FileEntry, State, Watermark};
 
@@ -300,27 +299,14 @@ impl Run<'_> {
             "{}/services/data/v{}/limits",
             s.instance_url, self.settings.api_version
         );
-        let (mut body, at) = self.client.retrying(&s.label, what, true, |agent| {
-            let response = agent
-                .get(&url)
-                .header("Authorization", format!("Bearer {}", s.token.expose()))
-                .header("Accept", "application/json")
-                .call()
-                .map_err(|e| transport(&s.label, what, e))?;
-            let response = check(&s.label, what, response, s.token.expose(), &s.reauth)?;
-            let at = Utc::now();
-            let mut text = String::new();
-            response
-                .into_body()
-                .into_reader()
-                .take(16 * 1024 * 1024)
-                .read_to_string(&mut text)
-                .map_err(|e| Failure::Transient(format!("reading the reply: {e}")))?;
-            match serde_json::from_str::<Value>(&text) {
-                Ok(Value::Object(map)) => Ok((map, at)),
-                _ => Err(Failure::Fatal(protocol(s, what, "not a JSON object of limits"))),
-            }
-        })?;
+        let (mut body, at): (Map<String, Value>, _) = query::get_json(
+            self.client,
+            s,
+            &url,
+            what,
+            16 * 1024 * 1024,
+            "a JSON object of limits",
+        )?;
         let mut bookkeeping = Map::new();
         bookkeeping.insert("fetched_at".into(), Value::String(rfc3339(at)));
         bookkeeping.insert(

@@ -3,6 +3,7 @@
 
 use std::io::Read;
 
+use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
@@ -97,6 +98,44 @@ pub fn event_log_soql(wanted: &Wanted<'_>) -> String {
     )
 }
 
+/// `GET url` with the session's token, retried as every call is, and its JSON reply (at most
+/// `max_bytes`) parsed as `T`, with the time the reply arrived. `expected` names `T` in the
+/// error when the reply is something else.
+pub fn get_json<T: DeserializeOwned>(
+    client: &Client,
+    s: &Session,
+    url: &str,
+    what: &str,
+    max_bytes: u64,
+    expected: &str,
+) -> Result<(T, DateTime<Utc>), FetchError> {
+    client.retrying(&s.label, what, true, |agent| {
+        let response = agent
+            .get(url)
+            .header("Authorization", format!("Bearer {}", s.token.expose()))
+            .header("Accept", "application/json")
+            .call()
+            .map_err(|e| transport(&s.label, what, e))?;
+        let response = check(&s.label, what, response, s.token.expose(), &s.reauth)?;
+        let at = Utc::now();
+        let mut bytes = Vec::new();
+        response
+            .into_body()
+            .into_reader()
+            .take(max_bytes)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Failure::Transient(format!("reading the reply: {e}")))?;
+        let value = serde_json::from_slice(&bytes).map_err(|e| {
+            Failure::Fatal(FetchError::Protocol {
+                org: s.label.clone(),
+                what: what.to_string(),
+                detail: format!("not {expected} ({e})"),
+            })
+        })?;
+        Ok((value, at))
+    })
+}
+
 /// Runs `soql` and returns every record of every page (each page is one API call).
 pub fn query_all<T: DeserializeOwned>(
     client: &Client,
@@ -112,29 +151,7 @@ pub fn query_all<T: DeserializeOwned>(
     );
     let mut records = Vec::new();
     for _ in 0..MAX_PAGES {
-        let page: Page<T> = client.retrying(&s.label, what, true, |agent| {
-            let response = agent
-                .get(&url)
-                .header("Authorization", format!("Bearer {}", s.token.expose()))
-                .header("Accept", "application/json")
-                .call()
-                .map_err(|e| transport(&s.label, what, e))?;
-            let response = check(&s.label, what, response, s.token.expose(), &s.reauth)?;
-            let mut bytes = Vec::new();
-            response
-                .into_body()
-                .into_reader()
-                .take(MAX_PAGE_BYTES)
-                .read_to_end(&mut bytes)
-                .map_err(|e| Failure::Transient(format!("reading the reply: {e}")))?;
-            serde_json::from_slice(&bytes).map_err(|e| {
-                Failure::Fatal(FetchError::Protocol {
-                    org: s.label.clone(),
-                    what: what.to_string(),
-                    detail: format!("not a query result ({e})"),
-                })
-            })
-        })?;
+        let page: Page<T> = get_json(client, s, &url, what, MAX_PAGE_BYTES, "a query result")?.0;
         records.extend(page.records);
         match page.next {
             Some(next) if !page.done => {
