@@ -125,6 +125,11 @@ pub struct ReportArgs {
         allow_hyphen_values = true
     )]
     pub tz: String,
+
+    /// Link to the report that `digest.md` ends with (e.g. where the nightly job publishes
+    /// report.html); by default the path of <out>/report.html.
+    #[arg(long, value_name = "URL")]
+    pub report_url: Option<String>,
 }
 
 /// `apiusage top`.
