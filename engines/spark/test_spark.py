@@ -185,10 +185,13 @@ def run_in_process(spark, store, out, job_args):
 
 def run_spark_submit(store, out, job_args):
     """The job as a user runs it, through spark-submit (its own JVM, before the test's own)."""
-    cmd = ["spark-submit", "--master", "local[2]", "--driver-memory", "2g", "--conf", "spark.ui.enabled=false", "--conf", "spark.ui.showConsoleProgress=false"]
+    beside = os.path.join(os.path.dirname(sys.executable), "spark-submit")
+    submit = beside if os.path.exists(beside) else "spark-submit"
+    env = {**os.environ, "PYSPARK_PYTHON": os.environ.get("PYSPARK_PYTHON", sys.executable)}
+    cmd = [submit, "--master", "local[2]", "--driver-memory", "2g", "--conf", "spark.ui.enabled=false", "--conf", "spark.ui.showConsoleProgress=false"]
     cmd += ["--conf", "spark.sql.shuffle.partitions=4", os.path.join(HERE, "apiusage_spark.py")]
     cmd += ["--store", store, "--out", out, *job_args]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     with open(os.path.join(out, "aggregates.json")) as f:
         return json.load(f)
 
