@@ -355,17 +355,29 @@ def split_by_time(calls, split_days):
 
 def rolling(calls, split_days):
     """Each counted call with the org's usage (`usage`) and its integration's usage (`own`) at
-    its instant: COUNT(*) over (t - 24 h, t]; calls at the same millisecond are peers of one
-    RANGE frame, so they count together, as at the instant they share."""
-    parts = split_by_time(calls, split_days)
-    frame = (-(WINDOW_MS - 1), 0)
-    by_org = Window.partitionBy("org_id", "chunk").orderBy("ms").rangeBetween(*frame)
-    by_key = Window.partitionBy("org_id", "chunk", "key").orderBy("ms").rangeBetween(*frame)
+    its instant: the number of counted calls in (t - 24 h, t].
+
+    That is `COUNT(*) OVER (… RANGE BETWEEN 86399999 PRECEDING AND CURRENT ROW)`, but Spark
+    evaluates a sliding frame by aggregating the whole frame again for every row (no
+    retraction), O(calls × calls per day). The same count as a running sum is O(calls): each
+    call adds 1 at t and takes it back at t + 24 h, the instant it stops counting; the sum of
+    every event at or before t (RANGE … CURRENT ROW takes all events of t's millisecond, so
+    calls at one instant count together and a call made exactly 24 h earlier is out) is the
+    usage at t."""
+    parts = split_by_time(calls, split_days).withColumn("t", F.col("ms")).withColumn("d", F.lit(1))
+    expiries = parts.select(
+        "org_id", "key", "ms", "ctx", "chunk", F.lit(False).alias("owner"),
+        (F.col("ms") + WINDOW_MS).alias("t"), F.lit(-1).alias("d"),
+    )
+    events = parts.unionByName(expiries)
+    running = (Window.unboundedPreceding, Window.currentRow)
+    by_org = Window.partitionBy("org_id", "chunk").orderBy("t").rangeBetween(*running)
+    by_key = Window.partitionBy("org_id", "chunk", "key").orderBy("t").rangeBetween(*running)
     return (
-        parts.withColumn("usage", F.count(F.lit(1)).over(by_org))
-        .withColumn("own", F.count(F.lit(1)).over(by_key))
-        .where("owner")
-        .drop("chunk", "owner")
+        events.withColumn("usage", F.sum("d").over(by_org))
+        .withColumn("own", F.sum("d").over(by_key))
+        .where(F.col("owner") & (F.col("d") == 1))
+        .drop("chunk", "owner", "t", "d")
     )
 
 
@@ -451,26 +463,38 @@ def active_minutes(counts, org_peaks):
     )
 
 
+def with_expiries(counts, keys):
+    """Per minute of `counts` (keys + minute, with calls `c` and edge calls `b`), and per minute
+    1,440 minutes later, `c_old`/`b_old`: the calls of the minute 24 h earlier, which stop
+    counting then. A running sum of c - c_old is then the usage at each minute's end (see
+    `minute_series`) without a sliding frame (which Spark recomputes for every row)."""
+    ahead = counts.select(
+        *keys, (F.col("minute") + MINUTES_PER_WINDOW).alias("minute"),
+        F.col("c").alias("c_old"), F.col("b").alias("b_old"),
+    )
+    return counts.join(ahead, [*keys, "minute"], "full").fillna(0, ["c", "b", "c_old", "b_old"])
+
+
 def minute_series(counts, org_peaks):
     """usage_<org>.csv's columns per active minute: calls, rolling_24h_end (usage at the
     minute's last millisecond) and rolling_24h_max (the largest usage at any instant of it).
 
     24 h is 1,440 whole minutes, so with c[k] the calls of minute k and b[k] those exactly on
     its first millisecond:
-      end(m)   = Σ c[m-1439 .. m]                      calls in (end - 24 h, end]
-      start(m) = Σ c[m-1440 .. m-1] - b[m-1440] + b[m]  calls in (start - 24 h, start]
+      end(m)   = Σ c[m-1439 .. m]  = Σ_{k ≤ m} (c[k] - c[k-1440])   calls in (end - 24 h, end]
+      start(m) = end(m) - c[m] + c[m-1440] - b[m-1440] + b[m]       calls in (start - 24 h, start]
       max(m)   = max(start(m), largest usage at a call in m, end(m))
-    since usage only rises at calls and otherwise falls. Range frames over the minute index
-    skip the minutes without calls, and are exact."""
-    grid = active_minutes(counts, org_peaks)
-    g = grid.join(counts, ["org_id", "minute"], "left").fillna(0, ["c", "b"])
-    w = Window.partitionBy("org_id").orderBy("minute")
-    end = F.sum("c").over(w.rangeBetween(-(MINUTES_PER_WINDOW - 1), 0))
-    before = F.sum("c").over(w.rangeBetween(-MINUTES_PER_WINDOW, -1))
-    old_edge = F.sum("b").over(w.rangeBetween(-MINUTES_PER_WINDOW, -MINUTES_PER_WINDOW))
-    start = F.coalesce(before, F.lit(0)) - F.coalesce(old_edge, F.lit(0)) + F.col("b")
+    since usage only rises at calls and otherwise falls. The running sum runs over every minute
+    with calls or expiries (the active minutes are a subset), so it is exact."""
+    grid = active_minutes(counts, org_peaks).withColumn("in_grid", F.lit(True))
+    deltas = with_expiries(counts.select("org_id", "minute", "c", "b", "event_max"), ["org_id"])
+    g = deltas.join(grid, ["org_id", "minute"], "full").fillna(0, ["c", "b", "c_old", "b_old"])
+    w = Window.partitionBy("org_id").orderBy("minute").rangeBetween(Window.unboundedPreceding, Window.currentRow)
+    end = F.sum(F.col("c") - F.col("c_old")).over(w)
+    start = F.col("rolling_24h_end") - F.col("c") + F.col("c_old") - F.col("b_old") + F.col("b")
     series = (
         g.withColumn("rolling_24h_end", end)
+        .where(F.col("in_grid").isNotNull())
         .withColumn("start_usage", start)
         .withColumn("rolling_24h_max", F.greatest("start_usage", F.coalesce("event_max", F.lit(0)), "rolling_24h_end"))
     )
@@ -490,18 +514,22 @@ def minute_series(counts, org_peaks):
 
 def integration_series(rolled, counts, org_peaks, top):
     """rolling_24h_end per org minute for each org's top integrations (`top`: org_id, key,
-    rank), on the org's minutes, as the extra columns of usage_<org>.csv."""
-    grid = active_minutes(counts, org_peaks)
+    rank), on the org's minutes, as the extra columns of usage_<org>.csv; the same running sum
+    as `minute_series`, per integration."""
+    grid = active_minutes(counts, org_peaks).join(F.broadcast(top), "org_id").withColumn("in_grid", F.lit(True))
     per_key = (
-        rolled.withColumn("minute", F.floor(F.col("ms") / MINUTE_MS))
+        rolled.join(F.broadcast(top.select("org_id", "key")), ["org_id", "key"])
+        .withColumn("minute", F.floor(F.col("ms") / MINUTE_MS))
         .groupBy("org_id", "key", "minute")
-        .agg(F.count(F.lit(1)).alias("c"))
+        .agg(F.count(F.lit(1)).alias("c"), F.lit(0).alias("b"))
     )
-    g = grid.join(F.broadcast(top), "org_id").join(per_key, ["org_id", "key", "minute"], "left").fillna(0, ["c"])
-    w = Window.partitionBy("org_id", "key").orderBy("minute").rangeBetween(-(MINUTES_PER_WINDOW - 1), 0)
+    deltas = with_expiries(per_key, ["org_id", "key"])
+    g = deltas.join(grid, ["org_id", "key", "minute"], "full").fillna(0, ["c", "c_old"])
+    w = Window.partitionBy("org_id", "key").orderBy("minute").rangeBetween(Window.unboundedPreceding, Window.currentRow)
     first = org_peaks.select("org_id", F.floor(F.col("first_ms") / MINUTE_MS).alias("first_minute"))
     return (
-        g.withColumn("rolling_24h_end", F.sum("c").over(w))
+        g.withColumn("rolling_24h_end", F.sum(F.col("c") - F.col("c_old")).over(w))
+        .where(F.col("in_grid").isNotNull())
         .join(F.broadcast(first), "org_id")
         .where(F.col("minute") >= F.col("first_minute"))
         .select(
