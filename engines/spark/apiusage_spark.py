@@ -10,8 +10,9 @@ in the layout documented in engines/spark/README.md, with summary.json's field n
 `apiusage report --aggregates OUT` can render a report from it.
 
 Exactness: the usage at a call instant t is the number of counted calls in (t - 24 h, t], which
-on integer milliseconds is the window frame `RANGE BETWEEN 86399999 PRECEDING AND CURRENT ROW`.
-Nothing is sampled or bucketed; the per-minute series are exact too (see `minute_series`).
+on integer milliseconds is the window frame `RANGE BETWEEN 86399999 PRECEDING AND CURRENT ROW`;
+the job evaluates it as an equal running sum (see `rolling`). Nothing is sampled or bucketed;
+the per-minute series are exact too (see `minute_series`).
 
     spark-submit engines/spark/apiusage_spark.py --store DIR --out OUT \
         [--integrations FILE] [--since TIME] [--until TIME] [--org ORGID]... [--split-days N]
