@@ -711,14 +711,21 @@ def run(spark, args):
 
     raw = read_rows(spark, args.store, files)
     earliest = raw.where(~F.col("duplicate")).groupBy("org_id").agg(F.min(F.unix_millis("ts")).alias("earliest"))
-    rows = map_keys(restrict(raw, since, until), mapping).persist()
-    stats = row_stats(rows).persist()
+    cached = []
+
+    def keep(df):
+        """Cache a DataFrame several outputs read; released when the run ends."""
+        cached.append(df.persist())
+        return df
+
+    rows = keep(map_keys(restrict(raw, since, until), mapping))
+    stats = keep(row_stats(rows))
     orgs_in_range = stats.groupBy("org_id").agg(F.sum("rows_in_range").alias("n")).where("n > 0").select("org_id")
 
-    calls = rows.where("counted").select("org_id", "key", "ms", "ctx").join(F.broadcast(orgs_in_range), "org_id").persist()
-    rolled = rolling(calls, args.split_days).persist()
+    calls = keep(rows.where("counted").select("org_id", "key", "ms", "ctx").join(F.broadcast(orgs_in_range), "org_id"))
+    rolled = keep(rolling(calls, args.split_days))
     org_peaks, key_peaks = peaks(rolled)
-    org_peaks = org_peaks.persist()
+    org_peaks = keep(org_peaks)
     org_days, key_days = daily(rolled)
 
     probes = org_peaks.select("org_id", (-F.col("peak.neg_at")).alias("at"))
@@ -737,10 +744,10 @@ def run(spark, args):
         .fillna(0, ["in_window"])
         .join(labels(rows, mapping), "key", "left")
     )
-    top = top_integrations(listed).persist()
+    top = keep(top_integrations(listed))
     listed = listed.join(top.withColumnRenamed("rank", "series_rank"), ["org_id", "key"], "left")
 
-    counts = minute_counts(rolled).persist()
+    counts = keep(minute_counts(rolled))
     write_parquet(minute_series(counts, org_peaks), join_uri(args.out, "minutes"), ["org_id", "minute"])
     write_parquet(
         integration_series(rolled, counts, org_peaks, top),
@@ -750,8 +757,14 @@ def run(spark, args):
 
     collected = collect_aggregates(org_stats, org_peaks, earliest, refusal_usage, listed, org_days, key_days)
     collected["earlier"] = earlier
+    if not collected["orgs"]:
+        # As apiusage report: a run that would report nothing fails instead of looking healthy.
+        raise UsageError("no call in the selected orgs and time range")
     doc = build_document(collected, args, since, until, manifest)
     write_text(spark, join_uri(args.out, "aggregates.json"), json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    # A session that runs the job again (the test does) must not keep this run's rows cached.
+    for df in cached:
+        df.unpersist()
     return doc
 
 
