@@ -70,11 +70,11 @@ fn sample<DB: DrawingBackend>(
     }
 }
 
-/// Colour and dash of an allocation line: solid black at 100 %, dashed vermillion at the warn
-/// share, dashed black at the chatty share.
+/// Colour and dash of an allocation line: solid deep red at 100 %, dashed vermillion at the
+/// warn share, dashed black at the chatty share.
 pub fn line_look(kind: LineKind) -> (RGBColor, bool) {
     match kind {
-        LineKind::Allocation => (okabe_ito::BLACK, false),
+        LineKind::Allocation => (super::style::LIMIT, false),
         LineKind::Warn => (okabe_ito::VERMILLION, true),
         LineKind::Chatty => (okabe_ito::BLACK, true),
     }

@@ -64,6 +64,10 @@ pub const STACK: [RGBColor; 6] = [
 
 /// "Other" integrations and other de-emphasised marks.
 pub const GREY: RGBColor = RGBColor(0xBB, 0xBB, 0xBB);
+/// The allocation line: a deep red no stacked series uses, so it is never mistaken for the
+/// org-total line (thin, black) in the legend or the plot.
+pub const LIMIT: RGBColor = RGBColor(0xB2, 0x18, 0x2B);
+
 /// Axis text and captions.
 pub const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
 /// Secondary text.
