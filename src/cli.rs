@@ -116,8 +116,9 @@ pub struct ReportArgs {
     #[arg(long, default_value = "png,svg", value_name = "FORMATS")]
     pub charts: String,
 
-    /// Offset from UTC for the heatmap's hours and dates, e.g. +02:00 or -05:00 (a fixed
-    /// offset; every other time in the report stays UTC).
+    /// Time zone for what people read: the summary, the digest and the heatmap's hours and
+    /// dates. An IANA name (Europe/Paris, with its summer time), a fixed offset (+02:00) or
+    /// UTC. Tables, JSON, CSV, daily peaks and the store stay in UTC.
     #[arg(
         long,
         default_value = "UTC",

@@ -15,7 +15,7 @@ use crate::fetch;
 use crate::findings::{self, Thresholds};
 use crate::normalize;
 use crate::recommend;
-use crate::render::chart::{self, ChartFormats, ChartOptions};
+use crate::render::chart::{ChartFormats, ChartOptions};
 use crate::render::RenderOptions;
 
 /// Everything a `report` run needs.
@@ -262,15 +262,12 @@ fn render_options(args: &ReportArgs, errors: &mut Vec<String>) -> RenderOptions 
         errors.push(e);
         ChartFormats::default()
     });
-    let tz_offset_minutes = chart::parse_offset(&args.tz).unwrap_or_else(|e| {
+    let zone = crate::render::zone::DisplayZone::parse(&args.tz).unwrap_or_else(|e| {
         errors.push(e);
-        0
+        crate::render::zone::DisplayZone::Utc
     });
     RenderOptions {
-        charts: ChartOptions {
-            formats,
-            tz_offset_minutes,
-        },
+        charts: ChartOptions { formats, zone },
     }
 }
 

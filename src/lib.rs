@@ -231,7 +231,7 @@ fn digest(
         .unwrap_or_else(|| config.out.join("report.html").display().to_string());
     render::Output {
         name: "digest.md".into(),
-        bytes: render::digest::render(a, previous, &link, config.render.charts.tz_offset_minutes),
+        bytes: render::digest::render(a, previous, &link, config.render.charts.zone),
     }
 }
 
@@ -483,7 +483,7 @@ fn report_outcome(config: &ReportConfig, a: &Analysis, files: usize) -> Outcome 
         ExitStatus::Success
     };
     stderr.extend(breach_lines(&breaches));
-    let offset = config.render.charts.tz_offset_minutes;
+    let offset = config.render.charts.zone;
     let mut stdout: String = render::summary::sentences(a, offset)
         .iter()
         .map(|s| format!("{}\n", text::clean(s)))

@@ -168,3 +168,44 @@ fn a_new_chatty_integration_is_named_in_the_digest() {
         "{digest}"
     );
 }
+
+#[test]
+fn tz_takes_an_iana_zone_for_the_summary_and_the_heatmap() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = apiusage()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "report",
+            "sample_logs",
+            "--profile",
+            "sample_logs/org_profile.toml",
+        ])
+        .arg("--out")
+        .arg(dir.path())
+        .args(["--generated-at", "2026-11-28T00:00:00Z", "--charts", "svg"])
+        .args(["--tz", "Europe/Paris"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    // 21:57 UTC on Nov 3 is 22:57 in Paris (CET, winter time).
+    assert!(
+        stdout.starts_with("Acme Dev reached 85.0 % of its 15,000-call allocation on Nov 3 at 22:57 CET;"),
+        "{stdout}"
+    );
+    let heat = text(dir.path(), "charts/heatmap_00D8a000000DvA1.svg");
+    assert!(heat.contains("Europe/Paris"), "the heatmap names its zone");
+    let summary = text(dir.path(), "summary.json");
+    assert!(
+        summary.contains("\"at\": \"2026-11-03T21:57:16.735Z\""),
+        "JSON stays UTC"
+    );
+
+    let bad = sample_report(dir.path(), &["--tz", "Europe/Pariss"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8(bad.stderr).unwrap();
+    assert!(
+        stderr.contains("--tz Europe/Pariss: give an IANA time zone such as Europe/Paris"),
+        "{stderr}"
+    );
+}

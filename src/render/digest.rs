@@ -14,6 +14,7 @@ use crate::findings::thousands;
 use crate::render::markdown::esc;
 use crate::render::summary::{org_name, sentences};
 use crate::render::text::{human_time, pct};
+use crate::render::zone::DisplayZone;
 
 /// The digest's length limit, links and headings included.
 pub const MAX_LINES: usize = 15;
@@ -61,17 +62,17 @@ impl Previous {
     }
 }
 
-/// Renders the digest; `link` is where the full report is, `offset_minutes` the display offset.
-pub fn render(a: &Analysis, previous: Option<&Previous>, link: &str, offset_minutes: i32) -> Vec<u8> {
+/// Renders the digest; `link` is where the full report is, `zone` the display zone.
+pub fn render(a: &Analysis, previous: Option<&Previous>, link: &str, zone: DisplayZone) -> Vec<u8> {
     let mut md = String::new();
     let _ = writeln!(
         md,
         "**apiusage report, {}**: {} orgs, {} counted calls",
-        human_time(&a.generated_at, offset_minutes),
+        human_time(&a.generated_at, zone),
         thousands(a.orgs.len() as u64),
         thousands(a.overview.counted_calls)
     );
-    let all = sentences(a, offset_minutes);
+    let all = sentences(a, zone);
     for s in all.iter().take(SENTENCES) {
         let _ = writeln!(md, "- {}", esc(s));
     }

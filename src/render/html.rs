@@ -15,20 +15,21 @@ use crate::analysis::{Analysis, IntegrationReport, OrgReport, PeakView, Recommen
 use crate::findings::{thousands, Finding, FindingKind};
 use crate::render::bound::{self, Sections};
 use crate::render::chart::OrgCharts;
+use crate::render::zone::DisplayZone;
 use crate::usage::Count;
 
 const CSS: &str = include_str!("../../assets/report.css");
 const SORT_SCRIPT: &str = include_str!("../../assets/report.js");
 
 /// Renders the page; `charts[i]` are the charts of org `i` (empty with `--charts none`);
-/// `offset_minutes` is the display offset of the summary's times (`--tz`).
-pub fn render(a: &Analysis, charts: &[OrgCharts], offset_minutes: i32) -> Vec<u8> {
+/// `zone` is the display zone of the summary's times (`--tz`).
+pub fn render(a: &Analysis, charts: &[OrgCharts], zone: DisplayZone) -> Vec<u8> {
     let mut h = String::with_capacity(64 * 1024);
     let sections = Sections::of(a);
     head(&mut h);
     top(&mut h, a, &sections);
     h.push_str("<main class=\"wrap\">\n");
-    summary(&mut h, a, offset_minutes);
+    summary(&mut h, a, zone);
     overview(&mut h, a, &sections);
     findings(&mut h, a, &sections);
     for &i in sections.in_risk_order() {
@@ -127,9 +128,9 @@ fn top(h: &mut String, a: &Analysis, sections: &Sections) {
 }
 
 /// The executive summary, first on the page: one sentence per org at risk, riskiest first.
-fn summary(h: &mut String, a: &Analysis, offset_minutes: i32) {
+fn summary(h: &mut String, a: &Analysis, zone: DisplayZone) {
     h.push_str("<section id=\"summary\" class=\"summary\"><h2>Summary</h2>\n<ul>\n");
-    for s in super::summary::sentences(a, offset_minutes) {
+    for s in super::summary::sentences(a, zone) {
         let _ = writeln!(h, "<li>{}</li>", esc(&s));
     }
     h.push_str("</ul>\n</section>\n");

@@ -12,20 +12,21 @@ use crate::analysis::{Analysis, IntegrationReport, OrgReport, PeakView, Recommen
 use crate::findings::{thousands, FindingKind};
 use crate::render::bound::{self, Sections};
 use crate::render::chart::ChartLink;
+use crate::render::zone::DisplayZone;
 use crate::usage::Count;
 
 /// Renders the report without chart links.
 pub fn render(a: &Analysis) -> Vec<u8> {
-    render_linked(a, &[], 0)
+    render_linked(a, &[], DisplayZone::Utc)
 }
 
 /// Renders the report; `charts[i]` are the chart files of org `i`, shown in its section;
-/// `offset_minutes` is the display offset of the summary's times (`--tz`).
-pub fn render_linked(a: &Analysis, charts: &[Vec<ChartLink>], offset_minutes: i32) -> Vec<u8> {
+/// `zone` is the display zone of the summary's times (`--tz`).
+pub fn render_linked(a: &Analysis, charts: &[Vec<ChartLink>], zone: DisplayZone) -> Vec<u8> {
     let mut md = String::new();
     let sections = Sections::of(a);
     header(&mut md, a);
-    summary(&mut md, a, offset_minutes);
+    summary(&mut md, a, zone);
     overview(&mut md, a, &sections);
     findings(&mut md, a, &sections);
     for &i in sections.in_risk_order() {
@@ -127,9 +128,9 @@ fn header(md: &mut String, a: &Analysis) {
 }
 
 /// The executive summary: the story first, one sentence per org at risk.
-fn summary(md: &mut String, a: &Analysis, offset_minutes: i32) {
+fn summary(md: &mut String, a: &Analysis, zone: DisplayZone) {
     let _ = writeln!(md, "## Summary\n");
-    for s in super::summary::sentences(a, offset_minutes) {
+    for s in super::summary::sentences(a, zone) {
         let _ = writeln!(md, "- {}", esc(&s));
     }
     md.push('\n');

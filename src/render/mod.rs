@@ -13,6 +13,7 @@ pub mod publish;
 pub mod summary;
 pub mod terminal;
 pub mod text;
+pub mod zone;
 
 use crate::analysis::Analysis;
 
@@ -49,11 +50,11 @@ pub fn render_with(analysis: &Analysis, options: &RenderOptions) -> Vec<Output> 
         },
         Output {
             name: "report.md".into(),
-            bytes: markdown::render_linked(analysis, &links, options.charts.tz_offset_minutes),
+            bytes: markdown::render_linked(analysis, &links, options.charts.zone),
         },
         Output {
             name: "report.html".into(),
-            bytes: html::render(analysis, &charts, options.charts.tz_offset_minutes),
+            bytes: html::render(analysis, &charts, options.charts.zone),
         },
         Output {
             name: "integrations.csv".into(),

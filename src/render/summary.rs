@@ -7,17 +7,18 @@ use crate::analysis::{Analysis, IntegrationReport, OrgReport, RecommendationView
 use crate::findings::{thousands, FindingKind};
 use crate::recommend::Kind;
 use crate::render::text::{human_time, pct};
+use crate::render::zone::DisplayZone;
 
 /// At most this many orgs at risk get a sentence of their own; the rest are counted.
 pub const ORGS_NAMED: usize = 10;
 
-/// The summary's sentences, riskiest first; `offset_minutes` is the display offset (`--tz`).
-pub fn sentences(a: &Analysis, offset_minutes: i32) -> Vec<String> {
+/// The summary's sentences, riskiest first; `zone` is the display zone (`--tz`).
+pub fn sentences(a: &Analysis, zone: DisplayZone) -> Vec<String> {
     let mut out = Vec::new();
     let orgs = a.orgs_by_risk();
     let at_risk: Vec<&OrgReport> = orgs.iter().copied().filter(|o| is_at_risk(a, o)).collect();
     for org in at_risk.iter().take(ORGS_NAMED) {
-        out.push(org_sentence(a, org, offset_minutes));
+        out.push(org_sentence(a, org, zone));
     }
     if at_risk.len() > ORGS_NAMED {
         out.push(format!(
@@ -51,8 +52,8 @@ pub fn org_name(org: &OrgReport) -> &str {
     org.name.as_deref().unwrap_or(&org.org_id)
 }
 
-fn org_sentence(a: &Analysis, org: &OrgReport, offset_minutes: i32) -> String {
-    let mut parts = vec![peak_clause(org, offset_minutes)];
+fn org_sentence(a: &Analysis, org: &OrgReport, zone: DisplayZone) -> String {
+    let mut parts = vec![peak_clause(org, zone)];
     for i in org.integrations.iter().filter(|i| i.chatty) {
         parts.push(chatty_clause(i));
     }
@@ -62,12 +63,12 @@ fn org_sentence(a: &Analysis, org: &OrgReport, offset_minutes: i32) -> String {
     format!("{}.", parts.join("; "))
 }
 
-fn peak_clause(org: &OrgReport, offset_minutes: i32) -> String {
+fn peak_clause(org: &OrgReport, zone: DisplayZone) -> String {
     let name = org_name(org);
     let Some(peak) = &org.peak else {
         return format!("{name} has no counted calls");
     };
-    let when = human_time(&peak.at, offset_minutes);
+    let when = human_time(&peak.at, zone);
     let alloc = org.allocation.calls.map_or_else(String::new, thousands);
     let refused = match org.limit_exceeded_calls {
         0 => String::new(),

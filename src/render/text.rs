@@ -3,6 +3,7 @@
 
 use crate::analysis::PeakView;
 use crate::model::thousands;
+use crate::render::zone::DisplayZone;
 
 /// A share as `85.0 %`, or `–` when unknown.
 pub fn pct(s: Option<f64>) -> String {
@@ -27,22 +28,20 @@ pub fn peak_change(before: &Option<PeakView>, after: &Option<PeakView>) -> Strin
 /// The one terminal sanitiser ([`crate::text::clean`]), for the renderers.
 pub use crate::text::clean;
 
-/// An RFC 3339 instant for people, in the display offset (`--tz`): `Nov 3 at 21:57 UTC`, or
-/// `Nov 3 at 23:57 UTC+02:00`. JSON and CSV keep RFC 3339; text that is not a time is returned
-/// as it is.
-pub fn human_time(rfc3339: &str, offset_minutes: i32) -> String {
+/// An RFC 3339 instant for people, in the display zone (`--tz`): `Nov 3 at 21:57 UTC`,
+/// `Nov 3 at 23:57 UTC+02:00` or `Nov 3 at 22:57 CET`. JSON and CSV keep RFC 3339; text that
+/// is not a time is returned as it is.
+pub fn human_time(rfc3339: &str, zone: DisplayZone) -> String {
     let Ok(t) = chrono::DateTime::parse_from_rfc3339(rfc3339) else {
         return rfc3339.to_string();
     };
-    let Some(zone) = chrono::FixedOffset::east_opt(offset_minutes * 60) else {
-        return rfc3339.to_string();
-    };
-    let local = t.with_timezone(&zone);
+    let ms = t.timestamp_millis();
+    let local = t.with_timezone(&zone.fixed_at(ms));
     format!(
         "{} at {} {}",
         local.format("%b %-d"),
         local.format("%H:%M"),
-        crate::render::chart::zone_name(offset_minutes)
+        zone.label_at(ms)
     )
 }
 
@@ -52,11 +51,15 @@ mod tests {
 
     #[test]
     fn times_for_people_follow_the_display_offset() {
-        assert_eq!(human_time("2026-11-03T21:57:16.735Z", 0), "Nov 3 at 21:57 UTC");
+        let utc = DisplayZone::Utc;
+        assert_eq!(human_time("2026-11-03T21:57:16.735Z", utc), "Nov 3 at 21:57 UTC");
         assert_eq!(
-            human_time("2026-11-03T23:30:00.000Z", 120),
+            human_time("2026-11-03T23:30:00.000Z", DisplayZone::Fixed(120)),
             "Nov 4 at 01:30 UTC+02:00"
         );
-        assert_eq!(human_time("not a time", 0), "not a time");
+        let paris = DisplayZone::parse("Europe/Paris").unwrap();
+        assert_eq!(human_time("2026-10-24T21:57:00Z", paris), "Oct 24 at 23:57 CEST");
+        assert_eq!(human_time("2026-10-25T21:57:00Z", paris), "Oct 25 at 22:57 CET");
+        assert_eq!(human_time("not a time", utc), "not a time");
     }
 }

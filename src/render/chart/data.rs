@@ -280,13 +280,16 @@ pub struct HeatmapData {
     pub max: u64,
 }
 
-/// Sums the exact per-minute calls into hours, shifted by `offset_minutes` for display.
-pub fn heatmap(series: &OrgSeries, offset_minutes: i64) -> HeatmapData {
+/// Sums the exact per-minute calls into local hours of `zone` for display. Each minute takes
+/// the zone's offset at that minute, so across a summer-time change the day of 23 hours has an
+/// empty hour and the day of 25 hours counts two real hours in one local hour.
+pub fn heatmap(series: &OrgSeries, zone: crate::render::zone::DisplayZone) -> HeatmapData {
+    let local = |minute: i64| minute + i64::from(zone.offset_minutes_at(minute.saturating_mul(60_000)));
     let s = &series.org;
     let mut dates: Vec<i64> = Vec::new();
     let mut days: Vec<[u64; 24]> = Vec::new();
     for (&minute, &n) in s.minutes.iter().zip(&s.calls).filter(|(_, n)| **n > 0) {
-        let m = minute + offset_minutes;
+        let m = local(minute);
         let day = m.div_euclid(1440);
         if dates.last() != Some(&day) {
             dates.push(day);
@@ -297,11 +300,7 @@ pub fn heatmap(series: &OrgSeries, offset_minutes: i64) -> HeatmapData {
         }
     }
     if days.is_empty() {
-        dates.push(
-            s.minutes
-                .first()
-                .map_or(0, |m| (m + offset_minutes).div_euclid(1440)),
-        );
+        dates.push(s.minutes.first().map_or(0, |&m| local(m).div_euclid(1440)));
         days.push([0; 24]);
     }
     let max = days.iter().flatten().copied().max().unwrap_or(0);
@@ -343,6 +342,7 @@ pub fn daily(series: &OrgSeries) -> Option<DailyData> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::zone::DisplayZone;
     use crate::window::{minute_series, series_at};
 
     fn series(ts: &[i64], integrations: Vec<(&str, Vec<i64>)>) -> OrgSeries {
@@ -384,11 +384,37 @@ mod tests {
         let day = 20_000 * 1440;
         let ts: Vec<i64> = vec![(day + 23 * 60) * 60_000, (day + 23 * 60 + 30) * 60_000];
         let s = series(&ts, vec![]);
-        let utc = heatmap(&s, 0);
+        let utc = heatmap(&s, DisplayZone::Utc);
         assert_eq!((utc.dates[0], utc.days.len(), utc.days[0][23]), (20_000, 1, 2));
-        let plus2 = heatmap(&s, 120);
+        let plus2 = heatmap(&s, DisplayZone::Fixed(120));
         assert_eq!((plus2.dates[0], plus2.days[0][1]), (20_001, 2));
         assert_eq!(plus2.max, 2);
+    }
+
+    #[test]
+    fn paris_days_of_25_and_23_hours_keep_every_call() {
+        // One call a minute from 2026-10-24 22:00 UTC (00:00 CEST on the 25th) for 25 hours:
+        // Paris' 25th lasts 25 hours (clocks go back at 03:00 CEST), so its local 02:00 hour
+        // holds 120 calls and every other hour 60.
+        let start = chrono::DateTime::parse_from_rfc3339("2026-10-24T22:00:00Z")
+            .unwrap()
+            .timestamp_millis();
+        let ts: Vec<i64> = (0..25 * 60).map(|m| start + m * 60_000).collect();
+        let paris = DisplayZone::parse("Europe/Paris").unwrap();
+        let h = heatmap(&series(&ts, vec![]), paris);
+        assert_eq!(h.days.len(), 1, "one local day");
+        assert_eq!(h.days[0][2], 120);
+        assert!((0..24).filter(|&i| i != 2).all(|i| h.days[0][i] == 60));
+        assert_eq!(h.days[0].iter().sum::<u64>(), 25 * 60);
+        // 2026-03-29 lasts 23 hours in Paris: its 02:00 hour does not exist.
+        let start = chrono::DateTime::parse_from_rfc3339("2026-03-28T23:00:00Z")
+            .unwrap()
+            .timestamp_millis();
+        let ts: Vec<i64> = (0..23 * 60).map(|m| start + m * 60_000).collect();
+        let h = heatmap(&series(&ts, vec![]), paris);
+        assert_eq!(h.days.len(), 1);
+        assert_eq!(h.days[0][2], 0);
+        assert_eq!(h.days[0].iter().sum::<u64>(), 23 * 60);
     }
 
     #[test]

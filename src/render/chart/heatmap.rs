@@ -27,12 +27,12 @@ pub struct HeatmapChart {
 }
 
 impl HeatmapChart {
-    /// Prepares the chart; `offset_minutes` shifts hours and dates for display.
-    pub fn new(org: &OrgReport, series: &OrgSeries, offset_minutes: i32) -> Self {
+    /// Prepares the chart; `zone` places hours and dates for display.
+    pub fn new(org: &OrgReport, series: &OrgSeries, zone: crate::render::zone::DisplayZone) -> Self {
         HeatmapChart {
             title: format!("Counted calls by hour and day — {}", data::org_name(org)),
-            zone: super::zone_name(offset_minutes),
-            data: data::heatmap(series, i64::from(offset_minutes)),
+            zone: zone.name(),
+            data: data::heatmap(series, zone),
         }
     }
 }

@@ -72,8 +72,8 @@ impl ChartFormats {
 pub struct ChartOptions {
     /// Which files to write.
     pub formats: ChartFormats,
-    /// Display offset from UTC in minutes for the heatmap's hours and dates (`--tz`).
-    pub tz_offset_minutes: i32,
+    /// Display zone for the heatmap's hours and dates (`--tz`).
+    pub zone: crate::render::zone::DisplayZone,
 }
 
 /// Parses a `--tz` display offset: `UTC`, `Z`, `+02:00`, `-0530`, `+2`. A fixed offset, so a
@@ -224,7 +224,7 @@ fn org_charts(
         &bars::BarsChart::new(org, &a.overview),
         png,
     );
-    let heat = heatmap::HeatmapChart::new(org, series, options.tz_offset_minutes);
+    let heat = heatmap::HeatmapChart::new(org, series, options.zone);
     out.add(ChartKind::Heatmap, &stem, &heat, png);
     if let Some(days) = data::daily(series) {
         out.add(
