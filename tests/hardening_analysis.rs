@@ -135,7 +135,7 @@ fn without_the_24_hours_before_the_first_call_usage_is_a_lower_bound() {
     let partial: Vec<bool> = daily.iter().map(|d| d["partial"].as_bool().unwrap()).collect();
     assert_eq!(partial, [true, true]);
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
-    assert!(md.contains("Lower bound until 2026-11-03T10:00:00.000Z"), "{md}");
+    assert!(md.contains("Lower bound until Nov 3, 10:00:00 UTC"), "{md}");
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("<dt>Lower bound</dt>"));
     // With --since after a full day of logs, the warm-up is covered.

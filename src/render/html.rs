@@ -65,19 +65,14 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-/// `2026-11-03T21:57:16.000Z` → `2026-11-03 21:57:16 UTC` (milliseconds kept when not zero).
+/// `2026-11-03T21:57:16.735Z` → `Nov 3, 2026, 21:57:16 UTC` (milliseconds are in the JSON).
 fn when(rfc3339: &str) -> String {
-    let t = rfc3339.replacen('T', " ", 1);
-    match t.strip_suffix('Z') {
-        Some(t) => format!("{} UTC", t.strip_suffix(".000").unwrap_or(t)),
-        None => t,
-    }
+    super::text::clock(rfc3339, true)
 }
 
-/// `2026-11-03 21:57:16` for table cells whose header says UTC (milliseconds are in the
-/// JSON and the org's facts).
+/// `Nov 3, 21:57:16` for table cells whose header says UTC.
 fn short_when(rfc3339: &str) -> String {
-    rfc3339.replacen('T', " ", 1).chars().take(19).collect()
+    super::text::clock_cell(rfc3339, false)
 }
 
 /// A numeric cell: its text and, for sorting, its value.
@@ -679,7 +674,7 @@ mod tests {
 
     #[test]
     fn times_read_as_utc() {
-        assert_eq!(when("2026-11-03T21:57:16.000Z"), "2026-11-03 21:57:16 UTC");
-        assert_eq!(when("2026-11-03T21:57:16.120Z"), "2026-11-03 21:57:16.120 UTC");
+        assert_eq!(when("2026-11-03T21:57:16.120Z"), "Nov 3, 2026, 21:57:16 UTC");
+        assert_eq!(short_when("2026-11-03T21:57:16.120Z"), "Nov 3, 21:57:16");
     }
 }

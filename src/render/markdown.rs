@@ -5,7 +5,7 @@
 
 mod capacity;
 
-use super::text::{pct, peak_change};
+use super::text::{clock, clock_cell, pct, peak_change};
 use std::fmt::Write;
 
 use crate::analysis::{Analysis, IntegrationReport, OrgReport, PeakView, RecommendationView};
@@ -141,7 +141,7 @@ fn overview(md: &mut String, a: &Analysis, sections: &Sections) {
     let _ = writeln!(md, "## Overview\n");
     let _ = writeln!(md, "| | |\n|---|---|");
     let range = match (&o.first_call, &o.last_call) {
-        (Some(f), Some(l)) => format!("{f} → {l}"),
+        (Some(f), Some(l)) => format!("{} → {}", clock(f, true), clock(l, true)),
         _ => "no counted calls".into(),
     };
     let _ = writeln!(md, "| Time range (counted calls) | {range} |");
@@ -170,7 +170,9 @@ fn overview(md: &mut String, a: &Analysis, sections: &Sections) {
             org_title(org),
             status(a, org),
             peak_cell(org.peak.as_ref()),
-            org.peak.as_ref().map_or("–", |p| p.at.as_str()),
+            org.peak
+                .as_ref()
+                .map_or_else(|| "–".into(), |p| clock_cell(&p.at, false)),
             org.allocation.calls.map_or_else(|| "unknown".into(), thousands),
             pct(share),
             source_name(org),
@@ -245,11 +247,11 @@ fn org_section(md: &mut String, org: &OrgReport, a: &Analysis, charts: &[ChartLi
         Some(p) => {
             let _ = writeln!(
                 md,
-                "- Peak: **{}** calls in the 24 hours ending {} (window ({}, {}]), {} of the allocation",
+                "- Peak: **{}** calls in the 24 hours ending {} (the window runs from just after {} to {}), {} of the allocation",
                 thousands(p.calls),
-                p.at,
-                p.window_start,
-                p.at,
+                clock(&p.at, false),
+                clock_cell(&p.window_start, false),
+                clock_cell(&p.at, false),
                 pct(p.share_of_allocation)
             );
         }
@@ -261,9 +263,9 @@ fn org_section(md: &mut String, org: &OrgReport, a: &Analysis, charts: &[ChartLi
         let _ = writeln!(
             md,
             "- **Lower bound until {}**: the logs do not cover the 24 hours before {} (from {}), so usage in the first 24 hours counts only the calls in the logs.",
-            w.lower_bound_until.as_deref().unwrap_or(""),
-            w.to,
-            w.from
+            clock(w.lower_bound_until.as_deref().unwrap_or(""), false),
+            clock_cell(&w.to, false),
+            clock_cell(&w.from, false)
         );
     }
     let _ = writeln!(
@@ -308,7 +310,9 @@ fn integrations_table(md: &mut String, org: &OrgReport) {
             kind_name(i),
             thousands(i.counted_calls),
             peak_cell(i.peak.as_ref()),
-            i.peak.as_ref().map_or("–", |p| p.at.as_str()),
+            i.peak
+                .as_ref()
+                .map_or_else(|| "–".into(), |p| clock_cell(&p.at, false)),
             pct(i.peak_share_of_allocation),
             thousands(i.calls_in_org_peak_window),
             thousands(i.not_counted_calls),
@@ -349,7 +353,7 @@ fn chatty_panel(md: &mut String, org: &OrgReport, a: &Analysis) {
     for i in chatty {
         let p = i.peak.as_ref();
         let _ = writeln!(md, "**{}** ({}): own peak {} calls at {} — {} of the allocation (threshold {:.0} %). In the org's peak window it made {} calls, {} of the org's peak.\n",
-            esc(&i.label), code(&i.key), peak_cell(p), p.map_or("–", |p| p.at.as_str()), pct(i.peak_share_of_allocation), a.overview.chatty_share * 100.0, thousands(i.calls_in_org_peak_window), pct(i.share_of_org_peak_window));
+            esc(&i.label), code(&i.key), peak_cell(p), p.map_or_else(|| "–".into(), |p| clock(&p.at, false)), pct(i.peak_share_of_allocation), a.overview.chatty_share * 100.0, thousands(i.calls_in_org_peak_window), pct(i.share_of_org_peak_window));
         let _ = writeln!(md, "- Top resources: {}", counts(&i.top_resources));
         let _ = writeln!(md, "- Top entities: {}", counts(&i.top_entities));
         let _ = writeln!(md, "- Methods: {}", counts(&i.methods));
@@ -423,8 +427,8 @@ fn recommendation_entry(md: &mut String, n: usize, r: &RecommendationView, a: &A
         esc(&a.org_display(&r.org_id))
     );
     let (first, last) = (
-        e.first.as_deref().unwrap_or("–"),
-        e.last.as_deref().unwrap_or("–"),
+        e.first.as_deref().map_or_else(|| "–".into(), |t| clock(t, false)),
+        e.last.as_deref().map_or_else(|| "–".into(), |t| clock(t, false)),
     );
     let _ = writeln!(
         md,

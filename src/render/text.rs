@@ -45,6 +45,21 @@ pub fn human_time(rfc3339: &str, zone: DisplayZone) -> String {
     )
 }
 
+/// An RFC 3339 instant in UTC for report text: `Nov 3, 21:57:16 UTC` (`with_year`:
+/// `Nov 3, 2026, 21:57:16 UTC`). Milliseconds stay in JSON and CSV.
+pub fn clock(rfc3339: &str, with_year: bool) -> String {
+    format!("{} UTC", clock_cell(rfc3339, with_year))
+}
+
+/// [`clock`] without the zone, for table cells whose header names it.
+pub fn clock_cell(rfc3339: &str, with_year: bool) -> String {
+    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(t) if with_year => t.to_utc().format("%b %-d, %Y, %H:%M:%S").to_string(),
+        Ok(t) => t.to_utc().format("%b %-d, %H:%M:%S").to_string(),
+        Err(_) => rfc3339.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +76,11 @@ mod tests {
         assert_eq!(human_time("2026-10-24T21:57:00Z", paris), "Oct 24 at 23:57 CEST");
         assert_eq!(human_time("2026-10-25T21:57:00Z", paris), "Oct 25 at 22:57 CET");
         assert_eq!(human_time("not a time", utc), "not a time");
+        assert_eq!(clock("2026-11-03T21:57:16.735Z", false), "Nov 3, 21:57:16 UTC");
+        assert_eq!(
+            clock("2026-11-03T21:57:16.735Z", true),
+            "Nov 3, 2026, 21:57:16 UTC"
+        );
+        assert_eq!(clock_cell("–", false), "–");
     }
 }

@@ -110,7 +110,10 @@ fn daily(md: &mut String, c: &OrgCapacity) {
     );
     for d in &c.daily[skip..] {
         let peak = d.peak.map_or_else(|| "–".into(), thousands);
-        let at = d.peak_at.as_deref().unwrap_or("–");
+        let at = d
+            .peak_at
+            .as_deref()
+            .map_or_else(|| "–".into(), |t| crate::render::text::clock_cell(t, false));
         let share = pct(d.share_of_allocation);
         let _ = writeln!(
             md,
