@@ -9,6 +9,7 @@ pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod publish;
+pub mod term_layout;
 pub mod terminal;
 pub mod text;
 
