@@ -245,8 +245,9 @@ pub fn build(
     let mut series = Vec::new();
     for mut org in usage {
         let allocation = allocations.resolve(&org.org_id);
-        findings.extend(findings::detect(&org, &allocation, thresholds));
-        findings.extend(findings::stale(&org, generated_at.timestamp_millis()));
+        let name = allocations.org_name(&org.org_id);
+        findings.extend(findings::detect(&org, name, &allocation, thresholds));
+        findings.extend(findings::stale(&org, name, generated_at.timestamp_millis()));
         let warm_up = warm_up(table, &org);
         let last_call = org.span.map(|s| s.1);
         let reading = allocations.meter_reading(&org.org_id);
@@ -622,14 +623,34 @@ impl Analysis {
     /// `REQUEST_LIMIT_EXCEEDED` count as at least 100 %), orgs with an unknown allocation after
     /// those with one (busiest peak first), then by org id.
     pub fn orgs_by_risk(&self) -> Vec<&OrgReport> {
-        let mut orgs: Vec<&OrgReport> = self.orgs.iter().collect();
-        orgs.sort_by(|x, y| {
+        self.risk_order().into_iter().map(|i| &self.orgs[i]).collect()
+    }
+
+    /// How reports name an org: `Acme Dev (00D8a000000DvA1)`, or its id when the name is
+    /// unknown.
+    pub fn org_display(&self, org_id: &str) -> String {
+        // Orgs are in id order, so a binary search finds it; the scan is for safety only.
+        let org = match self.orgs.binary_search_by(|o| o.org_id.as_str().cmp(org_id)) {
+            Ok(i) => self.orgs.get(i),
+            Err(_) => self.orgs.iter().find(|o| o.org_id == org_id),
+        };
+        match org.and_then(|o| o.name.as_deref()) {
+            Some(name) => format!("{name} ({org_id})"),
+            None => org_id.to_string(),
+        }
+    }
+
+    /// The positions in `orgs` of the orgs, riskiest first (the order of [`Self::orgs_by_risk`]).
+    pub fn risk_order(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.orgs.len()).collect();
+        order.sort_by(|&x, &y| {
+            let (x, y) = (&self.orgs[x], &self.orgs[y]);
             risk(y)
                 .total_cmp(&risk(x))
                 .then_with(|| peak_calls(y).cmp(&peak_calls(x)))
                 .then_with(|| x.org_id.cmp(&y.org_id))
         });
-        orgs
+        order
     }
 }
 

@@ -209,6 +209,11 @@ pub struct ReportArgs {
         help_heading = "Output"
     )]
     pub tz: String,
+
+    /// Link to the report that `digest.md` ends with (e.g. where the nightly job publishes
+    /// report.html); by default the path of <out>/report.html.
+    #[arg(long, value_name = "URL", help_heading = "Output")]
+    pub report_url: Option<String>,
 }
 
 /// `apiusage top`.

@@ -51,6 +51,8 @@ pub struct ReportConfig {
     pub wait: bool,
     /// The allocation flags as given (a store's `/limits` history is added to them).
     pub allocation_args: AllocationArgs,
+    /// `--report-url`: the link at the end of `digest.md`.
+    pub report_url: Option<String>,
 }
 
 /// One or more problems with the arguments.
@@ -101,6 +103,7 @@ impl ReportConfig {
             store: args.store,
             wait: args.wait,
             allocation_args,
+            report_url: args.report_url,
         })
     }
 

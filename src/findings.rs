@@ -113,7 +113,7 @@ pub enum FindingKind {
 pub const STALE_AFTER_MS: i64 = 36 * 3_600_000;
 
 /// The stale finding of an org, when its last call is more than 36 h before `now` (UTC ms).
-pub fn stale(org: &OrgUsage, now: i64) -> Option<Finding> {
+pub fn stale(org: &OrgUsage, name: Option<&str>, now: i64) -> Option<Finding> {
     let (_, last) = org.span?;
     let behind = now.saturating_sub(last);
     (behind > STALE_AFTER_MS).then(|| {
@@ -121,10 +121,10 @@ pub fn stale(org: &OrgUsage, now: i64) -> Option<Finding> {
             org,
             FindingKind::Stale,
             format!(
-                "Org {}: the last call in the logs is at {}, {} hours before this report's time; logs may have stopped arriving",
-                org.org_id,
+                "{}: the last call in the logs is at {}, {} before this report's time; logs may have stopped arriving",
+                org_label(&org.org_id, name),
                 crate::model::rfc3339(last),
-                thousands(u64::try_from(behind / 3_600_000).unwrap_or(0))
+                hours_or_days(behind)
             ),
             Evidence {
                 peak: org.peak,
@@ -195,8 +195,9 @@ pub fn is_chatty(integration: &IntegrationUsage, allocation: Option<u64>, t: &Th
 }
 
 /// All findings for one org, most severe first.
-pub fn detect(org: &OrgUsage, allocation: &Allocation, t: &Thresholds) -> Vec<Finding> {
+pub fn detect(org: &OrgUsage, name: Option<&str>, allocation: &Allocation, t: &Thresholds) -> Vec<Finding> {
     let mut out = Vec::new();
+    let label = org_label(&org.org_id, name);
     let alloc = allocation.calls.filter(|a| *a > 0);
     let org_peak = org.peak.map_or(0, |p| p.calls);
     let org_evidence = || Evidence {
@@ -216,8 +217,8 @@ pub fn detect(org: &OrgUsage, allocation: &Allocation, t: &Thresholds) -> Vec<Fi
             org,
             FindingKind::OverLimit,
             format!(
-                "Org {} reached its allocation: rolling-24h peak {} calls{}{}",
-                org.org_id,
+                "{} reached its allocation: rolling-24h peak {} calls{}{}",
+                label,
                 thousands(org_peak),
                 pct(share(org_peak, alloc)),
                 refused(org)
@@ -227,7 +228,7 @@ pub fn detect(org: &OrgUsage, allocation: &Allocation, t: &Thresholds) -> Vec<Fi
         Some(a) if reaches(org_peak, a, t.warn_ppm) => out.push(org_finding(
             org,
             FindingKind::NearLimit,
-            format!("Org {} came near its limit: rolling-24h peak {} calls{}", org.org_id, thousands(org_peak), pct(share(org_peak, alloc))),
+            format!("{} came near its limit: rolling-24h peak {} calls{}", label, thousands(org_peak), pct(share(org_peak, alloc))),
             org_evidence(),
         )),
         Some(_) => {}
@@ -235,8 +236,8 @@ pub fn detect(org: &OrgUsage, allocation: &Allocation, t: &Thresholds) -> Vec<Fi
             org,
             FindingKind::AllocationUnknown,
             format!(
-                "Org {}: allocation unknown, so shares cannot be judged (peak {} calls{}); pass --allocation {}=N, --limits FILE or --profile FILE",
-                org.org_id,
+                "{}: allocation unknown, so shares cannot be judged (peak {} calls{}); pass --allocation {}=N, --limits FILE or --profile FILE",
+                label,
                 thousands(org_peak),
                 refused(org),
                 org.org_id
@@ -245,9 +246,28 @@ pub fn detect(org: &OrgUsage, allocation: &Allocation, t: &Thresholds) -> Vec<Fi
         )),
     }
     for integration in org.integrations.iter().filter(|i| is_chatty(i, alloc, t)) {
-        out.push(chatty(org, integration, alloc));
+        out.push(chatty(org, &label, integration, alloc));
     }
     out
+}
+
+/// How a finding names an org: "Acme Dev (00D8a000000DvA1)", or "Org 00D8a000000DvA1" when
+/// its name is unknown, so a reader sees the name and can still search for the id.
+pub fn org_label(org_id: &str, name: Option<&str>) -> String {
+    match name {
+        Some(name) => format!("{name} ({org_id})"),
+        None => format!("Org {org_id}"),
+    }
+}
+
+/// A time span in whole hours below two days, in whole days from there ("23 days").
+fn hours_or_days(ms: i64) -> String {
+    let hours = u64::try_from(ms / 3_600_000).unwrap_or(0);
+    match hours {
+        1 => "1 hour".into(),
+        h if h < 48 => format!("{h} hours"),
+        h => format!("{} days", thousands(h / 24)),
+    }
 }
 
 fn refused(org: &OrgUsage) -> String {
@@ -273,7 +293,7 @@ fn org_finding(org: &OrgUsage, kind: FindingKind, message: String, evidence: Evi
     }
 }
 
-fn chatty(org: &OrgUsage, i: &IntegrationUsage, alloc: Option<u64>) -> Finding {
+fn chatty(org: &OrgUsage, org_label: &str, i: &IntegrationUsage, alloc: Option<u64>) -> Finding {
     let peak = i.peak.map_or(0, |p| p.calls);
     let share_alloc = share(peak, alloc);
     let org_peak = org.peak.map(|p| p.calls);
@@ -283,8 +303,9 @@ fn chatty(org: &OrgUsage, i: &IntegrationUsage, alloc: Option<u64>) -> Finding {
         integration: Some(i.key.clone()),
         label: Some(i.label.clone()),
         message: format!(
-            "{} is chatty: its own rolling-24h peak is {} calls, {:.1} % of the org's allocation of {}",
+            "{} in {} is chatty: its own rolling-24h peak is {} calls, {:.1} % of the org's allocation of {}",
             i.label,
+            org_label,
             thousands(peak),
             share_alloc.unwrap_or(0.0) * 100.0,
             thousands(alloc.unwrap_or(0))
@@ -364,7 +385,7 @@ mod tests {
     #[test]
     fn exactly_half_the_allocation_is_chatty_and_one_call_less_is_not() {
         let o = org(9_000, vec![integration("a", 7_500), integration("b", 7_499)], 0);
-        let f = detect(&o, &alloc(Some(15_000)), &Thresholds::default());
+        let f = detect(&o, None, &alloc(Some(15_000)), &Thresholds::default());
         assert_eq!(kinds(&f), [FindingKind::ChattyIntegration]);
         assert_eq!(f[0].integration.as_deref(), Some("a"));
     }
@@ -373,19 +394,19 @@ mod tests {
     fn org_thresholds_give_near_and_over() {
         let t = Thresholds::default();
         assert_eq!(
-            kinds(&detect(&org(11_999, vec![], 0), &alloc(Some(15_000)), &t)),
+            kinds(&detect(&org(11_999, vec![], 0), None, &alloc(Some(15_000)), &t)),
             []
         );
         assert_eq!(
-            kinds(&detect(&org(12_000, vec![], 0), &alloc(Some(15_000)), &t)),
+            kinds(&detect(&org(12_000, vec![], 0), None, &alloc(Some(15_000)), &t)),
             [FindingKind::NearLimit]
         );
         assert_eq!(
-            kinds(&detect(&org(15_000, vec![], 0), &alloc(Some(15_000)), &t)),
+            kinds(&detect(&org(15_000, vec![], 0), None, &alloc(Some(15_000)), &t)),
             [FindingKind::OverLimit]
         );
         assert_eq!(
-            kinds(&detect(&org(10, vec![], 3), &alloc(Some(15_000)), &t)),
+            kinds(&detect(&org(10, vec![], 3), None, &alloc(Some(15_000)), &t)),
             [FindingKind::OverLimit]
         );
     }
@@ -393,7 +414,7 @@ mod tests {
     #[test]
     fn unknown_allocation_is_a_finding_and_nothing_is_chatty() {
         let o = org(9_000, vec![integration("a", 9_000)], 0);
-        let f = detect(&o, &alloc(None), &Thresholds::default());
+        let f = detect(&o, None, &alloc(None), &Thresholds::default());
         assert_eq!(kinds(&f), [FindingKind::AllocationUnknown]);
         assert!(f[0].message.contains("--allocation 00D000000000001=N"));
     }
@@ -409,13 +430,13 @@ mod tests {
             vec![integration("a", 55_000), integration("b", 54_999)],
             0,
         );
-        let f = detect(&o, &alloc(Some(100_000)), &t);
+        let f = detect(&o, None, &alloc(Some(100_000)), &t);
         assert_eq!(
             kinds(&f),
             [FindingKind::NearLimit, FindingKind::ChattyIntegration]
         );
         assert_eq!(f[1].integration.as_deref(), Some("a"));
-        let below = detect(&org(54_999, vec![], 0), &alloc(Some(100_000)), &t);
+        let below = detect(&org(54_999, vec![], 0), None, &alloc(Some(100_000)), &t);
         assert_eq!(kinds(&below), []);
     }
 
@@ -450,8 +471,8 @@ mod tests {
     fn an_org_whose_last_call_is_more_than_36_hours_old_is_stale() {
         let mut o = org(10, vec![], 0);
         o.span = Some((0, 1_000));
-        assert!(stale(&o, 1_000 + STALE_AFTER_MS).is_none());
-        let f = stale(&o, 1_001 + STALE_AFTER_MS).unwrap();
+        assert!(stale(&o, None, 1_000 + STALE_AFTER_MS).is_none());
+        let f = stale(&o, None, 1_001 + STALE_AFTER_MS).unwrap();
         assert_eq!(f.kind, FindingKind::Stale);
         assert!(f.message.contains("36 hours before"), "{}", f.message);
     }

@@ -231,11 +231,43 @@ fn report(args: ReportArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
     analysis.add_capacity(&daily);
     analysis.add_capacity_what_if(&without);
     progress.stage("drawing charts and writing the report");
-    let outputs = render::render_with(&analysis, &config.render);
+    let previous = previous_summary(&config.out);
+    let mut outputs = render::render_with(&analysis, &config.render);
+    outputs.push(digest(&config, &analysis, previous.as_ref()));
     render::publish::publish(&config.out, &outputs)
         .with_context(|| format!("cannot write the report into {}", config.out.display()))?;
     progress.finish();
     Ok(report_outcome(&config, &analysis, outputs.len()))
+}
+
+/// The previous report's `summary.json` in `--out`, for the digest's "since the previous
+/// report" line: read only when it is a regular file, size-capped; anything else is no report.
+fn previous_summary(out: &std::path::Path) -> Option<render::digest::Previous> {
+    let path = out.join("summary.json");
+    let is_file = std::fs::metadata(&path).is_ok_and(|m| m.is_file());
+    let text = textfile::read_capped_to(&path, PREVIOUS_SUMMARY_CAP)
+        .ok()
+        .filter(|_| is_file)?;
+    render::digest::Previous::parse(text.as_bytes())
+}
+
+/// A previous `summary.json` larger than this is not compared (it would cost more memory than
+/// the digest is worth).
+const PREVIOUS_SUMMARY_CAP: u64 = 256 << 20;
+
+fn digest(
+    config: &ReportConfig,
+    a: &Analysis,
+    previous: Option<&render::digest::Previous>,
+) -> render::Output {
+    let link = config
+        .report_url
+        .clone()
+        .unwrap_or_else(|| config.out.join("report.html").display().to_string());
+    render::Output {
+        name: "digest.md".into(),
+        bytes: render::digest::render(a, previous, &link, config.render.charts.tz_offset_minutes),
+    }
 }
 
 /// Per org with recommendations, its daily peaks with all of them applied (for the capacity
@@ -481,14 +513,21 @@ fn report_outcome(config: &ReportConfig, a: &Analysis, files: usize) -> Outcome 
     let mut stderr = input_problems(a, REPORT_BAD_ROWS);
     stderr.extend(render::bound::warning(a));
     let bad: u64 = a.data_quality.bad_rows.values().map(|e| e.count).sum();
+    let breaches = breaches(&config.fail_on, a);
     let status = if !a.data_quality.files.unreadable.is_empty() || (config.strict && bad > 0) {
         ExitStatus::Error
-    } else if breached(&config.fail_on, a) {
+    } else if !breaches.is_empty() {
         ExitStatus::Breached
     } else {
         ExitStatus::Success
     };
-    let stdout = format!(
+    stderr.extend(breach_lines(&breaches));
+    let offset = config.render.charts.tz_offset_minutes;
+    let mut stdout: String = render::summary::sentences(a, offset)
+        .iter()
+        .map(|s| format!("{}\n", text::clean(s)))
+        .collect();
+    stdout += &format!(
         "wrote {} files into {}: {} org(s), {} counted calls, {} finding(s)\n",
         files,
         config.out.display(),
@@ -503,16 +542,27 @@ fn report_outcome(config: &ReportConfig, a: &Analysis, files: usize) -> Outcome 
     }
 }
 
-/// Whether any finding matches a `--fail-on` kind.
-fn breached(fail_on: &[FailOn], a: &Analysis) -> bool {
-    a.findings.iter().any(|f| {
-        fail_on.iter().any(|k| match k {
-            FailOn::Chatty => f.kind == FindingKind::ChattyIntegration,
-            FailOn::Warn => matches!(f.kind, FindingKind::NearLimit | FindingKind::OverLimit),
-            FailOn::Over => f.kind == FindingKind::OverLimit,
-            FailOn::Stale => f.kind == FindingKind::Stale,
+/// The findings that match a `--fail-on` kind.
+fn breaches<'a>(fail_on: &[FailOn], a: &'a Analysis) -> Vec<&'a findings::Finding> {
+    a.findings
+        .iter()
+        .filter(|f| {
+            fail_on.iter().any(|k| match k {
+                FailOn::Chatty => f.kind == FindingKind::ChattyIntegration,
+                FailOn::Warn => matches!(f.kind, FindingKind::NearLimit | FindingKind::OverLimit),
+                FailOn::Over => f.kind == FindingKind::OverLimit,
+                FailOn::Stale => f.kind == FindingKind::Stale,
+            })
         })
-    })
+        .collect()
+}
+
+/// What `--fail-on` breached, for stderr: a cron mail then says why the job failed.
+fn breach_lines(breaches: &[&findings::Finding]) -> Vec<String> {
+    breaches
+        .iter()
+        .map(|f| text::clean(&format!("--fail-on: {}", f.message)))
+        .collect()
 }
 
 /// `apiusage sample`.

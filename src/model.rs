@@ -326,6 +326,15 @@ pub fn rfc3339(ms: Millis) -> String {
     )
 }
 
+/// `1 whole day`, `3 whole days`: a count with its noun, never "day(s)". `noun` is singular.
+pub fn count_of(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{} {noun}s", thousands(n))
+    }
+}
+
 /// `115000` → `115,000`, as Salesforce's documentation and the reports write numbers.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();

@@ -57,7 +57,7 @@ fn a_known_slope_projects_exact_dates() {
     let (status, _, note) = at(&c, 1.0);
     assert_eq!(status, ReachStatus::Projected);
     assert!(
-        note.contains("+1,500 calls/day") && note.contains("21 day(s) after"),
+        note.contains("+1,500 calls/day") && note.contains("21 days after"),
         "{note}"
     );
 }
@@ -133,7 +133,10 @@ fn fewer_than_four_whole_days_give_no_trend_and_say_so() {
         assert_eq!((c.days_with_calls, c.whole_days), (n as usize, n as usize - 1));
         let reason = c.trend_reason.as_deref().unwrap();
         assert!(
-            reason.contains(&format!("only {} whole day(s)", n - 1)),
+            reason.contains(&match n - 1 {
+                1 => "only 1 whole day:".to_string(),
+                d => format!("only {d} whole days:"),
+            }),
             "{reason}"
         );
         assert!(reason.contains("at least 4"), "{reason}");
@@ -306,7 +309,7 @@ fn the_report_carries_a_capacity_plan_for_every_org() {
     assert!(once["trend_reason"]
         .as_str()
         .unwrap()
-        .contains("only 0 whole day(s)"));
+        .contains("only 0 whole days:"));
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert_eq!(md.matches("### Capacity").count(), 2);
     // The index lists the busier share first and carries the forecast.

@@ -176,3 +176,56 @@ fn headless_chromium_renders_a_non_blank_page() {
         pixels.len()
     );
 }
+
+/// Runs Chromium headless on `page` and returns the DOM after its scripts ran.
+fn dump_dom(browser: &Path, page: &Path, profile: &Path) -> String {
+    let output = Command::new(browser)
+        .args(["--headless", "--no-sandbox", "--disable-gpu"])
+        .args(["--disable-background-networking", "--disable-component-update"])
+        .args(["--no-first-run", "--window-size=1280,800", "--dump-dom"])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("file://{}", page.display()))
+        .stderr(Stdio::null())
+        .output()
+        .expect("start chromium");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn the_summary_is_on_the_first_screen() {
+    let Some(browser) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let status = apiusage()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "report",
+            "sample_logs",
+            "--profile",
+            "sample_logs/org_profile.toml",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .args(["--generated-at", "2026-11-28T00:00:00Z", "--charts", "none"])
+        .output()
+        .unwrap()
+        .status;
+    assert!(status.success());
+    // The page plus a probe that writes where the summary's first sentence is laid out.
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    let probe = "<script>const r = document.querySelector('#summary li').getBoundingClientRect(); document.body.setAttribute('data-probe', `${Math.round(r.top)},${Math.round(r.bottom)},${innerHeight}`);</script>";
+    let page = dir.path().join("probe.html");
+    fs::write(&page, html.replace("</body>", &format!("{probe}</body>"))).unwrap();
+    let dom = dump_dom(&browser, &page, &dir.path().join("profile"));
+    let probe = dom
+        .split("data-probe=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the probe ran");
+    let v: Vec<i64> = probe.split(',').map(|x| x.parse().unwrap()).collect();
+    assert!(
+        v[0] >= 0 && v[1] <= v[2],
+        "summary at {probe} (top, bottom, viewport height)"
+    );
+    assert!(dom.contains("Acme Dev reached 85.0 % of its 15,000-call allocation"));
+}

@@ -108,8 +108,8 @@ pub struct Reach {
 pub fn trend(days: &[(i64, u64)]) -> Result<Trend, String> {
     let (Some(&(first, _)), Some(&(last, _)), MIN_DAYS..) = (days.first(), days.last(), days.len()) else {
         return Err(format!(
-            "only {} whole day(s): a trend needs at least {MIN_DAYS} (fewer cannot be told from day-to-day noise)",
-            days.len()
+            "only {}: a trend needs at least {MIN_DAYS} (fewer cannot be told from day-to-day noise)",
+            crate::model::count_of(days.len() as u64, "whole day")
         ));
     };
     let points: Vec<(f64, f64)> = days
@@ -207,8 +207,9 @@ fn project(share: f64, calls: u64, level: f64, t: &Trend, pct: &str) -> Reach {
         status: ReachStatus::Projected,
         at: Some(date(day)),
         note: format!(
-            "at {slope} calls/day the daily peak reaches {what} on {}, {ahead} day(s) after the data ends",
-            date(day)
+            "at {slope} calls/day the daily peak reaches {what} on {}, {} after the data ends",
+            date(day),
+            crate::model::count_of(u64::try_from(ahead).unwrap_or(0), "day")
         ),
     }
 }

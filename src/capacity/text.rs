@@ -32,6 +32,16 @@ pub fn trend(c: &OrgCapacity) -> Option<String> {
     }
 }
 
+/// A level's note, without repeating the trend's reason: the panel says it once, above.
+pub fn reach_note(c: &OrgCapacity, note: &str) -> String {
+    match c.trend_reason.as_deref() {
+        Some(why) if note.ends_with(why) && note.len() > why.len() => {
+            format!("{}no trend (see above)", &note[..note.len() - why.len()])
+        }
+        _ => note.to_string(),
+    }
+}
+
 /// The projection with every recommendation applied, in one sentence.
 pub fn what_if(c: &OrgCapacity) -> Option<String> {
     let w = c.what_if.as_ref()?;
@@ -47,7 +57,11 @@ pub fn what_if(c: &OrgCapacity) -> Option<String> {
         },
     );
     let Some(slope) = w.trend_per_day else {
-        let why = w.trend_reason.as_deref().unwrap_or("no trend");
+        let why = match w.trend_reason.as_deref() {
+            Some(why) if c.trend_reason.as_deref() == Some(why) => "the same reason as above",
+            Some(why) => why,
+            None => "no trend",
+        };
         return Some(format!(
             "With every recommendation applied, {peak}; no projection: {why}."
         ));
@@ -104,13 +118,13 @@ pub fn growth(g: &Growth) -> String {
         "first third of the days against last third"
     };
     format!(
-        "Growth, {basis}: {} → {} ({} day(s)) against {} → {} ({} day(s)). Org calls per day {}; daily peak {}.",
+        "Growth, {basis}: {} → {} ({}) against {} → {} ({}). Org calls per day {}; daily peak {}.",
         g.first.from,
         g.first.to,
-        g.first.days,
+        crate::model::count_of(g.first.days as u64, "day"),
         g.last.from,
         g.last.to,
-        g.last.days,
+        crate::model::count_of(g.last.days as u64, "day"),
         change(&g.org_calls_per_day),
         change(&g.org_daily_peak)
     )

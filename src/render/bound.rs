@@ -17,25 +17,28 @@ pub const TOP_INTEGRATIONS: usize = 20;
 /// Orgs with a section (and charts) in the HTML and Markdown reports.
 pub const ORG_SECTIONS: usize = 50;
 
-/// Which orgs get a section.
+/// Which orgs get a section, and in which order.
 #[derive(Debug, Clone)]
 pub struct Sections {
     /// Per org (the analysis' order): whether it has a section.
     pub flags: Vec<bool>,
     ids: HashSet<String>,
+    order: Vec<usize>,
 }
 
 impl Sections {
     /// The riskiest [`ORG_SECTIONS`] orgs (all of them when there are no more).
     pub fn of(a: &Analysis) -> Sections {
-        let ids: HashSet<String> = a
-            .orgs_by_risk()
-            .into_iter()
-            .take(ORG_SECTIONS)
-            .map(|o| o.org_id.clone())
-            .collect();
+        let order: Vec<usize> = a.risk_order().into_iter().take(ORG_SECTIONS).collect();
+        let ids: HashSet<String> = order.iter().map(|&i| a.orgs[i].org_id.clone()).collect();
         let flags = a.orgs.iter().map(|o| ids.contains(&o.org_id)).collect();
-        Sections { flags, ids }
+        Sections { flags, ids, order }
+    }
+
+    /// The positions of the orgs with a section, riskiest first: sections and navigation
+    /// follow it, so the org a reader must act on comes first.
+    pub fn in_risk_order(&self) -> &[usize] {
+        &self.order
     }
 
     /// Whether org number `i` has a section.

@@ -11,7 +11,7 @@ mod capacity;
 use super::text::{pct, peak_change};
 use std::fmt::Write;
 
-use crate::analysis::{Analysis, IntegrationReport, OrgReport, PeakView, RecommendationView, WhatIfView};
+use crate::analysis::{Analysis, IntegrationReport, OrgReport, PeakView, RecommendationView};
 use crate::findings::{thousands, Finding, FindingKind};
 use crate::render::bound::{self, Sections};
 use crate::render::chart::OrgCharts;
@@ -20,19 +20,19 @@ use crate::usage::Count;
 const CSS: &str = include_str!("../../assets/report.css");
 const SORT_SCRIPT: &str = include_str!("../../assets/report.js");
 
-/// Renders the page; `charts[i]` are the charts of org `i` (empty with `--charts none`).
-pub fn render(a: &Analysis, charts: &[OrgCharts]) -> Vec<u8> {
+/// Renders the page; `charts[i]` are the charts of org `i` (empty with `--charts none`);
+/// `offset_minutes` is the display offset of the summary's times (`--tz`).
+pub fn render(a: &Analysis, charts: &[OrgCharts], offset_minutes: i32) -> Vec<u8> {
     let mut h = String::with_capacity(64 * 1024);
     let sections = Sections::of(a);
     head(&mut h);
     top(&mut h, a, &sections);
     h.push_str("<main class=\"wrap\">\n");
+    summary(&mut h, a, offset_minutes);
     overview(&mut h, a, &sections);
     findings(&mut h, a, &sections);
-    for (i, org) in a.orgs.iter().enumerate() {
-        if sections.at(i) {
-            org_section(&mut h, a, i, org, charts.get(i));
-        }
+    for &i in sections.in_risk_order() {
+        org_section(&mut h, a, i, &a.orgs[i], charts.get(i));
     }
     recommendations(&mut h, a, &sections);
     capacity::section(&mut h, a, &sections);
@@ -116,13 +116,23 @@ fn top(h: &mut String, a: &Analysis, sections: &Sections) {
         esc(&when(&a.generated_at))
     );
     h.push_str(
-        "<nav><ul><li><a href=\"#overview\">Overview</a></li><li><a href=\"#findings\">Findings</a></li>",
+        "<nav><ul><li><a href=\"#summary\">Summary</a></li><li><a href=\"#overview\">Overview</a></li><li><a href=\"#findings\">Findings</a></li>",
     );
-    for (i, org) in a.orgs.iter().enumerate().filter(|(i, _)| sections.at(*i)) {
+    for &i in sections.in_risk_order() {
+        let org = &a.orgs[i];
         let name = org.name.as_deref().unwrap_or(&org.org_id);
         let _ = write!(h, "<li><a href=\"#org-{}\">{}</a></li>", i + 1, esc(name));
     }
     h.push_str("<li><a href=\"#recommendations\">Recommendations</a></li><li><a href=\"#capacity\">Capacity</a></li><li><a href=\"#data-quality\">Data quality</a></li></ul></nav>\n</div></header>\n");
+}
+
+/// The executive summary, first on the page: one sentence per org at risk, riskiest first.
+fn summary(h: &mut String, a: &Analysis, offset_minutes: i32) {
+    h.push_str("<section id=\"summary\" class=\"summary\"><h2>Summary</h2>\n<ul>\n");
+    for s in super::summary::sentences(a, offset_minutes) {
+        let _ = writeln!(h, "<li>{}</li>", esc(&s));
+    }
+    h.push_str("</ul>\n</section>\n");
 }
 
 fn overview(h: &mut String, a: &Analysis, sections: &Sections) {
@@ -425,7 +435,7 @@ fn recommendations(h: &mut String, a: &Analysis, sections: &Sections) {
     } else {
         h.push_str("<p>Ranked by calls saved in the 24 hours ending at the org's peak. Savings are computed: the calls a change makes unnecessary are taken out of the logged calls and the exact rolling 24-hour peaks are recomputed; the new peak may fall at another time. Each kind is explained in <a href=\"docs/recommendations.md\">docs/recommendations.md</a>.</p>\n");
         let shown = |r: &&RecommendationView| sections.has(&r.org_id);
-        recommendation_table(h, &a.recommendations, sections);
+        recommendation_table(h, a, sections);
         for (n, r) in a.recommendations.iter().enumerate().filter(|(_, r)| shown(r)) {
             recommendation_entry(h, n + 1, r);
         }
@@ -437,12 +447,13 @@ fn recommendations(h: &mut String, a: &Analysis, sections: &Sections) {
                 thousands(hidden as u64)
             );
         }
-        what_if_table(h, &a.what_if, sections);
+        what_if_table(h, a, sections);
     }
     h.push_str("<p>Known limit: EventLogFile logs only the parent of a composite request, so the subrequests of <code>/composite/batch</code> (each of which Salesforce counts) are not in the logged usage, and the saving of replacing it cannot be computed from the logs.</p></section>\n");
 }
 
-fn recommendation_table(h: &mut String, recs: &[RecommendationView], sections: &Sections) {
+fn recommendation_table(h: &mut String, a: &Analysis, sections: &Sections) {
+    let recs = &a.recommendations;
     h.push_str("<div class=\"scroll\"><table class=\"sortable\"><thead><tr><th class=\"sort n\">#</th><th class=\"sort\">Org</th><th class=\"sort\">Integration</th><th class=\"sort\">Recommendation</th><th class=\"sort n\">Calls saved at peak</th><th>Org peak now → after</th><th>Integration peak now → after</th></tr></thead><tbody>\n");
     for (n, r) in recs.iter().enumerate().filter(|(_, r)| sections.has(&r.org_id)) {
         let who = format!("{}<br><code>{}</code>", esc(&r.label), esc(&r.integration));
@@ -450,7 +461,7 @@ fn recommendation_table(h: &mut String, recs: &[RecommendationView], sections: &
         let org = peak_change(&r.org_peak_before, &r.org_peak_after);
         let own = peak_change(&r.integration_peak_before, &r.integration_peak_after);
         let saved = thousands(r.calls_saved_at_peak);
-        let _ = writeln!(h, "<tr><td class=\"n\">{}</td><td>{}</td><td>{who}</td><td>{kind}</td><td class=\"n\">{saved}</td><td>{org}</td><td>{own}</td></tr>", n + 1, esc(&r.org_id));
+        let _ = writeln!(h, "<tr><td class=\"n\">{}</td><td>{}</td><td>{who}</td><td>{kind}</td><td class=\"n\">{saved}</td><td>{org}</td><td>{own}</td></tr>", n + 1, esc(&a.org_display(&r.org_id)));
     }
     h.push_str("</tbody></table></div>\n");
 }
@@ -541,7 +552,8 @@ fn inline_markdown(text: &str) -> String {
     out
 }
 
-fn what_if_table(h: &mut String, what_if: &[WhatIfView], sections: &Sections) {
+fn what_if_table(h: &mut String, a: &Analysis, sections: &Sections) {
+    let what_if = &a.what_if;
     h.push_str("<h3>What if all were applied</h3>\n<table class=\"kv\"><thead><tr><th>Org</th><th class=\"n\">Recommendations</th><th class=\"n\">Calls saved at peak</th><th>Org peak now → after</th></tr></thead><tbody>\n");
     for w in what_if
         .iter()
@@ -552,7 +564,7 @@ fn what_if_table(h: &mut String, what_if: &[WhatIfView], sections: &Sections) {
         let _ = writeln!(
             h,
             "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{saved}</td><td>{change}</td></tr>",
-            esc(&w.org_id),
+            esc(&a.org_display(&w.org_id)),
             w.recommendations
         );
     }

@@ -8,7 +8,7 @@ mod capacity;
 use super::text::{pct, peak_change};
 use std::fmt::Write;
 
-use crate::analysis::{Analysis, IntegrationReport, OrgReport, PeakView, RecommendationView, WhatIfView};
+use crate::analysis::{Analysis, IntegrationReport, OrgReport, PeakView, RecommendationView};
 use crate::findings::{thousands, FindingKind};
 use crate::render::bound::{self, Sections};
 use crate::render::chart::ChartLink;
@@ -16,20 +16,20 @@ use crate::usage::Count;
 
 /// Renders the report without chart links.
 pub fn render(a: &Analysis) -> Vec<u8> {
-    render_linked(a, &[])
+    render_linked(a, &[], 0)
 }
 
-/// Renders the report; `charts[i]` are the chart files of org `i`, shown in its section.
-pub fn render_linked(a: &Analysis, charts: &[Vec<ChartLink>]) -> Vec<u8> {
+/// Renders the report; `charts[i]` are the chart files of org `i`, shown in its section;
+/// `offset_minutes` is the display offset of the summary's times (`--tz`).
+pub fn render_linked(a: &Analysis, charts: &[Vec<ChartLink>], offset_minutes: i32) -> Vec<u8> {
     let mut md = String::new();
     let sections = Sections::of(a);
     header(&mut md, a);
+    summary(&mut md, a, offset_minutes);
     overview(&mut md, a, &sections);
     findings(&mut md, a, &sections);
-    for (i, org) in a.orgs.iter().enumerate() {
-        if sections.at(i) {
-            org_section(&mut md, org, a, charts.get(i).map_or(&[], Vec::as_slice));
-        }
+    for &i in sections.in_risk_order() {
+        org_section(&mut md, &a.orgs[i], a, charts.get(i).map_or(&[], Vec::as_slice));
     }
     recommendations(&mut md, a, &sections);
     data_quality(&mut md, a);
@@ -124,6 +124,15 @@ fn org_title(org: &OrgReport) -> String {
 fn header(md: &mut String, a: &Analysis) {
     let _ = writeln!(md, "# apiusage report\n");
     let _ = writeln!(md, "Generated {} by apiusage {}. Rolling 24-hour usage is exact: a call counts from the millisecond it is made until exactly 24 hours later.\n", a.generated_at, a.apiusage_version);
+}
+
+/// The executive summary: the story first, one sentence per org at risk.
+fn summary(md: &mut String, a: &Analysis, offset_minutes: i32) {
+    let _ = writeln!(md, "## Summary\n");
+    for s in super::summary::sentences(a, offset_minutes) {
+        let _ = writeln!(md, "- {}", esc(&s));
+    }
+    md.push('\n');
 }
 
 fn overview(md: &mut String, a: &Analysis, sections: &Sections) {
@@ -366,9 +375,9 @@ fn recommendations(md: &mut String, a: &Analysis, sections: &Sections) {
     } else {
         let _ = writeln!(md, "Ranked by calls saved in the 24 hours ending at the org's peak. Savings are computed, not guessed: the calls a change makes unnecessary are taken out of the logged calls (N single-record calls in a run become ⌈N/200⌉) and the exact rolling 24-hour peaks are recomputed; the new peak may fall at another time. Each kind is explained in [docs/recommendations.md](docs/recommendations.md).\n");
         let shown = |r: &&RecommendationView| sections.has(&r.org_id);
-        recommendation_table(md, &a.recommendations, sections);
+        recommendation_table(md, a, sections);
         for (n, r) in a.recommendations.iter().enumerate().filter(|(_, r)| shown(r)) {
-            recommendation_entry(md, n + 1, r);
+            recommendation_entry(md, n + 1, r, a);
         }
         let hidden = a.recommendations.iter().filter(|r| !shown(r)).count();
         if hidden > 0 {
@@ -378,12 +387,13 @@ fn recommendations(md: &mut String, a: &Analysis, sections: &Sections) {
                 thousands(hidden as u64)
             );
         }
-        what_if_table(md, &a.what_if, sections);
+        what_if_table(md, a, sections);
     }
     let _ = writeln!(md, "Known limit: EventLogFile logs only the parent of a composite request, so the subrequests of `/composite/batch` (each of which Salesforce counts) are not in the logged usage, and the saving of replacing it cannot be computed from the logs.\n");
 }
 
-fn recommendation_table(md: &mut String, recs: &[RecommendationView], sections: &Sections) {
+fn recommendation_table(md: &mut String, a: &Analysis, sections: &Sections) {
+    let recs = &a.recommendations;
     let _ = writeln!(md, "| # | Org | Integration | Recommendation | Calls saved at peak | Org peak now → after | Integration peak now → after |");
     let _ = writeln!(md, "|--:|---|---|---|--:|---|---|");
     for (n, r) in recs.iter().enumerate().filter(|(_, r)| sections.has(&r.org_id)) {
@@ -396,20 +406,20 @@ fn recommendation_table(md: &mut String, recs: &[RecommendationView], sections: 
             md,
             "| {} | {} | {who} | {kind} | {saved} | {org} | {own} |",
             n + 1,
-            esc(&r.org_id)
+            esc(&a.org_display(&r.org_id))
         );
     }
     md.push('\n');
 }
 
-fn recommendation_entry(md: &mut String, n: usize, r: &RecommendationView) {
+fn recommendation_entry(md: &mut String, n: usize, r: &RecommendationView, a: &Analysis) {
     let e = &r.evidence;
     let _ = writeln!(
         md,
-        "### {n}. {} — {} (org {})\n",
+        "### {n}. {} — {}, in {}\n",
         r.title,
         esc(&r.label),
-        esc(&r.org_id)
+        esc(&a.org_display(&r.org_id))
     );
     let (first, last) = (
         e.first.as_deref().unwrap_or("–"),
@@ -432,7 +442,8 @@ fn recommendation_entry(md: &mut String, n: usize, r: &RecommendationView) {
     let _ = writeln!(md, "- Calls removed over the whole input: {removed}; in the org's peak 24 hours: {saved}. Confidence: {}. [About this kind]({})\n", r.confidence.id(), r.docs);
 }
 
-fn what_if_table(md: &mut String, what_if: &[WhatIfView], sections: &Sections) {
+fn what_if_table(md: &mut String, a: &Analysis, sections: &Sections) {
+    let what_if = &a.what_if;
     let _ = writeln!(md, "### What if all were applied\n");
     let _ = writeln!(
         md,
@@ -448,7 +459,7 @@ fn what_if_table(md: &mut String, what_if: &[WhatIfView], sections: &Sections) {
         let _ = writeln!(
             md,
             "| {} | {} | {saved} | {change} |",
-            esc(&w.org_id),
+            esc(&a.org_display(&w.org_id)),
             w.recommendations
         );
     }

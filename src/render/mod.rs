@@ -5,10 +5,12 @@
 pub mod bound;
 pub mod chart;
 pub mod csv;
+pub mod digest;
 pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod publish;
+pub mod summary;
 pub mod term_layout;
 pub mod terminal;
 pub mod text;
@@ -48,11 +50,11 @@ pub fn render_with(analysis: &Analysis, options: &RenderOptions) -> Vec<Output> 
         },
         Output {
             name: "report.md".into(),
-            bytes: markdown::render_linked(analysis, &links),
+            bytes: markdown::render_linked(analysis, &links, options.charts.tz_offset_minutes),
         },
         Output {
             name: "report.html".into(),
-            bytes: html::render(analysis, &charts),
+            bytes: html::render(analysis, &charts, options.charts.tz_offset_minutes),
         },
         Output {
             name: "integrations.csv".into(),

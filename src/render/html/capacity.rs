@@ -37,7 +37,7 @@ fn org_block(h: &mut String, c: &OrgCapacity) {
             h,
             "<li><strong>{:.0} %</strong>: {}</li>",
             r.share * 100.0,
-            esc(&r.note)
+            esc(&text::reach_note(c, &r.note))
         );
     }
     if let Some(w) = text::week(c) {

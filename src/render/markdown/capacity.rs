@@ -22,7 +22,12 @@ pub(super) fn panel(md: &mut String, c: &OrgCapacity) {
         let _ = writeln!(md, "{}\n", esc(&t));
     }
     for r in &c.reaches {
-        let _ = writeln!(md, "- {:.0} %: {}", r.share * 100.0, esc(&r.note));
+        let _ = writeln!(
+            md,
+            "- {:.0} %: {}",
+            r.share * 100.0,
+            esc(&text::reach_note(c, &r.note))
+        );
     }
     if let Some(w) = text::week(c) {
         let _ = writeln!(md, "- {}", esc(&w));

@@ -1,0 +1,170 @@
+//! The story first: the executive summary opens stdout, `report.md` and `report.html`; org
+//! sections follow in risk order; `digest.md` fits a chat message and says what changed since
+//! the previous report in the same `--out`; `--fail-on` says on stderr what breached.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use common::*;
+
+const ACME: &str = "Acme Dev reached 85.0 % of its 15,000-call allocation on Nov 3 at 21:57 UTC; NetLedger ERP Sync used 60.0 % by itself; batching the single-record calls of NetLedger ERP Sync would bring the peak to 35.9 %.";
+
+fn sample_report(out: &Path, extra: &[&str]) -> Output {
+    apiusage()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "report",
+            "sample_logs",
+            "--profile",
+            "sample_logs/org_profile.toml",
+        ])
+        .arg("--out")
+        .arg(out)
+        .args(["--generated-at", "2026-11-28T00:00:00Z", "--charts", "none"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn text(out: &Path, name: &str) -> String {
+    std::fs::read_to_string(out.join(name)).unwrap()
+}
+
+#[test]
+fn stdout_opens_with_the_riskiest_org_in_a_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = sample_report(dir.path(), &[]);
+    assert_eq!(o.status.code(), Some(0));
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(stdout.lines().next(), Some(ACME), "{stdout}");
+    assert!(stdout.lines().last().unwrap().starts_with("wrote "), "{stdout}");
+}
+
+#[test]
+fn the_markdown_report_opens_with_the_summary_and_orders_org_sections_by_risk() {
+    let dir = tempfile::tempdir().unwrap();
+    sample_report(dir.path(), &[]);
+    let md = text(dir.path(), "report.md");
+    let summary = md.find("## Summary").expect("a summary section");
+    assert!(summary < md.find("## Overview").unwrap());
+    assert!(md.contains(&format!("- {ACME}")), "{md}");
+    let acme = md.find("## Org Acme Dev").unwrap();
+    let globex = md.find("## Org Globex Production").unwrap();
+    let unknown = md.find("## Org 00D7Q000000InTc").unwrap();
+    assert!(
+        acme < globex && globex < unknown,
+        "risk order: 85 %, 2.2 %, unknown"
+    );
+}
+
+#[test]
+fn findings_name_the_org_and_the_integration_s_org() {
+    let dir = tempfile::tempdir().unwrap();
+    sample_report(dir.path(), &[]);
+    let md = text(dir.path(), "report.md");
+    assert!(
+        md.contains("Acme Dev (00D8a000000DvA1) came near its limit"),
+        "{md}"
+    );
+    assert!(md.contains("NetLedger ERP Sync in Acme Dev (00D8a000000DvA1) is chatty"));
+    assert!(
+        md.contains(
+            "Org 00D7Q000000InTc: the last call in the logs is at 2026-11-04T23:55:01.630Z, 23 days before"
+        ),
+        "{md}"
+    );
+}
+
+#[test]
+fn the_html_report_has_the_summary_before_the_overview() {
+    let dir = tempfile::tempdir().unwrap();
+    sample_report(dir.path(), &[]);
+    let html = text(dir.path(), "report.html");
+    let summary = html.find("<section id=\"summary\"").expect("a summary section");
+    assert!(summary < html.find("<section id=\"overview\"").unwrap());
+    assert!(html.contains("<li>Acme Dev reached 85.0 % of its 15,000-call allocation"));
+}
+
+#[test]
+fn fail_on_says_on_stderr_which_findings_breached() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = sample_report(dir.path(), &["--fail-on", "warn,chatty"]);
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8(o.stderr).unwrap();
+    let breached: Vec<&str> = stderr.lines().filter(|l| l.contains("--fail-on:")).collect();
+    assert_eq!(
+        breached,
+        [
+            "apiusage: --fail-on: Acme Dev (00D8a000000DvA1) came near its limit: rolling-24h peak 12,753 calls (85.0 % of 15,000)",
+            "apiusage: --fail-on: NetLedger ERP Sync in Acme Dev (00D8a000000DvA1) is chatty: its own rolling-24h peak is 9,000 calls, 60.0 % of the org's allocation of 15,000",
+        ],
+        "{stderr}"
+    );
+    let o = sample_report(dir.path(), &["--fail-on", "over"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(!String::from_utf8(o.stderr).unwrap().contains("--fail-on:"));
+}
+
+#[test]
+fn the_digest_is_short_links_the_report_and_says_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    sample_report(dir.path(), &[]);
+    let first = text(dir.path(), "digest.md");
+    assert!(first.lines().count() <= 15, "{first}");
+    assert!(first.contains("No previous report in this folder"));
+    let link = dir.path().join("report.html").display().to_string();
+    assert!(
+        first.trim_end().ends_with(&format!("Full report: {link}")),
+        "{first}"
+    );
+    insta::assert_snapshot!("sample_digest", first.replace(&link, "OUT/report.html"));
+
+    sample_report(dir.path(), &[]);
+    let same = text(dir.path(), "digest.md");
+    assert!(same.contains("Since the previous report: no new chatty integration, and no peak moved"));
+
+    // A smaller allocation for Acme: its peak share rises.
+    let o = sample_report(
+        dir.path(),
+        &[
+            "--allocation",
+            "00D8a000000DvA1=13000",
+            "--report-url",
+            "https://reports.example/r.html",
+        ],
+    );
+    assert!(o.status.success());
+    let changed = text(dir.path(), "digest.md");
+    assert!(
+        changed.contains("Acme Dev's peak up from 85.0 % to 98.1 %"),
+        "{changed}"
+    );
+    assert!(changed
+        .trim_end()
+        .ends_with("Full report: https://reports.example/r.html"));
+}
+
+#[test]
+fn a_new_chatty_integration_is_named_in_the_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    let out = dir.path().join("out");
+    let calls: Vec<Call> = (0..100)
+        .map(|i| {
+            let ts = format!("2026-11-02T10:{:02}:{:02}.000Z", i / 60, i % 60);
+            Call::at(&ts, &format!("r{i}")).app("0H45j000000ChAt", "Chatty Sync")
+        })
+        .collect();
+    let file = write(&input, "atu.csv", atu_csv(&calls));
+    let (code, stderr, _) = report(&[&file], &out, &["--allocation", "1000"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stderr, _) = report(&[&file], &out, &["--allocation", "150"]);
+    assert_eq!(code, 0, "{stderr}");
+    let digest = text(&out, "digest.md");
+    assert!(
+        digest.contains(&format!("Chatty Sync in {ORG} is newly chatty")),
+        "{digest}"
+    );
+}
