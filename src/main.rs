@@ -68,7 +68,7 @@ fn clap_exit(e: &clap::Error) -> ExitCode {
     let (first, rest) = if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
         let rest = rendered.lines().map(str::to_string).collect();
         (
-            "error: a command is required: report, schema, sample or top".to_string(),
+            "error: a command is required: report, top, fetch, schema, sample, ingest, store, completions or man".to_string(),
             rest,
         )
     } else {

@@ -88,6 +88,25 @@ fn report_help_groups_its_options_and_shows_examples() {
 }
 
 #[test]
+fn a_missing_command_lists_every_command() {
+    let (code, _, stderr) = run(&[], &[], &here());
+    assert_eq!(code, 2);
+    let first = stderr.lines().next().unwrap_or_default();
+    for command in [
+        "report",
+        "top",
+        "fetch",
+        "schema",
+        "ingest",
+        "store",
+        "completions",
+        "man",
+    ] {
+        assert!(first.contains(command), "{first}");
+    }
+}
+
+#[test]
 fn completions_are_printed_for_each_shell_and_bash_parses_them() {
     for shell in ["bash", "zsh", "fish", "powershell"] {
         let (code, stdout, _) = run(&["completions", shell], &[], &here());
