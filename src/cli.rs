@@ -31,10 +31,73 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Look after a call store: info, verify, files, forget, compact.
     Store(StoreArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to stdout.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout, or write one page per command into --out.
+    #[command(after_help = MAN_EXAMPLES)]
+    Man(ManArgs),
+}
+
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  apiusage report logs/ --profile org_profile.toml --out reports
+  apiusage report logs/ --allocation 00D8a000000DvA1=15000 --since 7d --fail-on over
+  apiusage report --store /var/lib/apiusage/store --last 30d --charts svg
+  apiusage report --config /etc/apiusage.toml      (options from a file; flags still win)
+
+Times (--since, --until, --generated-at): RFC 3339 (2026-11-02T10:00:00Z) or a date
+(2026-11-02, its 00:00 UTC); --since, --until and --last also take a span back from
+--generated-at (default: now) in days, hours or minutes: 7d, 24h, 90m.";
+
+const TOP_EXAMPLES: &str = "\
+Examples:
+  apiusage top logs/ --allocation 15000
+  apiusage top logs/ --profile org_profile.toml --last 24h --limit 5
+  apiusage top logs/ --json | jq '.orgs[] | {org_id, status, peak}'
+
+Colour: on a terminal only; NO_COLOR=1 turns it off, CLICOLOR_FORCE=1 on (also in a pipe).
+Width: COLUMNS, else the terminal's width, else 100 columns.";
+
+const FETCH_EXAMPLES: &str = "\
+Examples:
+  apiusage fetch --out /var/lib/apiusage/logs --target-org prod
+  apiusage fetch --out logs --client-id KEY --username integration@acme.com --jwt-key-file server.key
+  apiusage fetch --out logs --target-org prod --interval hourly --since 2d --max-calls 50";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  apiusage completions bash > ~/.local/share/bash-completion/completions/apiusage
+  apiusage completions zsh > ~/.zfunc/_apiusage
+  apiusage completions fish > ~/.config/fish/completions/apiusage.fish";
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  apiusage man | man -l -
+  apiusage man --out /usr/local/share/man/man1      (apiusage.1, apiusage-report.1, …)";
+
+/// Where a config file's path comes from: `--config`, else this environment variable.
+pub const CONFIG_ENV: &str = "APIUSAGE_CONFIG";
+
+/// `apiusage completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// `apiusage man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write apiusage.1 and one apiusage-<command>.1 per command into this folder instead.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// `apiusage report`.
 #[derive(Debug, Args)]
+#[command(after_help = REPORT_EXAMPLES)]
 pub struct ReportArgs {
     /// Log files or folders (searched recursively): .csv, .csv.gz, .parquet. With --store,
     /// they are ingested into the store first (optional).
@@ -42,16 +105,16 @@ pub struct ReportArgs {
     pub paths: Vec<PathBuf>,
 
     /// Report from this call store (after ingesting PATHS into it, if any).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "Inputs")]
     pub store: Option<PathBuf>,
 
     /// With --store and PATHS: wait for another writer of the store instead of failing.
-    #[arg(long, requires = "store")]
+    #[arg(long, requires = "store", help_heading = "Inputs")]
     pub wait: bool,
 
-    /// Folder the report is written into (replaced atomically).
-    #[arg(long, default_value = "reports", value_name = "DIR")]
-    pub out: PathBuf,
+    /// TOML file of default options ([report] section and top level); flags given here win.
+    #[arg(long, env = CONFIG_ENV, value_name = "FILE", help_heading = "Inputs")]
+    pub config: Option<PathBuf>,
 
     /// Allocation sources.
     #[command(flatten)]
@@ -62,7 +125,7 @@ pub struct ReportArgs {
     pub filter: FilterArgs,
 
     /// Mapping file (TOML) that renames integration keys and merges several into one.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Inputs")]
     pub integrations: Option<PathBuf>,
 
     /// An integration is chatty when its own rolling-24h peak reaches this share of the
@@ -72,7 +135,8 @@ pub struct ReportArgs {
         long,
         default_value = "0.5",
         value_name = "SHARE",
-        allow_negative_numbers = true
+        allow_negative_numbers = true,
+        help_heading = "Thresholds"
     )]
     pub chatty_share: String,
 
@@ -82,38 +146,57 @@ pub struct ReportArgs {
         long,
         default_value = "0.8",
         value_name = "SHARE",
-        allow_negative_numbers = true
+        allow_negative_numbers = true,
+        help_heading = "Thresholds"
     )]
     pub warn_share: String,
 
     /// Recommend an upgrade for calls on API versions below this (Salesforce retired 21.0–30.0).
+    // A string default, so --help shows `31.0` (an f64 default prints as `31`).
     #[arg(
         long,
-        default_value_t = 31.0,
+        default_value = "31.0",
         value_name = "VERSION",
-        allow_negative_numbers = true
+        allow_negative_numbers = true,
+        help_heading = "Thresholds"
     )]
     pub min_api_version: f64,
 
     /// Exit with status 1 (after writing the report) when any finding of these kinds exists.
-    #[arg(long, value_enum, value_delimiter = ',', value_name = "KIND")]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        value_name = "KIND",
+        help_heading = "Thresholds"
+    )]
     pub fail_on: Vec<FailOn>,
 
     /// Exit with status 2 when any row is bad (unparseable, missing org id, …).
-    #[arg(long)]
+    #[arg(long, help_heading = "Thresholds")]
     pub strict: bool,
 
-    /// The report's "generated at" time (RFC 3339), for reproducible output. Default: now.
-    #[arg(long, value_name = "TIME")]
+    /// Folder the report is written into (replaced atomically).
+    #[arg(long, default_value = "reports", value_name = "DIR", help_heading = "Output")]
+    pub out: PathBuf,
+
+    /// The report's "generated at" time (RFC 3339), for reproducible output; relative
+    /// ranges count back from it. Default: now.
+    #[arg(long, value_name = "TIME", help_heading = "Output")]
     pub generated_at: Option<String>,
 
     /// No progress line on stderr (it is only drawn on a terminal, after a second).
-    #[arg(long, short)]
+    #[arg(long, short, help_heading = "Output")]
     pub quiet: bool,
 
     /// Chart files written into <out>/charts: png,svg, png, svg or none (none also leaves the
     /// charts out of report.html).
-    #[arg(long, default_value = "png,svg", value_name = "FORMATS")]
+    #[arg(
+        long,
+        default_value = "png,svg",
+        value_name = "FORMATS",
+        help_heading = "Output"
+    )]
     pub charts: String,
 
     /// Time zone for what people read: the summary, the digest and the heatmap's hours and
@@ -123,22 +206,28 @@ pub struct ReportArgs {
         long,
         default_value = "UTC",
         value_name = "OFFSET",
-        allow_hyphen_values = true
+        allow_hyphen_values = true,
+        help_heading = "Output"
     )]
     pub tz: String,
 
     /// Link to the report that `digest.md` ends with (e.g. where the nightly job publishes
     /// report.html); by default the path of <out>/report.html.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", help_heading = "Output")]
     pub report_url: Option<String>,
 }
 
 /// `apiusage top`.
 #[derive(Debug, Args)]
+#[command(after_help = TOP_EXAMPLES)]
 pub struct TopArgs {
     /// Log files or folders (searched recursively): .csv, .csv.gz, .parquet.
     #[arg(required = true, value_name = "PATHS")]
     pub paths: Vec<PathBuf>,
+
+    /// TOML file of default options ([top] section and top level); flags given here win.
+    #[arg(long, env = CONFIG_ENV, value_name = "FILE", help_heading = "Inputs")]
+    pub config: Option<PathBuf>,
 
     /// Allocation sources.
     #[command(flatten)]
@@ -149,7 +238,7 @@ pub struct TopArgs {
     pub filter: FilterArgs,
 
     /// Mapping file (TOML) that renames integration keys and merges several into one.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Inputs")]
     pub integrations: Option<PathBuf>,
 
     /// An integration is chatty when its own rolling-24h peak reaches this share of the
@@ -159,25 +248,27 @@ pub struct TopArgs {
         long,
         default_value = "0.5",
         value_name = "SHARE",
-        allow_negative_numbers = true
+        allow_negative_numbers = true,
+        help_heading = "Thresholds"
     )]
     pub chatty_share: String,
 
     /// Integrations shown per org (0: all).
-    #[arg(long, default_value_t = 10, value_name = "N")]
+    #[arg(long, default_value_t = 10, value_name = "N", help_heading = "Output")]
     pub limit: usize,
 
     /// Print JSON for scripts instead of the table.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
 
     /// No progress line on stderr (it is only drawn on a terminal, after a second).
-    #[arg(long, short)]
+    #[arg(long, short, help_heading = "Output")]
     pub quiet: bool,
 }
 
 /// Where each org's allocation comes from (first match wins, in this order).
 #[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Allocation (first match wins)")]
 pub struct AllocationArgs {
     /// Allocation in calls per 24 h: `N` for every org, or `ORGID=N` for one (repeatable).
     #[arg(long, value_name = "[ORG=]N", allow_negative_numbers = true)]
@@ -194,14 +285,20 @@ pub struct AllocationArgs {
 
 /// Which calls are analysed.
 #[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Filters")]
 pub struct FilterArgs {
-    /// Only calls at or after this time (RFC 3339, or a date YYYY-MM-DD meaning its 00:00 UTC).
+    /// Only calls at or after this time: RFC 3339, a date (its 00:00 UTC), or a span back from
+    /// the run's time in days, hours or minutes (7d, 24h, 90m).
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
 
-    /// Only calls before this time (RFC 3339, or a date YYYY-MM-DD meaning its 00:00 UTC).
+    /// Only calls before this time: RFC 3339, a date (its 00:00 UTC), or a span back (24h).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+
+    /// Only calls in this span up to the run's time: 30d, 24h, 90m (--since run's time − SPAN).
+    #[arg(long, value_name = "SPAN", conflicts_with = "since")]
+    pub last: Option<String>,
 
     /// Only these orgs (15- or 18-character ids; repeatable).
     #[arg(long, value_name = "ORGID")]
@@ -223,74 +320,91 @@ pub enum FailOn {
 
 /// `apiusage fetch`.
 #[derive(Debug, Args)]
+#[command(after_help = FETCH_EXAMPLES)]
 pub struct FetchArgs {
     /// Folder the logs go into (`report DIR` reads it as it is); re-runs fetch only what is new.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "Output")]
     pub out: PathBuf,
+
+    /// TOML file of default options ([fetch] section and top level); flags given here win.
+    #[arg(long, env = CONFIG_ENV, value_name = "FILE", help_heading = "Output")]
+    pub config: Option<PathBuf>,
+
+    /// No progress line on stderr (it is only drawn on a terminal).
+    #[arg(long, short, help_heading = "Output")]
+    pub quiet: bool,
 
     /// Event types to download (comma-separated).
     #[arg(
         long,
         value_delimiter = ',',
         default_value = "ApiTotalUsage,RestApi,API,ApexRestApi,BulkApiRequest,Login",
-        value_name = "TYPES"
+        value_name = "TYPES",
+        help_heading = "What to fetch"
     )]
     pub event_types: Vec<String>,
 
     /// Daily files, hourly files (same-day audits) or both (the report de-duplicates them).
-    #[arg(long, value_enum, default_value_t = IntervalArg::Daily)]
+    #[arg(long, value_enum, default_value_t = IntervalArg::Daily, help_heading = "What to fetch")]
     pub interval: IntervalArg,
 
-    /// Only log files of this day or later (YYYY-MM-DD or RFC 3339). Default: all still kept.
-    #[arg(long, value_name = "DATE")]
+    /// Only log files of this day or later: a date, RFC 3339, or a span back from now (7d).
+    /// Default: all the org still keeps.
+    #[arg(long, value_name = "DATE", help_heading = "What to fetch")]
     pub since: Option<String>,
 
     /// A Salesforce CLI alias or username (`sf org display`); repeat for several orgs.
-    #[arg(long, value_name = "ALIAS")]
+    #[arg(long, value_name = "ALIAS", help_heading = "Authentication")]
     pub target_org: Vec<String>,
 
     /// Connected app consumer key, for the JWT bearer flow (with --username and
     /// --jwt-key-file) or the client-credentials flow (secret in SF_CLIENT_SECRET).
-    #[arg(long, value_name = "KEY")]
+    #[arg(long, value_name = "KEY", help_heading = "Authentication")]
     pub client_id: Option<String>,
 
     /// The user the JWT bearer flow runs as.
-    #[arg(long, value_name = "USER")]
+    #[arg(long, value_name = "USER", help_heading = "Authentication")]
     pub username: Option<String>,
 
     /// PEM private key (PKCS#8 or PKCS#1) of the connected app's certificate.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Authentication")]
     pub jwt_key_file: Option<PathBuf>,
 
     /// OAuth login URL: https://test.salesforce.com for sandboxes, or the org's My Domain
     /// (required for client credentials).
-    #[arg(long, default_value = "https://login.salesforce.com", value_name = "URL")]
+    #[arg(
+        long,
+        default_value = "https://login.salesforce.com",
+        value_name = "URL",
+        help_heading = "Authentication"
+    )]
     pub login_url: String,
 
     /// REST API version.
-    #[arg(long, default_value = "62.0", value_name = "VERSION")]
+    #[arg(
+        long,
+        default_value = "62.0",
+        value_name = "VERSION",
+        help_heading = "Requests"
+    )]
     pub api_version: String,
 
     /// Stop before making more than N API calls (each query page, download and /limits
     /// request is one call against the org's allocation).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help_heading = "Requests")]
     pub max_calls: Option<u64>,
 
     /// Parallel downloads.
-    #[arg(long, default_value_t = 4, value_name = "N")]
+    #[arg(long, default_value_t = 4, value_name = "N", help_heading = "Requests")]
     pub jobs: usize,
 
     /// Attempts per request for 5xx, 429 and dropped connections (1 = no retry).
-    #[arg(long, default_value_t = 5, value_name = "N")]
+    #[arg(long, default_value_t = 5, value_name = "N", help_heading = "Requests")]
     pub attempts: u32,
 
     /// First retry delay in milliseconds (doubled each time, with jitter).
     #[arg(long, default_value_t = 1000, value_name = "MS", hide = true)]
     pub retry_delay_ms: u64,
-
-    /// No progress line on stderr (it is only drawn on a terminal).
-    #[arg(long, short)]
-    pub quiet: bool,
 }
 
 /// `--interval`.

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::allocation::AllocationInputs;
 use crate::attribute::IntegrationMap;
@@ -15,6 +15,8 @@ use crate::fetch;
 use crate::findings::{self, Thresholds};
 use crate::normalize;
 use crate::recommend;
+pub use crate::relative::parse_time;
+use crate::relative::{parse_bound, parse_span};
 use crate::render::chart::{ChartFormats, ChartOptions};
 use crate::render::RenderOptions;
 
@@ -66,7 +68,6 @@ impl ReportConfig {
             chatty_ppm: share("--chatty-share", &args.chatty_share, &mut errors),
             warn_ppm: share("--warn-share", &args.warn_share, &mut errors),
         };
-        let filter = filter(&args.filter, &mut errors);
         let generated_at = match &args.generated_at {
             Some(s) => parse_time(s).unwrap_or_else(|e| {
                 errors.push(format!("--generated-at: {e}"));
@@ -74,6 +75,9 @@ impl ReportConfig {
             }),
             None => now,
         };
+        // Relative ranges count back from the report's own time, so a pinned --generated-at
+        // pins them too.
+        let filter = filter(&args.filter, generated_at, &mut errors);
         let allocation = allocation(&args.allocation, &args.paths, &mut errors);
         let integrations = integrations(args.integrations.as_deref(), &mut errors);
         let render = render_options(&args, &mut errors);
@@ -139,14 +143,14 @@ pub struct TopConfig {
 }
 
 impl TopConfig {
-    /// Validates `args`.
-    pub fn from_args(args: TopArgs) -> Result<TopConfig, ConfigError> {
+    /// Validates `args`; relative ranges count back from `now`.
+    pub fn from_args(args: TopArgs, now: DateTime<Utc>) -> Result<TopConfig, ConfigError> {
         let mut errors = Vec::new();
         let thresholds = Thresholds {
             chatty_ppm: share("--chatty-share", &args.chatty_share, &mut errors),
             ..Thresholds::default()
         };
-        let filter = filter(&args.filter, &mut errors);
+        let filter = filter(&args.filter, now, &mut errors);
         let allocation = allocation(&args.allocation, &args.paths, &mut errors);
         let integrations = integrations(args.integrations.as_deref(), &mut errors);
         if !errors.is_empty() {
@@ -164,10 +168,12 @@ impl TopConfig {
     }
 }
 
-/// Validates `fetch` arguments; `auth` carries the environment's tokens (read by the caller).
+/// Validates `fetch` arguments; `auth` carries the environment's tokens (read by the caller),
+/// and a relative `--since` (`7d`) counts back from `now`.
 pub fn fetch_settings(
     args: FetchArgs,
     auth: fetch::auth::AuthInputs,
+    now: DateTime<Utc>,
 ) -> Result<fetch::Settings, ConfigError> {
     let mut errors = Vec::new();
     for t in &args.event_types {
@@ -181,7 +187,7 @@ pub fn fetch_settings(
         errors.push("--event-types: give at least one event type".into());
     }
     let since = args.since.as_deref().and_then(|s| {
-        parse_time(s)
+        parse_bound(s, now)
             .map_err(|e| errors.push(format!("--since: {e}")))
             .ok()
     });
@@ -290,9 +296,10 @@ fn share(flag: &str, value: &str, errors: &mut Vec<String>) -> u32 {
     })
 }
 
-fn filter(args: &FilterArgs, errors: &mut Vec<String>) -> Filter {
+/// The call filter; relative bounds (`7d`, `--last 30d`) count back from `anchor`.
+fn filter(args: &FilterArgs, anchor: DateTime<Utc>, errors: &mut Vec<String>) -> Filter {
     let mut bound = |flag: &str, value: &Option<String>| {
-        value.as_ref().and_then(|s| match parse_time(s) {
+        value.as_ref().and_then(|s| match parse_bound(s, anchor) {
             Ok(t) => Some(t.timestamp_millis()),
             Err(e) => {
                 errors.push(format!("{flag}: {e}"));
@@ -302,6 +309,8 @@ fn filter(args: &FilterArgs, errors: &mut Vec<String>) -> Filter {
     };
     let since = bound("--since", &args.since);
     let until = bound("--until", &args.until);
+    // clap rejects --last together with --since, so at most one of them is set.
+    let since = since.or_else(|| last(args.last.as_deref()?, anchor, errors));
     if let (Some(s), Some(u)) = (since, until) {
         if s >= u {
             errors.push("--since must be before --until".into());
@@ -315,30 +324,19 @@ fn filter(args: &FilterArgs, errors: &mut Vec<String>) -> Filter {
     Filter { since, until, orgs }
 }
 
-/// Parses RFC 3339 (`2026-11-02T10:00:00Z`) or a date (`2026-11-02`, its 00:00 UTC).
-pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
-        .map_err(|_| format!("`{s}` is not an RFC 3339 time (2026-11-02T10:00:00Z) or a date (2026-11-02)"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_parse_as_rfc3339_or_dates() {
-        assert_eq!(
-            parse_time("2026-11-02").unwrap().to_rfc3339(),
-            "2026-11-02T00:00:00+00:00"
-        );
-        assert_eq!(
-            parse_time("2026-11-02T12:00:00+02:00").unwrap().to_rfc3339(),
-            "2026-11-02T10:00:00+00:00"
-        );
-        assert!(parse_time("02/11/2026").unwrap_err().contains("RFC 3339"));
+/// `--last SPAN`: the start of the span that ends at `anchor` (only spans, not dates).
+fn last(span: &str, anchor: DateTime<Utc>, errors: &mut Vec<String>) -> Option<i64> {
+    match parse_span(span) {
+        Ok(Some(d)) => Some((anchor - d).timestamp_millis()),
+        Ok(None) => {
+            errors.push(format!(
+                "--last: `{span}` is not a span; give days, hours or minutes (30d, 24h, 90m), or use --since for a date"
+            ));
+            None
+        }
+        Err(e) => {
+            errors.push(format!("--last: {e}"));
+            None
+        }
     }
 }

@@ -29,10 +29,12 @@ pub mod attribute;
 pub mod capacity;
 pub mod cli;
 pub mod config;
+pub mod config_file;
 pub mod dedup;
 pub mod fetch;
 pub mod findings;
 pub mod ingest;
+pub mod manual;
 pub mod marker;
 pub mod meter;
 pub mod model;
@@ -40,10 +42,12 @@ pub mod normalize;
 pub mod process;
 pub mod progress;
 pub mod recommend;
+pub mod relative;
 pub mod render;
 pub mod sample;
 pub mod schema;
 pub mod store;
+pub mod term;
 pub mod text;
 pub mod textfile;
 pub mod usage;
@@ -104,8 +108,15 @@ pub struct Outcome {
     pub stderr: Vec<String>,
 }
 
-/// Runs one command. `now` is the time used when `--generated-at` is not given.
+/// Runs one command as if standard output were a pipe (no colour, 100 columns). `now` is the
+/// time used when `--generated-at` is not given.
 pub fn run(cli: Cli, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
+    run_on(cli, now, term::Terminal::default())
+}
+
+/// Runs one command; `stdout` says how wide standard output is and whether it takes colour
+/// (decided by the caller, like `now`, so nothing below reads the environment for it).
+pub fn run_on(cli: Cli, now: DateTime<Utc>, stdout: term::Terminal) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Report(args) => report(*args, now),
         Command::Schema(args) => {
@@ -118,16 +129,40 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
             })
         }
         Command::Sample(args) => sample_logs(&args),
-        Command::Top(args) => top(*args, now),
-        Command::Fetch(args) => fetch_logs(*args),
+        Command::Top(args) => top(*args, now, stdout),
+        Command::Fetch(args) => fetch_logs(*args, now),
         Command::Ingest(args) => ingest_into_store(&args, now),
         Command::Store(args) => store_command(args.command),
+        Command::Completions(args) => Ok(printed(manual::completions(args.shell))),
+        Command::Man(args) => man(args.out.as_deref()),
     }
+}
+
+/// Success with `stdout` and nothing on stderr.
+fn printed(stdout: String) -> Outcome {
+    Outcome {
+        status: ExitStatus::Success,
+        stdout,
+        stderr: Vec::new(),
+    }
+}
+
+/// `apiusage man [--out DIR]`.
+fn man(out: Option<&std::path::Path>) -> anyhow::Result<Outcome> {
+    let Some(dir) = out else {
+        return Ok(printed(manual::man_page()?));
+    };
+    let written = manual::write_man_pages(dir)?;
+    Ok(printed(format!(
+        "wrote {} man pages into {}\n",
+        written.len(),
+        dir.display()
+    )))
 }
 
 /// `apiusage fetch`: the environment's tokens are read here, once; the run's outcome always
 /// says how many API calls it spent, also when it failed.
-fn fetch_logs(args: FetchArgs) -> anyhow::Result<Outcome> {
+fn fetch_logs(args: FetchArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
     let secret = |name: &str| {
         std::env::var(name)
             .ok()
@@ -143,7 +178,7 @@ fn fetch_logs(args: FetchArgs) -> anyhow::Result<Outcome> {
         sf_program: "sf".into(),
         ..fetch::auth::AuthInputs::default()
     };
-    let settings = config::fetch_settings(args, env)?;
+    let settings = config::fetch_settings(args, env, now)?;
     let summary = fetch::run(&settings)?;
     let mut stdout: String = summary.orgs.iter().map(|l| format!("{l}\n")).collect();
     stdout.push_str(&format!("fetch used {} API calls", summary.calls));
@@ -252,9 +287,9 @@ fn what_if_days(table: &dedup::Table, r: &recommend::Recommendations) -> Vec<(St
 
 /// `apiusage top`: the pipeline up to the analysis, then a table (or JSON) on stdout. Nothing
 /// is written to disk, and no recommendations, capacity or charts are computed.
-fn top(args: TopArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
+fn top(args: TopArgs, now: DateTime<Utc>, term: term::Terminal) -> anyhow::Result<Outcome> {
     let progress = Progress::stderr(args.quiet);
-    let config = TopConfig::from_args(args)?;
+    let config = TopConfig::from_args(args, now)?;
     let (table, attribution) = load(
         &config.paths,
         &[],
@@ -274,13 +309,13 @@ fn top(args: TopArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
     let stdout = if config.json {
         terminal::json(&view)
     } else {
-        terminal::table(&view)
+        terminal::table(&view, term)
     };
     let status = ExitStatus::error_unless(a.data_quality.files.unreadable.is_empty());
     Ok(Outcome {
         status,
         stdout,
-        stderr: input_problems(&a),
+        stderr: input_problems(&a, TOP_BAD_ROWS),
     })
 }
 
@@ -447,8 +482,14 @@ fn store_command(command: cli::StoreCommand) -> anyhow::Result<Outcome> {
     })
 }
 
-/// Unreadable files and bad rows, for stderr.
-fn input_problems(a: &Analysis) -> Vec<String> {
+/// Where `report` sends a reader about bad rows: its own data-quality section.
+const REPORT_BAD_ROWS: &str = "see the data-quality section (or `apiusage schema FILE`)";
+/// `top` prints no data-quality section, so it points at the commands that do.
+const TOP_BAD_ROWS: &str =
+    "`apiusage report` lists them in its data-quality section, `apiusage schema FILE` per file";
+
+/// Unreadable files and bad rows, for stderr; `where_to_look` says where the bad rows are listed.
+fn input_problems(a: &Analysis, where_to_look: &str) -> Vec<String> {
     let mut stderr: Vec<String> = a
         .data_quality
         .files
@@ -463,15 +504,13 @@ fn input_problems(a: &Analysis) -> Vec<String> {
         .collect();
     let bad: u64 = a.data_quality.bad_rows.values().map(|e| e.count).sum();
     if bad > 0 {
-        stderr.push(format!(
-            "warning: {bad} bad rows skipped; see the data-quality section (or `apiusage schema FILE`)"
-        ));
+        stderr.push(format!("warning: {bad} bad rows skipped; {where_to_look}"));
     }
     stderr
 }
 
 fn report_outcome(config: &ReportConfig, a: &Analysis, files: usize) -> Outcome {
-    let mut stderr = input_problems(a);
+    let mut stderr = input_problems(a, REPORT_BAD_ROWS);
     stderr.extend(render::bound::warning(a));
     let bad: u64 = a.data_quality.bad_rows.values().map(|e| e.count).sum();
     let breaches = breaches(&config.fail_on, a);

@@ -3,9 +3,9 @@
 
 use std::process::ExitCode;
 
+use apiusage::config_file::ArgsError;
 use apiusage::process::{self, ERROR_CODE};
 use clap::error::ErrorKind;
-use clap::Parser;
 
 #[global_allocator]
 static ALLOCATOR: process::ExitOnOom = process::ExitOnOom;
@@ -20,12 +20,16 @@ fn main() -> ExitCode {
 }
 
 fn run() -> ExitCode {
-    let cli = match apiusage::cli::Cli::try_parse() {
+    let cli = match apiusage::config_file::parse_args(std::env::args_os().collect()) {
         Ok(cli) => cli,
-        Err(e) => return clap_exit(&e),
+        Err(ArgsError::Clap(e)) => return clap_exit(&e),
+        Err(ArgsError::File(message)) => {
+            process::stderr_message(&format!("error: {message}"), &[]);
+            return ExitCode::from(ERROR_CODE as u8);
+        }
     };
     process::injected_fault();
-    match apiusage::run(cli, chrono::Utc::now()) {
+    match apiusage::run_on(cli, chrono::Utc::now(), apiusage::term::Terminal::detect()) {
         Ok(outcome) => {
             for line in &outcome.stderr {
                 process::stderr_message(line, &[]);
@@ -64,7 +68,7 @@ fn clap_exit(e: &clap::Error) -> ExitCode {
     let (first, rest) = if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
         let rest = rendered.lines().map(str::to_string).collect();
         (
-            "error: a command is required: report, schema, sample or top".to_string(),
+            "error: a command is required: report, top, fetch, schema, sample, ingest, store, completions or man".to_string(),
             rest,
         )
     } else {

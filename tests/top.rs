@@ -1,6 +1,6 @@
-//! `apiusage top`: the terminal table on crafted input (snapshot), `--json` for scripts,
-//! `--limit`, the shared allocation and filter options, and no progress drawing when stderr is
-//! not a terminal.
+//! `apiusage top`: the terminal table on crafted input (snapshots at 80, 100 and 120 columns,
+//! with and without colour), `--json` for scripts, `--limit`, the shared allocation and filter
+//! options, the bad-rows warning, and no progress drawing when stderr is not a terminal.
 
 mod common;
 
@@ -65,6 +65,11 @@ fn crafted(dir: &Path) -> PathBuf {
 }
 
 fn top(args: &[&str]) -> (i32, String, String) {
+    top_with(args, &[])
+}
+
+/// `top` on the crafted input with these environment variables (on top of a clean one).
+fn top_with(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = crafted(dir.path());
     let output = apiusage()
@@ -72,6 +77,7 @@ fn top(args: &[&str]) -> (i32, String, String) {
         .arg("top")
         .arg(&path)
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
@@ -98,6 +104,114 @@ fn the_table_ranks_integrations_by_peak_share_and_fits_100_columns() {
     }
 }
 
+/// The line without its colour escapes (the visible characters).
+fn visible(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // CSI: ESC [ parameters, then one letter.
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_table_follows_columns_and_colours_only_when_forced() {
+    let allocation = format!("{ORG}=100");
+    for width in ["80", "120"] {
+        for colour in [false, true] {
+            let mut env = vec![("COLUMNS", width)];
+            if colour {
+                env.push(("CLICOLOR_FORCE", "1"));
+            }
+            let (code, stdout, stderr) = top_with(&["--allocation", &allocation], &env);
+            assert_eq!((code, stderr.as_str()), (0, ""));
+            let name = format!("top_{width}{}", if colour { "_colour" } else { "" });
+            insta::assert_snapshot!(name, stdout);
+            let columns: usize = width.parse().unwrap();
+            for line in stdout.lines() {
+                assert!(
+                    visible(line).chars().count() <= columns,
+                    "wider than {width}: {line:?}"
+                );
+            }
+            // The only escapes are the status colours (bold red is `1;31`): the label's own ESC
+            // is always neutralised.
+            assert_eq!(stdout.contains('\x1b'), colour, "{stdout}");
+            assert!(
+                !stdout.contains("\x1b[31m"),
+                "a label's escape survived: {stdout}"
+            );
+        }
+    }
+    let wide = top_with(&["--allocation", &allocation], &[("COLUMNS", "120")]).1;
+    let narrow = top_with(&["--allocation", &allocation], &[("COLUMNS", "80")]).1;
+    assert!(
+        wide.contains("/v60.0/sobjects/Account/{id}") && !narrow.contains("Account/{id}"),
+        "{narrow}"
+    );
+}
+
+#[test]
+fn no_color_wins_over_clicolor_force_and_a_pipe_gets_no_colour() {
+    let allocation = format!("{ORG}=100");
+    let forced_off = [("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")];
+    let (_, stdout, _) = top_with(&["--allocation", &allocation], &forced_off);
+    assert!(!stdout.contains('\x1b'), "{stdout:?}");
+    let (_, stdout, _) = top_with(&["--allocation", &allocation], &[]);
+    assert!(!stdout.contains('\x1b'), "{stdout:?}");
+    let (_, stdout, _) = top_with(&["--allocation", &allocation], &[("CLICOLOR_FORCE", "1")]);
+    assert!(stdout.contains("\x1b[33mnear limit\x1b[0m"), "{stdout:?}");
+    assert!(stdout.contains("\x1b[33mchatty\x1b[0m"), "{stdout:?}");
+}
+
+#[test]
+fn the_status_and_who_caused_the_peak_are_shown() {
+    let (_, stdout, _) = top(&["--allocation", &format!("{ORG}=100")]);
+    assert!(stdout.contains("  near limit · Peak 88 calls"), "{stdout}");
+    assert!(
+        stdout.contains("  allocation unknown · Peak 30 calls"),
+        "{stdout}"
+    );
+    let acme = stdout.lines().find(|l| l.contains("Acme Sync")).unwrap();
+    // Own peak 60, all of them in the org's peak window, and chatty.
+    assert!(acme.contains(" 60   60.0 %         60  chatty"), "{acme}");
+    let (_, stdout, _) = top(&["--allocation", &format!("{ORG}=80")]);
+    assert!(stdout.contains("  over limit · Peak 88 calls"), "{stdout}");
+}
+
+#[test]
+fn the_bad_rows_warning_points_at_report_and_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = crafted(dir.path());
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    // A spreadsheet round-trip's timestamp in both time columns.
+    let bad = text
+        .lines()
+        .nth(1)
+        .unwrap()
+        .replace("2026-11-04T08:00:00.000Z", "2.01308E+13");
+    let bad = bad.replace("20261104080000.000", "2.01308E+13");
+    text.push_str(&bad.replace("\"a0\"", "\"bad0\""));
+    text.push('\n');
+    std::fs::write(&path, text).unwrap();
+    let output = apiusage().arg("top").arg(&path).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("1 bad rows skipped"), "{stderr}");
+    assert!(
+        stderr.contains("`apiusage report`") && stderr.contains("`apiusage schema FILE`"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn limit_shows_the_first_n_and_counts_the_rest() {
     let (_, stdout, _) = top(&["--allocation", &format!("{ORG}=100"), "--limit", "1"]);
@@ -120,6 +234,7 @@ fn json_has_a_stable_shape_for_scripts() {
     assert_eq!(first["peak_at"], "2026-11-04T08:59:00.000Z");
     assert_eq!(first["allocation"], 100);
     assert_eq!(first["allocation_source"], "flag");
+    assert_eq!(first["status"], "near_limit");
     assert_eq!(first["more_integrations"], 2);
     let rows = first["integrations"].as_array().unwrap();
     assert_eq!(rows.len(), 2);
@@ -128,6 +243,7 @@ fn json_has_a_stable_shape_for_scripts() {
     assert_eq!(
         keys,
         [
+            "calls_in_org_peak_window",
             "chatty",
             "key",
             "kind",
@@ -137,6 +253,7 @@ fn json_has_a_stable_shape_for_scripts() {
             "rank",
             "share_of_allocation",
             "share_of_org_peak_window",
+            "status",
             "top_resource",
             "top_resource_calls"
         ]
@@ -146,11 +263,15 @@ fn json_has_a_stable_shape_for_scripts() {
         (Some(1), Some(60))
     );
     assert_eq!(rows[0]["chatty"], true);
+    assert_eq!(rows[0]["status"], "chatty");
+    assert_eq!(rows[0]["calls_in_org_peak_window"], 60);
+    assert_eq!(rows[1]["status"], "ok");
     assert_eq!(rows[0]["share_of_allocation"], 0.6);
     assert_eq!(rows[1]["chatty"], false);
     // The org without an allocation comes after the one with it, shares null.
     assert_eq!(orgs[1]["org_id"], OTHER_ORG);
     assert!(orgs[1]["allocation"].is_null() && orgs[1]["share_of_allocation"].is_null());
+    assert_eq!(orgs[1]["status"], "allocation_unknown");
     assert!(orgs[1]["integrations"][0]["share_of_allocation"].is_null());
 }
 

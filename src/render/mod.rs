@@ -11,6 +11,7 @@ pub mod json;
 pub mod markdown;
 pub mod publish;
 pub mod summary;
+pub mod term_layout;
 pub mod terminal;
 pub mod text;
 pub mod zone;

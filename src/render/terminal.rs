@@ -3,36 +3,47 @@
 //! Render stage, like the report's renderers, but for stdout: it reads the `Analysis` only.
 //! Per org, riskiest first: the rolling-24h peak and its time, then the integrations ranked by
 //! their own peak's share of the allocation (the same order as by peak, since the allocation is
-//! the org's), as an aligned table no wider than [`WIDTH`] columns. `--json` gives the same
-//! rows for scripts. Every string from the logs is stripped of control characters, so a label
-//! cannot move the cursor or recolour the terminal.
-
-use std::fmt::Write;
+//! the org's), as an aligned table as wide as the terminal (see [`crate::term`]), with a status
+//! (over/near limit, allocation unknown; chatty) and each integration's calls in the org's peak
+//! window, which says who caused the peak. `--json` gives the same rows for scripts. Every
+//! string from the logs is stripped of control characters, so a label cannot move the cursor or
+//! recolour the terminal; the only escapes are the status colours, when the caller asks.
 
 use serde::Serialize;
 
 use crate::analysis::{Analysis, IntegrationReport, OrgReport};
 use crate::attribute::Kind;
-use crate::findings::thousands;
+use crate::findings::{thousands, FindingKind};
+use crate::render::term_layout::{self as layout, fit, push_line, Cell, Layout, Style, GAP, INDENT};
+use crate::term::Terminal;
 pub use crate::text::clean;
 
-/// The widest line drawn.
-pub const WIDTH: usize = 100;
+/// An org's state, the most severe first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgStatus {
+    /// Its peak reached the allocation, or calls were refused.
+    OverLimit,
+    /// Its peak reached the warn share.
+    NearLimit,
+    /// No allocation is known, so shares cannot be judged.
+    AllocationUnknown,
+    /// Below the warn share.
+    Ok,
+}
+
+/// An integration's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntegrationStatus {
+    /// Own peak ≥ the chatty share of the allocation.
+    Chatty,
+    /// Below it (or the allocation is unknown).
+    Ok,
+}
 
 /// Version of the `--json` layout.
 pub const TOP_SCHEMA_VERSION: u32 = 1;
-
-// Column widths of the integration table; the top resource gets the rest of the line.
-const RANK: usize = 3;
-const LABEL: usize = 28;
-const PEAK: usize = 11;
-const SHARE: usize = 7;
-const CHATTY: usize = 6;
-const INDENT: &str = "  ";
-const GAP: &str = "  ";
-const RESOURCE: usize = WIDTH - INDENT.len() - RANK - LABEL - PEAK - SHARE - CHATTY - 5 * GAP.len();
-// A resource template needs room to be recognisable.
-const _: () = assert!(RESOURCE >= 30);
 
 /// What `top` shows, as `--json` prints it.
 #[derive(Debug, Serialize)]
@@ -50,6 +61,8 @@ pub struct TopOrg {
     pub org_id: String,
     /// Name from the org profile.
     pub name: Option<String>,
+    /// `over_limit|near_limit|allocation_unknown|ok`.
+    pub status: OrgStatus,
     /// Rolling-24h peak.
     pub peak: Option<u64>,
     /// When it was first reached (RFC 3339).
@@ -81,8 +94,12 @@ pub struct TopIntegration {
     pub label: String,
     /// `connected_app|client|user|unattributed`.
     pub kind: Kind,
+    /// `chatty|ok`.
+    pub status: IntegrationStatus,
     /// Own rolling-24h peak.
     pub peak: u64,
+    /// Its calls in the org's peak window (who caused the org's peak).
+    pub calls_in_org_peak_window: u64,
     /// When it was first reached.
     pub peak_at: Option<String>,
     /// Own peak ÷ allocation.
@@ -101,11 +118,25 @@ pub struct TopIntegration {
 pub fn view(a: &Analysis, limit: usize) -> TopView {
     TopView {
         schema_version: TOP_SCHEMA_VERSION,
-        orgs: a.orgs_by_risk().into_iter().map(|o| top_org(o, limit)).collect(),
+        orgs: a
+            .orgs_by_risk()
+            .into_iter()
+            .map(|o| top_org(o, org_status(a, o), limit))
+            .collect(),
     }
 }
 
-fn top_org(org: &OrgReport, limit: usize) -> TopOrg {
+fn org_status(a: &Analysis, org: &OrgReport) -> OrgStatus {
+    match a.org_status(&org.org_id) {
+        Some(FindingKind::OverLimit) => OrgStatus::OverLimit,
+        Some(FindingKind::NearLimit) => OrgStatus::NearLimit,
+        Some(FindingKind::AllocationUnknown) => OrgStatus::AllocationUnknown,
+        _ if org.allocation.calls.is_none() => OrgStatus::AllocationUnknown,
+        _ => OrgStatus::Ok,
+    }
+}
+
+fn top_org(org: &OrgReport, status: OrgStatus, limit: usize) -> TopOrg {
     let mut ranked: Vec<&IntegrationReport> = org.integrations.iter().filter(|i| i.peak.is_some()).collect();
     ranked.sort_by(|a, b| peak_of(b).cmp(&peak_of(a)).then_with(|| a.key.cmp(&b.key)));
     let shown = if limit == 0 {
@@ -116,6 +147,7 @@ fn top_org(org: &OrgReport, limit: usize) -> TopOrg {
     TopOrg {
         org_id: org.org_id.clone(),
         name: org.name.clone(),
+        status,
         peak: org.peak.as_ref().map(|p| p.calls),
         peak_at: org.peak.as_ref().map(|p| p.at.clone()),
         share_of_allocation: org.peak.as_ref().and_then(|p| p.share_of_allocation),
@@ -143,7 +175,13 @@ fn row(rank: usize, i: &IntegrationReport) -> TopIntegration {
         key: i.key.clone(),
         label: i.label.clone(),
         kind: i.kind,
+        status: if i.chatty {
+            IntegrationStatus::Chatty
+        } else {
+            IntegrationStatus::Ok
+        },
         peak: peak_of(i),
+        calls_in_org_peak_window: i.calls_in_org_peak_window,
         peak_at: i.peak.as_ref().map(|p| p.at.clone()),
         share_of_allocation: i.peak_share_of_allocation,
         share_of_org_peak_window: i.share_of_org_peak_window,
@@ -160,112 +198,162 @@ pub fn json(view: &TopView) -> String {
     s
 }
 
-/// The aligned table.
-pub fn table(view: &TopView) -> String {
+/// The aligned table, as wide as `term` and painted when it takes colour.
+pub fn table(view: &TopView, term: Terminal) -> String {
     let mut out = String::new();
     if view.orgs.is_empty() {
         out.push_str("No org has counted calls in the input.\n");
     }
+    let t = Table {
+        layout: Layout::for_width(term.width),
+        color: term.color,
+    };
     for (n, org) in view.orgs.iter().enumerate() {
         if n > 0 {
             out.push('\n');
         }
-        org_block(&mut out, org);
+        t.org_block(&mut out, org);
+    }
+    if view.orgs.iter().any(|o| !o.integrations.is_empty()) {
+        out.push('\n');
+        t.line(
+            &mut out,
+            vec![Cell::plain(
+                "In peak: calls in the org's peak 24 hours (who caused the peak).",
+            )],
+        );
     }
     out
 }
 
-fn org_block(out: &mut String, org: &TopOrg) {
-    let title = match &org.name {
-        Some(name) => format!("Org {} ({})", clean(name), clean(&org.org_id)),
-        None => format!("Org {}", clean(&org.org_id)),
-    };
-    line(out, &title);
-    line(out, &format!("{INDENT}{}", peak_summary(org)));
-    if org.limit_exceeded_calls > 0 {
-        let refused = thousands(org.limit_exceeded_calls);
-        line(
-            out,
-            &format!("{INDENT}Refused with REQUEST_LIMIT_EXCEEDED: {refused} calls"),
+/// One rendering of the table.
+struct Table {
+    layout: Layout,
+    color: bool,
+}
+
+impl Table {
+    fn line(&self, out: &mut String, cells: Vec<Cell>) {
+        push_line(out, &cells, self.layout.width, self.color);
+    }
+
+    fn org_block(&self, out: &mut String, org: &TopOrg) {
+        let title = match &org.name {
+            Some(name) => format!("Org {} ({})", clean(name), clean(&org.org_id)),
+            None => format!("Org {}", clean(&org.org_id)),
+        };
+        self.line(out, vec![Cell::styled(title, Some(layout::BOLD))]);
+        let (word, style) = org_status_text(org.status);
+        let (peak, allocation) = peak_summary(org);
+        let status = vec![Cell::plain(INDENT), Cell::styled(word, style), Cell::plain(peak)];
+        self.line(out, status);
+        self.line(out, vec![Cell::plain(format!("{INDENT}{allocation}"))]);
+        if org.limit_exceeded_calls > 0 {
+            let refused = thousands(org.limit_exceeded_calls);
+            let text = format!("{INDENT}Refused with REQUEST_LIMIT_EXCEEDED: {refused} calls");
+            self.line(out, vec![Cell::plain(text)]);
+        }
+        if org.integrations.is_empty() {
+            return;
+        }
+        self.line(out, vec![Cell::plain(self.header())]);
+        for i in &org.integrations {
+            self.line(out, self.integration_cells(i));
+        }
+        if org.more_integrations > 0 {
+            let more = org.more_integrations;
+            let text = format!(
+                "{INDENT}{:w$}{GAP}… {more} more (--limit 0 shows all)",
+                "",
+                w = layout::RANK
+            );
+            self.line(out, vec![Cell::plain(text)]);
+        }
+    }
+
+    fn header(&self) -> String {
+        let (label, resource) = (self.layout.label, self.layout.resource);
+        let mut s = format!(
+            "{INDENT}{:>r$}{GAP}{:<label$}{GAP}{:>p$}{GAP}{:>sh$}{GAP}{:>ip$}{GAP}{:<st$}",
+            "#",
+            "Integration",
+            "Own peak",
+            "Share",
+            "In peak",
+            "Status",
+            r = layout::RANK,
+            p = layout::PEAK,
+            sh = layout::SHARE,
+            ip = layout::IN_PEAK,
+            st = layout::STATUS,
         );
+        if resource > 0 {
+            s.push_str(&format!("{GAP}{}", fit("Top resource", resource)));
+        }
+        s
     }
-    if org.integrations.is_empty() {
-        return;
-    }
-    line(out, &header());
-    for i in &org.integrations {
-        line(out, &integration_line(i));
-    }
-    if org.more_integrations > 0 {
-        let more = org.more_integrations;
-        line(
-            out,
-            &format!("{INDENT}{:RANK$}{GAP}… {more} more (--limit 0 shows all)", ""),
+
+    fn integration_cells(&self, i: &TopIntegration) -> Vec<Cell> {
+        let numbers = format!(
+            "{INDENT}{:>r$}{GAP}{}{GAP}{:>p$}{GAP}{:>sh$}{GAP}{:>ip$}{GAP}",
+            i.rank,
+            fit(&clean(&i.label), self.layout.label),
+            thousands(i.peak),
+            pct(i.share_of_allocation),
+            thousands(i.calls_in_org_peak_window),
+            r = layout::RANK,
+            p = layout::PEAK,
+            sh = layout::SHARE,
+            ip = layout::IN_PEAK,
         );
+        let status = match i.status {
+            IntegrationStatus::Chatty => Cell::styled(fit("chatty", layout::STATUS), Some(layout::YELLOW)),
+            IntegrationStatus::Ok => Cell::plain(fit("", layout::STATUS)),
+        };
+        let mut cells = vec![Cell::plain(numbers), status];
+        if self.layout.resource > 0 {
+            let resource = clean(i.top_resource.as_deref().unwrap_or("–"));
+            cells.push(Cell::plain(format!(
+                "{GAP}{}",
+                fit(&resource, self.layout.resource)
+            )));
+        }
+        cells
     }
 }
 
-fn peak_summary(org: &TopOrg) -> String {
-    let (Some(peak), Some(at)) = (org.peak, &org.peak_at) else {
-        return "No counted calls".into();
+fn org_status_text(status: OrgStatus) -> (&'static str, Option<Style>) {
+    match status {
+        OrgStatus::OverLimit => ("over limit", Some(layout::RED)),
+        OrgStatus::NearLimit => ("near limit", Some(layout::YELLOW)),
+        OrgStatus::AllocationUnknown => ("allocation unknown", Some(layout::DIM)),
+        OrgStatus::Ok => ("ok", Some(layout::GREEN)),
+    }
+}
+
+/// The status line's rest (` · Peak … at …`) and the allocation line, two lines so that both
+/// fit 80 columns.
+fn peak_summary(org: &TopOrg) -> (String, String) {
+    let peak = match (org.peak, &org.peak_at) {
+        (Some(peak), Some(at)) => format!(" · Peak {} calls in 24 h at {at}", thousands(peak)),
+        _ => " · No counted calls".into(),
     };
     let source = org.allocation_source.as_str().unwrap_or("unknown");
     let share = match (org.allocation, org.share_of_allocation) {
         (Some(a), Some(s)) => format!("{} of {} ({source})", pct(Some(s)), thousands(a)),
-        // Kept short: the line must fit, and `--help` says how to give an allocation.
-        _ => "allocation unknown (see --allocation)".into(),
+        (Some(a), None) => format!("Allocation {} ({source})", thousands(a)),
+        // Kept short: the line must fit, and `--help` says more.
+        _ => "Shares need an allocation: give --allocation, --limits or --profile".into(),
     };
     let chatty = match org.chatty_integrations {
         0 => String::new(),
         n => format!(" · {n} chatty"),
     };
-    format!("Peak {} calls in 24 h at {at} · {share}{chatty}", thousands(peak))
-}
-
-fn header() -> String {
-    format!(
-        "{INDENT}{:>RANK$}{GAP}{:<LABEL$}{GAP}{:>PEAK$}{GAP}{:>SHARE$}{GAP}{:<CHATTY$}{GAP}{}",
-        "#", "Integration", "Own peak", "Share", "Chatty", "Top resource"
-    )
-}
-
-fn integration_line(i: &TopIntegration) -> String {
-    let label = fit(&clean(&i.label), LABEL);
-    let resource = fit(&clean(i.top_resource.as_deref().unwrap_or("–")), RESOURCE);
-    let chatty = if i.chatty { "yes" } else { "" };
-    let s = format!(
-        "{INDENT}{:>RANK$}{GAP}{label}{GAP}{:>PEAK$}{GAP}{:>SHARE$}{GAP}{:<CHATTY$}{GAP}{resource}",
-        i.rank,
-        thousands(i.peak),
-        pct(i.share_of_allocation),
-        chatty
-    );
-    s.trim_end().to_string()
+    (peak, format!("{share}{chatty}"))
 }
 
 fn pct(s: Option<f64>) -> String {
     s.map_or_else(|| "–".into(), |s| format!("{:.1} %", s * 100.0))
-}
-
-/// Appends `s` clipped to [`WIDTH`] and a newline.
-fn line(out: &mut String, s: &str) {
-    let _ = writeln!(out, "{}", clip(s, WIDTH));
-}
-
-/// Exactly `width` characters: clipped with `…`, or padded with spaces.
-fn fit(s: &str, width: usize) -> String {
-    format!("{:<width$}", clip(s, width))
-}
-
-/// At most `width` characters, the last one `…` when cut. Characters are counted, not
-/// display cells: wide (CJK) labels may overrun a little.
-fn clip(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 #[cfg(test)]
@@ -273,18 +361,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_columns_add_up_to_the_width() {
-        assert_eq!(header().chars().count(), WIDTH - RESOURCE + "Top resource".len());
-    }
-
-    #[test]
     fn terminal_escapes_in_labels_are_neutralised() {
         assert_eq!(clean("a\x1b[31mb\nc\u{202E}d"), "a [31mb c d");
     }
 
     #[test]
-    fn long_text_is_cut_with_an_ellipsis_and_short_text_padded() {
-        assert_eq!(fit("abcdef", 4), "abc…");
-        assert_eq!(fit("ab", 4), "ab  ");
+    fn the_header_is_as_wide_as_the_layout() {
+        for width in [80, 120] {
+            let t = Table {
+                layout: Layout::for_width(width),
+                color: false,
+            };
+            assert_eq!(t.header().chars().count(), width);
+        }
     }
 }
