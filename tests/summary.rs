@@ -195,6 +195,11 @@ fn tz_takes_an_iana_zone_for_the_summary_and_the_heatmap() {
     );
     let heat = text(dir.path(), "charts/heatmap_00D8a000000DvA1.svg");
     assert!(heat.contains("Europe/Paris"), "the heatmap names its zone");
+    // Small shares: the integrations chart's scale follows the data instead of the chatty line.
+    let globex = text(dir.path(), "charts/integrations_00D4x000001GlBx.svg");
+    assert!(globex.contains("the scale follows the data") && !globex.contains("chatty ≥ 50 %"));
+    let acme = text(dir.path(), "charts/integrations_00D8a000000DvA1.svg");
+    assert!(acme.contains("chatty ≥ 50 %") && !acme.contains("the scale follows the data"));
     let summary = text(dir.path(), "summary.json");
     assert!(
         summary.contains("\"at\": \"2026-11-03T21:57:16.735Z\""),

@@ -44,15 +44,35 @@ impl BarsChart {
             ),
             None => "Each integration's own rolling-24h peak in calls (allocation unknown)".into(),
         };
+        if let Some(t) = self.far_threshold() {
+            s.push_str(&format!(
+                "; the scale follows the data (the {:.0} % chatty line is far to the right)",
+                t * 100.0
+            ));
+        }
         if self.data.more > 0 {
             s.push_str(&format!("; {} more not shown", self.data.more));
         }
         s
     }
 
+    fn data_max(&self) -> f64 {
+        self.data.bars.iter().map(|b| b.value).fold(0.0, f64::max)
+    }
+
+    /// The chatty threshold when every bar is below a quarter of it: drawing it would squash
+    /// every bar against the axis, so the scale follows the data and the subtitle says why.
+    fn far_threshold(&self) -> Option<f64> {
+        self.data.threshold.filter(|t| self.data_max() < t / 4.0)
+    }
+
+    /// The threshold drawn on the chart, when it is not far off.
+    fn drawn_threshold(&self) -> Option<f64> {
+        self.data.threshold.filter(|_| self.far_threshold().is_none())
+    }
+
     fn x_max(&self) -> f64 {
-        let top = self.data.bars.iter().map(|b| b.value).fold(0.0, f64::max);
-        let top = top.max(self.data.threshold.unwrap_or(0.0));
+        let top = self.data_max().max(self.drawn_threshold().unwrap_or(0.0));
         // Room right of the longest bar for its value label.
         if top > 0.0 {
             top * 1.3
@@ -125,7 +145,7 @@ impl BarsChart {
                 .enumerate()
                 .map(|(i, b)| Text::new(value_label(b, shares), (b.value, row(i)), value_style.clone())),
         )?;
-        if let Some(t) = self.data.threshold {
+        if let Some(t) = self.drawn_threshold() {
             threshold(area, chart.plotting_area(), t)?;
         }
         Ok(())
@@ -142,7 +162,14 @@ fn colour(b: &Bar) -> RGBColor {
 
 fn x_label(v: f64, shares: bool, top: f64) -> String {
     if shares {
-        format!("{:.0} %", v * 100.0)
+        // Decimals as the scale needs them: a chart whose scale follows small shares ticks
+        // at 0.2 %, not at a row of "0 %".
+        let decimals = match top * 100.0 {
+            t if t >= 20.0 => 0,
+            t if t >= 2.0 => 1,
+            _ => 2,
+        };
+        format!("{:.*} %", decimals, v * 100.0)
     } else {
         style::axis_calls(v, top)
     }
