@@ -10,6 +10,7 @@
 //! Attribution is decided per call *shape*, not per row: a table of 10 M rows has a few
 //! thousand shapes, so this stage costs nothing on the hot path.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -125,7 +126,18 @@ pub fn attribute(calls: &Calls, map: &IntegrationMap) -> Attribution {
             let identity = identify(calls, shape, &app_names);
             let integration = apply_map(identity, map);
             let key = integration.key.clone();
-            index.entry(key.clone()).or_insert(integration).internal |= internal;
+            match index.entry(key.clone()) {
+                Entry::Vacant(e) => {
+                    e.insert(integration).internal = internal;
+                }
+                Entry::Occupied(mut e) => {
+                    let internal = internal || e.get().internal;
+                    if outranks(&integration, e.get()) {
+                        e.insert(integration);
+                    }
+                    e.get_mut().internal = internal;
+                }
+            }
             key
         })
         .collect();
@@ -151,6 +163,22 @@ pub fn attribute(calls: &Calls, map: &IntegrationMap) -> Attribution {
         integrations,
         of_shape,
     }
+}
+
+/// Whether `new` is the identity of its key the report shows instead of `old`, whatever order
+/// the rows arrive in (raw files and the store read them in different orders): the first kind
+/// in precedence order (a merge that holds a connected app is a connected app), then a label
+/// that names the caller over one that repeats its id, then the smaller label.
+fn outranks(new: &Integration, old: &Integration) -> bool {
+    let rank = |i: &Integration| (i.kind, repeats_id(i), i.label.clone());
+    rank(new) < rank(old)
+}
+
+/// Whether the label is only the key's id (`user 0055…` for `user:0055…`).
+fn repeats_id(i: &Integration) -> bool {
+    i.key
+        .split_once(':')
+        .is_some_and(|(_, id)| i.label.ends_with(id))
 }
 
 /// For each shape, whether any of its rows has `API_CLIENT_CATEGORY = SALESFORCE` (one pass).
@@ -279,6 +307,26 @@ mod tests {
                 (it.key.as_str(), it.label.as_str())
             })
             .collect()
+    }
+
+    #[test]
+    fn a_merged_integration_s_kind_and_label_do_not_depend_on_row_order() {
+        let map: IntegrationMap = toml::from_str(
+            "[[merge]]\nlabel = \"Mule\"\nkeys = [\"user:0055e000000Us01\", \"client:mule-prod\"]",
+        )
+        .unwrap();
+        let user = ("", "", "", "0055e000000Us01", "");
+        let named_user = ("", "", "", "0055e000000Us01", "mule@x");
+        let client = ("", "", "mule-prod", "", "");
+        for order in [[user, client], [client, user]] {
+            let a = attribute(&table(&order), &map);
+            let kinds: Vec<Kind> = a.integrations.iter().map(|i| i.kind).collect();
+            assert_eq!(kinds, [Kind::Client], "{order:?}");
+        }
+        for order in [[user, named_user], [named_user, user]] {
+            let a = attribute(&table(&order), &IntegrationMap::default());
+            assert_eq!(keys(&a)[0], ("user:0055e000000Us01", "user mule@x"), "{order:?}");
+        }
     }
 
     #[test]

@@ -265,9 +265,11 @@ def labels(df, mapping):
     """Label, kind and internal flag per key, over every org (apiusage attributes globally).
 
     The label as attribute::identify builds it: a connected app's name (the smallest any row
-    gives its id), else `client X`, `user NAME`; the first row in the store's order decides for
-    user keys and merged keys, as the Rust engine takes the first call shape it meets. A [rename] or
-    merge label wins, and keeps the " (Salesforce internal)" suffix off."""
+    gives its id), else `client X`, `user NAME`. Where rows of one key disagree (a merge of a
+    client and a user, a user named on some rows only), the same rule as attribute::outranks
+    decides, whatever the row order: the first kind in precedence order, then a label that names
+    the caller over one that repeats its id, then the smaller label. A [rename] or merge label
+    wins, and keeps the " (Salesforce internal)" suffix off."""
     app_names = (
         df.where(F.col("connected_app_id").isNotNull() & F.col("connected_app_name").isNotNull())
         .groupBy("connected_app_id")
@@ -287,16 +289,20 @@ def labels(df, mapping):
         .when(raw.startswith("user:"), "user")
         .otherwise("unattributed")
     )
-    # The Rust engine keeps the label and kind of the first call shape it meets. `report --store`
-    # meets them in the store's order: partitions by path (org, then day), rows by time, then
-    # source and line; so does this. (A report over the raw files meets them in file order
-    # instead, which can give a merged key another kind: see engines/spark/README.md.)
-    order = F.struct(F.col("org_id"), F.col("ms"), F.col("source_file"), F.col("source_line"))
+    kind_rank = (
+        F.when(kind == "connected_app", 0).when(kind == "client", 1).when(kind == "user", 2).otherwise(3)
+    )
+    # For a merged key every label is the merge's own, so only the kind tells them apart.
+    key_id = F.regexp_extract(F.col("key"), r"^[^:]*:(.*)$", 1)
+    repeats_id = F.when(F.col("key").startswith("merged:"), F.lit(True)).otherwise(own_label.endswith(key_id))
+    rank = F.struct(
+        kind_rank.alias("rank"), repeats_id.alias("repeats_id"), own_label.alias("label"), kind.alias("kind")
+    )
     per_key = (
         df.join(F.broadcast(app_names), "connected_app_id", "left")
         .groupBy("key")
         .agg(
-            F.min_by(F.struct(own_label.alias("label"), kind.alias("kind")), order).alias("first"),
+            F.min(rank).alias("first"),
             F.max(F.coalesce(F.col("salesforce_client"), F.lit(False))).alias("internal"),
         )
     )
