@@ -176,9 +176,7 @@ fn outranks(new: &Integration, old: &Integration) -> bool {
 
 /// Whether the label is only the key's id (`user 0055…` for `user:0055…`).
 fn repeats_id(i: &Integration) -> bool {
-    i.key
-        .split_once(':')
-        .is_some_and(|(_, id)| i.label.ends_with(id))
+    i.key.split_once(':').is_some_and(|(_, id)| i.label.ends_with(id))
 }
 
 /// For each shape, whether any of its rows has `API_CLIENT_CATEGORY = SALESFORCE` (one pass).

@@ -199,6 +199,11 @@ pub struct ReportArgs {
     )]
     pub charts: String,
 
+    /// PNG charts drawn 2, 3 or 4 times larger (same layout, sharper on slides and high-DPI
+    /// screens); SVG charts scale by themselves.
+    #[arg(long, default_value_t = 1, value_name = "N", help_heading = "Output")]
+    pub chart_scale: u32,
+
     /// Time zone for what people read: the summary, the digest and the heatmap's hours and
     /// dates. An IANA name (Europe/Paris, with its summer time), a fixed offset (+02:00) or
     /// UTC. Tables, JSON, CSV, daily peaks and the store stay in UTC.

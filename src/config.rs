@@ -273,8 +273,21 @@ fn render_options(args: &ReportArgs, errors: &mut Vec<String>) -> RenderOptions 
         crate::render::zone::DisplayZone::Utc
     });
     RenderOptions {
-        charts: ChartOptions { formats, zone },
+        charts: ChartOptions {
+            formats,
+            zone,
+            png_scale: chart_scale(args.chart_scale, errors),
+        },
     }
+}
+
+fn chart_scale(value: u32, errors: &mut Vec<String>) -> u32 {
+    if !(1..=4).contains(&value) {
+        errors.push(format!(
+            "--chart-scale {value}: give 1 (the default), 2 for slides, 3 or 4"
+        ));
+    }
+    value
 }
 
 fn api_version(value: f64, errors: &mut Vec<String>) -> f64 {

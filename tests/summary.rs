@@ -22,7 +22,12 @@ fn sample_report(out: &Path, extra: &[&str]) -> Output {
         ])
         .arg("--out")
         .arg(out)
-        .args(["--generated-at", "2026-11-28T00:00:00Z", "--charts", "none"])
+        .args(["--generated-at", "2026-11-28T00:00:00Z"])
+        .args(if extra.contains(&"--charts") {
+            &[][..]
+        } else {
+            &["--charts", "none"][..]
+        })
         .args(extra)
         .output()
         .unwrap()
@@ -213,4 +218,27 @@ fn tz_takes_an_iana_zone_for_the_summary_and_the_heatmap() {
         stderr.contains("--tz Europe/Pariss: give an IANA time zone such as Europe/Paris"),
         "{stderr}"
     );
+}
+
+#[test]
+fn chart_scale_draws_the_same_png_charts_larger() {
+    let size = |path: &Path| {
+        let decoder = png::Decoder::new(std::fs::File::open(path).unwrap());
+        let info = decoder.read_info().unwrap();
+        (info.info().width, info.info().height)
+    };
+    let one = tempfile::tempdir().unwrap();
+    let two = tempfile::tempdir().unwrap();
+    for (dir, scale) in [(&one, "1"), (&two, "2")] {
+        let o = sample_report(dir.path(), &["--charts", "png", "--chart-scale", scale]);
+        assert!(o.status.success());
+    }
+    let chart = "charts/usage_00D8a000000DvA1.png";
+    let (w, h) = size(&one.path().join(chart));
+    assert_eq!(size(&two.path().join(chart)), (2 * w, 2 * h));
+    let bad = sample_report(one.path(), &["--chart-scale", "5"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8(bad.stderr)
+        .unwrap()
+        .contains("--chart-scale 5: give 1 (the default), 2 for slides"));
 }

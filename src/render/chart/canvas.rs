@@ -5,6 +5,10 @@
 //! text out itself: glyphs at their advance and kerning, each outline at its own pixel bounds.
 //! Sizes, anchors and rotations follow plotters' conventions so PNG and SVG charts match.
 //!
+//! `--chart-scale N` draws every shape, line width and glyph N times larger into an N-times
+//! larger bitmap while plotters lays the chart out at its usual size: the same chart, sharp on
+//! a slide.
+//!
 //! Render stage: drawing only.
 
 use std::sync::OnceLock;
@@ -18,17 +22,49 @@ use plotters_backend::{
 
 use super::style::FONT_BYTES;
 
-/// A bitmap backend whose text is drawn with correct glyph spacing.
+/// A bitmap backend whose text is drawn with correct glyph spacing, at a whole-number scale.
 pub struct PngCanvas<'a> {
     inner: BitMapBackend<'a>,
+    size: (u32, u32),
+    scale: i32,
 }
 
 impl<'a> PngCanvas<'a> {
-    /// Draws into `rgb` (3 bytes per pixel, `w × h`).
-    pub fn new(rgb: &'a mut [u8], size: (u32, u32)) -> Self {
+    /// Draws a chart laid out at `size` into `rgb` (3 bytes per pixel, `size × scale` pixels).
+    pub fn new(rgb: &'a mut [u8], size: (u32, u32), scale: u32) -> Self {
+        let s = scale.max(1);
         PngCanvas {
-            inner: BitMapBackend::with_buffer(rgb, size),
+            inner: BitMapBackend::with_buffer(rgb, (size.0 * s, size.1 * s)),
+            size,
+            scale: s as i32,
         }
+    }
+
+    fn at(&self, (x, y): BackendCoord) -> BackendCoord {
+        (x * self.scale, y * self.scale)
+    }
+
+    fn styled<'s, S: BackendStyle>(&self, style: &'s S) -> Scaled<'s, S> {
+        Scaled {
+            style,
+            scale: self.scale as u32,
+        }
+    }
+}
+
+/// A shape style with its stroke width scaled.
+struct Scaled<'s, S> {
+    style: &'s S,
+    scale: u32,
+}
+
+impl<S: BackendStyle> BackendStyle for Scaled<'_, S> {
+    fn color(&self) -> BackendColor {
+        self.style.color()
+    }
+
+    fn stroke_width(&self) -> u32 {
+        self.style.stroke_width() * self.scale
     }
 }
 
@@ -46,7 +82,7 @@ impl DrawingBackend for PngCanvas<'_> {
     type ErrorType = BitmapError;
 
     fn get_size(&self) -> (u32, u32) {
-        self.inner.get_size()
+        self.size
     }
 
     fn ensure_prepared(&mut self) -> Result<BitmapError> {
@@ -58,7 +94,13 @@ impl DrawingBackend for PngCanvas<'_> {
     }
 
     fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> Result<BitmapError> {
-        self.inner.draw_pixel(point, color)
+        if self.scale == 1 {
+            return self.inner.draw_pixel(point, color);
+        }
+        let (x, y) = self.at(point);
+        let fill = Solid(color);
+        self.inner
+            .draw_rect((x, y), (x + self.scale - 1, y + self.scale - 1), &fill, true)
     }
 
     fn draw_line<S: BackendStyle>(
@@ -67,7 +109,8 @@ impl DrawingBackend for PngCanvas<'_> {
         to: BackendCoord,
         style: &S,
     ) -> Result<BitmapError> {
-        self.inner.draw_line(from, to, style)
+        self.inner
+            .draw_line(self.at(from), self.at(to), &self.styled(style))
     }
 
     fn draw_rect<S: BackendStyle>(
@@ -77,7 +120,10 @@ impl DrawingBackend for PngCanvas<'_> {
         style: &S,
         fill: bool,
     ) -> Result<BitmapError> {
-        self.inner.draw_rect(upper_left, bottom_right, style, fill)
+        let (x1, y1) = self.at(bottom_right);
+        let end = (x1 + self.scale - 1, y1 + self.scale - 1);
+        self.inner
+            .draw_rect(self.at(upper_left), end, &self.styled(style), fill)
     }
 
     fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
@@ -85,7 +131,8 @@ impl DrawingBackend for PngCanvas<'_> {
         path: I,
         style: &S,
     ) -> Result<BitmapError> {
-        self.inner.draw_path(path, style)
+        let path: Vec<BackendCoord> = path.into_iter().map(|p| self.at(p)).collect();
+        self.inner.draw_path(path, &self.styled(style))
     }
 
     fn draw_circle<S: BackendStyle>(
@@ -95,7 +142,9 @@ impl DrawingBackend for PngCanvas<'_> {
         style: &S,
         fill: bool,
     ) -> Result<BitmapError> {
-        self.inner.draw_circle(center, radius, style, fill)
+        let radius = radius * self.scale as u32;
+        self.inner
+            .draw_circle(self.at(center), radius, &self.styled(style), fill)
     }
 
     fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
@@ -103,11 +152,27 @@ impl DrawingBackend for PngCanvas<'_> {
         vert: I,
         style: &S,
     ) -> Result<BitmapError> {
-        self.inner.fill_polygon(vert, style)
+        let vert: Vec<BackendCoord> = vert.into_iter().map(|p| self.at(p)).collect();
+        self.inner.fill_polygon(vert, &self.styled(style))
     }
 
     fn blit_bitmap(&mut self, pos: BackendCoord, size: (u32, u32), src: &[u8]) -> Result<BitmapError> {
-        self.inner.blit_bitmap(pos, size, src)
+        if self.scale == 1 {
+            return self.inner.blit_bitmap(pos, size, src);
+        }
+        // Nearest-neighbour: each source pixel becomes a scale × scale square.
+        let s = self.scale as usize;
+        let (w, h) = (size.0 as usize, size.1 as usize);
+        let mut big = vec![0u8; w * s * h * s * 3];
+        for y in 0..h * s {
+            for x in 0..w * s {
+                let from = ((y / s) * w + x / s) * 3;
+                let to = (y * w * s + x) * 3;
+                big[to..to + 3].copy_from_slice(&src[from..from + 3]);
+            }
+        }
+        let big_size = (size.0 * s as u32, size.1 * s as u32);
+        self.inner.blit_bitmap(self.at(pos), big_size, &big)
     }
 
     fn draw_text<S: BackendTextStyle>(
@@ -120,7 +185,8 @@ impl DrawingBackend for PngCanvas<'_> {
         let Some(font) = font().filter(|_| color.alpha > 0.0) else {
             return Ok(());
         };
-        let scaled = font.as_scaled(PxScale::from(style.size() as f32));
+        let scaled = font.as_scaled(PxScale::from((style.size() * f64::from(self.scale)) as f32));
+        let pos = self.at(pos);
         let glyphs = layout(&scaled, text);
         let width = glyphs.last().map_or(0.0, |g| g.1 + scaled.h_advance(g.0));
         let height = scaled.ascent() - scaled.descent();
@@ -151,6 +217,15 @@ impl DrawingBackend for PngCanvas<'_> {
                 .draw_pixel((pos.0 + x, pos.1 + y), color.mix(f64::from(coverage)))?;
         }
         Ok(())
+    }
+}
+
+/// A plain colour as a shape style.
+struct Solid(BackendColor);
+
+impl BackendStyle for Solid {
+    fn color(&self) -> BackendColor {
+        self.0
     }
 }
 

@@ -74,6 +74,8 @@ pub struct ChartOptions {
     pub formats: ChartFormats,
     /// Display zone for the heatmap's hours and dates (`--tz`).
     pub zone: crate::render::zone::DisplayZone,
+    /// PNG pixels per layout pixel (`--chart-scale`, 1–4; 0 is taken as 1).
+    pub png_scale: u32,
 }
 
 /// Parses a `--tz` display offset: `UTC`, `Z`, `+02:00`, `-0530`, `+2`. A fixed offset, so a
@@ -213,7 +215,8 @@ fn org_charts(
     options: &ChartOptions,
 ) -> OrgCharts {
     let stem = org_file_stem(&org.org_id, index);
-    let png = options.formats.png;
+    // `Some(scale)` when PNGs are drawn.
+    let png = options.formats.png.then_some(options.png_scale.max(1));
     let mut out = OrgCharts::default();
     let usage = usage::UsageChart::new(org, series, &a.overview);
     out.add(ChartKind::Usage, &stem, &usage, png);
@@ -238,10 +241,13 @@ fn org_charts(
 }
 
 impl OrgCharts {
-    fn add(&mut self, kind: ChartKind, stem: &str, figure: &impl Figure, png: bool) {
+    fn add(&mut self, kind: ChartKind, stem: &str, figure: &impl Figure, png: Option<u32>) {
         let stem = format!("{}_{stem}", kind.prefix());
         let drawn = draw_svg(figure).and_then(|svg| {
-            let png = if png { Some(draw_png(figure)?) } else { None };
+            let png = match png {
+                Some(scale) => Some(draw_png(figure, scale)?),
+                None => None,
+            };
             Ok((svg, png))
         });
         match drawn {
@@ -314,15 +320,16 @@ fn draw_svg(figure: &impl Figure) -> Result<String, String> {
     Ok(svg)
 }
 
-fn draw_png(figure: &impl Figure) -> Result<Vec<u8>, String> {
+fn draw_png(figure: &impl Figure, scale: u32) -> Result<Vec<u8>, String> {
     let (w, h) = figure.size();
-    let mut rgb = vec![0u8; w as usize * h as usize * 3];
+    let (pw, ph) = (w * scale, h * scale);
+    let mut rgb = vec![0u8; pw as usize * ph as usize * 3];
     {
-        let root = canvas::PngCanvas::new(&mut rgb, (w, h)).into_drawing_area();
+        let root = canvas::PngCanvas::new(&mut rgb, (w, h), scale).into_drawing_area();
         figure.draw(&root).map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;
     }
-    encode_png(&rgb, w, h).map_err(|e| e.to_string())
+    encode_png(&rgb, pw, ph).map_err(|e| e.to_string())
 }
 
 /// RGB pixels → PNG bytes.
