@@ -218,7 +218,7 @@ fn org_charts(
     // `Some(scale)` when PNGs are drawn.
     let png = options.formats.png.then_some(options.png_scale.max(1));
     let mut out = OrgCharts::default();
-    let usage = usage::UsageChart::new(org, series, &a.overview);
+    let usage = usage::UsageChart::new(org, series, &a.overview, options.zone);
     out.add(ChartKind::Usage, &stem, &usage, png);
     let Some(series) = series else { return out };
     out.add(

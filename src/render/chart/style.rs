@@ -154,6 +154,22 @@ pub fn time_label(minute: i64, step_minutes: i64) -> String {
     minute_time(minute).map_or_else(String::new, |t| t.format(fmt).to_string())
 }
 
+/// [`time_label`] in the display zone: the offset at that minute, so labels read as local clock
+/// times on either side of a summer-time change.
+pub fn time_label_in(minute: i64, step_minutes: i64, zone: crate::render::zone::DisplayZone) -> String {
+    let offset = i64::from(zone.offset_minutes_at(minute.saturating_mul(MINUTE_MS)));
+    time_label(minute.saturating_add(offset), step_minutes)
+}
+
+/// [`time_ticks`] on round local clock times (at the zone's offset at `from`).
+pub fn time_ticks_in(from: i64, to: i64, step: i64, zone: crate::render::zone::DisplayZone) -> Vec<i64> {
+    let offset = i64::from(zone.offset_minutes_at(from.saturating_mul(MINUTE_MS)));
+    time_ticks(from + offset, to + offset, step)
+        .into_iter()
+        .map(|t| t - offset)
+        .collect()
+}
+
 /// Tick steps in minutes, from 10 minutes to 4 weeks; each divides a day or is whole days, so
 /// ticks fall on round clock times.
 const STEPS: [i64; 14] = [

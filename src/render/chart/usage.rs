@@ -27,11 +27,17 @@ pub struct UsageChart {
     shown: Vec<Line>,
     off: Vec<Line>,
     y_max: f64,
+    zone: crate::render::zone::DisplayZone,
 }
 
 impl UsageChart {
     /// Prepares the chart of `org` (its series is `None` when it has no counted calls).
-    pub fn new(org: &OrgReport, series: Option<&OrgSeries>, o: &Overview) -> Self {
+    pub fn new(
+        org: &OrgReport,
+        series: Option<&OrgSeries>,
+        o: &Overview,
+        zone: crate::render::zone::DisplayZone,
+    ) -> Self {
         let data = series.map(|s| data::usage(org, s));
         let top = data
             .as_ref()
@@ -45,11 +51,15 @@ impl UsageChart {
             shown,
             off,
             y_max,
+            zone,
         }
     }
 
     fn subtitle(&self, unknown_allocation: bool) -> String {
-        let mut s = String::from("Counted calls in the 24 hours up to each minute (UTC)");
+        let mut s = format!(
+            "Counted calls in the 24 hours up to each minute ({})",
+            self.zone.name()
+        );
         if let Some(d) = self.data.as_ref().filter(|d| d.per_point > 1) {
             s.push_str(&format!("; each point is the busiest of {} minutes", d.per_point));
         }
@@ -111,7 +121,7 @@ impl UsageChart {
     fn plot<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, d: &UsageData) -> Drawn<DB> {
         let (from, to) = x_range(d);
         let step = style::time_step(to - from, 8);
-        let ticks = style::time_ticks(from, to, step);
+        let ticks = style::time_ticks_in(from, to, step, self.zone);
         let mut chart = ChartBuilder::on(area)
             .margin_left(10)
             .margin_right(10)
@@ -119,7 +129,8 @@ impl UsageChart {
             .x_label_area_size(44)
             .y_label_area_size(78)
             .build_cartesian_2d((from..to).with_key_points(ticks), 0f64..self.y_max)?;
-        let fmt_x = |m: &i64| style::time_label(*m, step);
+        let fmt_x = |m: &i64| style::time_label_in(*m, step, self.zone);
+        let x_desc = format!("time ({})", self.zone.name());
         let fmt_y = |v: &f64| style::axis_calls(*v, self.y_max);
         chart
             .configure_mesh()
@@ -130,7 +141,7 @@ impl UsageChart {
             .axis_desc_style(frame::axis_desc())
             .x_label_formatter(&fmt_x)
             .y_label_formatter(&fmt_y)
-            .x_desc("time (UTC)")
+            .x_desc(x_desc)
             .y_desc("calls in the previous 24 h")
             .draw()?;
         if let Some(until) = d.lower_bound_until.filter(|u| *u > from) {
