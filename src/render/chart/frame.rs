@@ -14,15 +14,39 @@ use super::style::{self, okabe_ito, INK, MUTED};
 /// What a drawing returns: plotters' error for the backend in use.
 pub type Drawn<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
-/// Height of the title and subtitle band at the top of every chart.
-pub const HEADING: u32 = 74;
+/// Height of the title and subtitle band at the top of every chart (room for two subtitle
+/// lines).
+pub const HEADING: u32 = 86;
 
-/// Clears the page and writes the title and a one-line subtitle.
+/// Clears the page and writes the title and the subtitle, on two lines when one would run off
+/// the chart (broken after a `;`, so no clause is cut).
 pub fn heading<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, subtitle: &str) -> Drawn<DB> {
     root.fill(&WHITE)?;
     let top_left = Pos::new(HPos::Left, VPos::Top);
     root.draw_text(title, &style::title().pos(top_left), (20, 12))?;
-    root.draw_text(subtitle, &style::muted(15).pos(top_left), (20, 45))
+    let text = style::muted(15).pos(top_left);
+    let room = root.dim_in_pixel().0.saturating_sub(40);
+    let fits = |s: &str| root.estimate_text_size(s, &text).is_ok_and(|(w, _)| w <= room);
+    let (first, second) = split_to_fit(subtitle, fits);
+    root.draw_text(first, &text, (20, 45))?;
+    match second {
+        Some(rest) => root.draw_text(rest, &text, (20, 64)),
+        None => Ok(()),
+    }
+}
+
+/// `text` whole when it fits, else the longest part up to a `;` that fits and the rest.
+fn split_to_fit(text: &str, fits: impl Fn(&str) -> bool) -> (&str, Option<&str>) {
+    if fits(text) {
+        return (text, None);
+    }
+    let cuts = text.rmatch_indices("; ").map(|(i, _)| i);
+    for cut in cuts {
+        if fits(&text[..=cut]) {
+            return (&text[..=cut], Some(&text[cut + 2..]));
+        }
+    }
+    (text, None)
 }
 
 /// A legend entry's sample mark.
@@ -159,4 +183,23 @@ pub fn axis_text() -> TextStyle<'static> {
 /// Axis description text.
 pub fn axis_desc() -> TextStyle<'static> {
     TextStyle::from((style::FONT, 15)).color(&MUTED)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_to_fit;
+
+    #[test]
+    fn a_long_subtitle_breaks_after_the_last_clause_that_fits() {
+        let fits = |s: &str| s.len() <= 12;
+        assert_eq!(split_to_fit("short", fits), ("short", None));
+        assert_eq!(
+            split_to_fit("aaaa; bbbb; cccc", fits),
+            ("aaaa; bbbb;", Some("cccc"))
+        );
+        assert_eq!(
+            split_to_fit("no-break-here-at-all", fits),
+            ("no-break-here-at-all", None)
+        );
+    }
 }
