@@ -62,7 +62,7 @@ fn every_chart_is_a_valid_png_and_svg_of_the_expected_size() {
     // Two integrations: the bar chart is its heading, axis room and two rows tall.
     let expected = [
         ("usage", (1200, 540)),
-        ("integrations", (1200, 74 + 70 + 2 * 30)),
+        ("integrations", (1200, 86 + 70 + 2 * 30)),
         ("heatmap", (1200, 600)),
         ("daily_peak", (1200, 440)),
     ];
