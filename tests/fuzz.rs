@@ -413,3 +413,32 @@ fn a_damaged_parquet_file_gives_the_same_error_on_every_run() {
         "{reasons:?}"
     );
 }
+
+/// Fuzz finding (release campaign `fuzz_long --seed 1`, case 34256, before the fix): one byte
+/// of the uncompressed Event Log Object Parquet seed set to 29 turns a data page header's
+/// `num_values` (thrift zigzag) from 30 into -15. polars-parquet 0.55.2 casts it to `usize`
+/// and reserves ~2^61 bytes for the page's validity bitmap: the allocation fails, which no
+/// `catch_unwind` sees, and the whole run ended with "out of memory: an allocation of
+/// 2305843009213693952 bytes failed (the input is too large …)" for a 7 KB file. The file is
+/// now unreadable with a reason, and the other files count.
+#[test]
+fn a_parquet_data_page_with_a_negative_value_count_is_unreadable_not_out_of_memory() {
+    let _guard = serial();
+    let mut bytes = seed_bytes("ApiTotalUsageEventLog_u.parquet");
+    let at = index(4_174_585_998_523_139_199, bytes.len());
+    bytes[at] = 29;
+    let (code, stderr, summary) =
+        capped_report(&[("bad.parquet", &bytes), ("good.csv", ATU_ROWS.as_bytes())], &[]);
+    assert!(!stderr.contains("out of memory"), "{stderr}");
+    assert_eq!(code, Some(2), "{stderr}");
+    let unreadable = summary["data_quality"]["files"]["unreadable"].as_array().unwrap();
+    assert_eq!(unreadable.len(), 1, "{summary}");
+    assert!(unreadable[0]["path"].as_str().unwrap().ends_with("bad.parquet"));
+    let reason = unreadable[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("not a readable Parquet file: ") && reason.contains("-15 values"),
+        "{reason}"
+    );
+    assert_eq!(summary["data_quality"]["rows_used"], 1);
+    assert!(check_accounting(&summary).is_ok());
+}

@@ -82,6 +82,7 @@ fn read_unguarded(path: &Path, label: &str, settings: &Settings) -> Result<Part,
         .map_err(|m| FileError::missing(label, &map, &m))?;
     let wanted: Vec<(Field, String)> = mapped_fields(&map, &names);
     let rows = row_count(path, label)?;
+    check_page_value_counts(path, label)?;
     let mut builder = PartBuilder::new(label, &map, settings);
     for offset in (0..rows).step_by(SLICE_ROWS) {
         let len = SLICE_ROWS.min(rows - offset);
@@ -95,6 +96,66 @@ fn read_unguarded(path: &Path, label: &str, settings: &Settings) -> Result<Part,
         walk(&df, &columns, offset, &mut builder);
     }
     Ok(builder.finish())
+}
+
+/// Refuses a file whose data page headers claim an impossible number of values, before polars
+/// decodes it. polars-parquet 0.55.2 casts a page's `num_values` (an `i32` in the page header)
+/// to `usize` (`DataPageHeader::num_values`, `parquet/page/mod.rs`), so a negative count — one
+/// damaged byte of a 7 KB file — makes the decoder reserve ~2^61 bytes for the page's validity
+/// bitmap (`decode_hybrid_rle_into_bitmap`). That is an allocation failure, not a panic:
+/// [`guarded`] cannot catch it, and the whole run ended "out of memory". A page may hold at
+/// most `i32::MAX` values, and a page of a flat (non-repeated) column at most its row group's
+/// rows. Only page headers are read; any other problem is left to polars to report.
+fn check_page_value_counts(path: &Path, label: &str) -> Result<(), FileError> {
+    use polars_parquet::parquet::page::CompressedPage;
+    use polars_parquet::parquet::read::{get_page_iterator, read_metadata};
+    let Ok(file) = std::fs::File::open(path) else {
+        return Ok(());
+    };
+    // SAFETY: the map is only read, while this function runs; a file truncated meanwhile by
+    // another process could fault, as it would for polars' own reader of the same file.
+    let Ok(map) = (unsafe { memmap2::Mmap::map(&file) }) else {
+        return Ok(());
+    };
+    let max_page = map.len();
+    let mut cursor = std::io::Cursor::new(polars_buffer::Buffer::from_owner(map));
+    let Ok(meta) = read_metadata(&mut cursor) else {
+        return Ok(());
+    };
+    for (g, group) in meta.row_groups.iter().enumerate() {
+        let rows = group.num_rows();
+        for column in group.parquet_columns() {
+            let flat = column.descriptor().descriptor.max_rep_level == 0;
+            let Ok(pages) = get_page_iterator(column, cursor.clone(), Vec::new(), max_page) else {
+                break;
+            };
+            for page in pages {
+                let Ok(CompressedPage::Data(page)) = page else {
+                    if page.is_err() {
+                        break;
+                    }
+                    continue;
+                };
+                let values = page.num_values();
+                if values > i32::MAX as usize || (flat && values > rows) {
+                    // The header's own (signed) number: polars sign-extended it to usize.
+                    let claimed = if values > i32::MAX as usize {
+                        i64::from(values as i32)
+                    } else {
+                        values as i64
+                    };
+                    return Err(FileError::corrupt(
+                        label,
+                        &format!(
+                            "row group {g}, column {}: a data page claims {claimed} values (the group has {rows} rows)",
+                            column.descriptor().path_in_schema.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(".")
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Why a slice could not be decoded, the same on every run. polars decodes the columns in
