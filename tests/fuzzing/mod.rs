@@ -789,15 +789,10 @@ pub struct CaseReport {
     pub peak_heap: usize,
 }
 
-/// Writes the case's files into `dir/in`, runs `report` into `dir/out` and checks it.
+/// Writes the case's files into `dir/in`, runs `report` into `dir/out` and checks it; a case
+/// drawn with `twice` also gets the one-thread determinism check of [`run_case_with`].
 pub fn run_case(case: &Case, dir: &Path) -> Result<CaseReport, String> {
-    let input = dir.join("in");
-    let out = dir.join("out");
-    std::fs::create_dir_all(&input).map_err(|e| format!("harness: {e}"))?;
-    for (name, bytes) in case.materialize() {
-        std::fs::write(input.join(name), bytes).map_err(|e| format!("harness: {e}"))?;
-    }
-    run_and_check(case, &input, &out, None)
+    run_case_with(case, dir, case.twice)
 }
 
 /// The report files compared by the determinism check.
