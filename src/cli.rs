@@ -204,9 +204,9 @@ pub struct ReportArgs {
     #[arg(long, default_value_t = 1, value_name = "N", help_heading = "Output")]
     pub chart_scale: u32,
 
-    /// Time zone for what people read: the summary, the digest and the heatmap's hours and
-    /// dates. An IANA name (Europe/Paris, with its summer time), a fixed offset (+02:00) or
-    /// UTC. Tables, JSON, CSV, daily peaks and the store stay in UTC.
+    /// Time zone for what people read: report.md, report.html, the digest, the chart axes and
+    /// the heatmap. An IANA name (Europe/Paris, with its summer time), a fixed offset (+02:00)
+    /// or UTC. JSON, CSV, daily peaks (UTC days) and the store stay in UTC.
     #[arg(
         long,
         default_value = "UTC",

@@ -198,6 +198,13 @@ fn tz_takes_an_iana_zone_for_the_summary_and_the_heatmap() {
         stdout.starts_with("Acme Dev reached 85.0 % of its 15,000-call allocation on Nov 3 at 22:57 CET;"),
         "{stdout}"
     );
+    let md = text(dir.path(), "report.md");
+    assert!(
+        md.contains("| Org | Status | Peak (24 h) | Peak at (Europe/Paris) |"),
+        "{md}"
+    );
+    assert!(md.contains("| Acme Dev (00D8a000000DvA1) | **near limit** | 12,753 | Nov 3, 22:57:16 |"));
+    assert!(md.contains("calls in the 24 hours ending Nov 3, 22:57:16 CET"));
     let heat = text(dir.path(), "charts/heatmap_00D8a000000DvA1.svg");
     assert!(heat.contains("Europe/Paris"), "the heatmap names its zone");
     // Small shares: the integrations chart's scale follows the data instead of the chatty line.

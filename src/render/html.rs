@@ -27,23 +27,23 @@ pub fn render(a: &Analysis, charts: &[OrgCharts], zone: DisplayZone) -> Vec<u8> 
     let mut h = String::with_capacity(64 * 1024);
     let sections = Sections::of(a);
     head(&mut h);
-    top(&mut h, a, &sections);
+    top(&mut h, a, &sections, zone);
     h.push_str("<main class=\"wrap\">\n");
     summary(&mut h, a, zone);
-    overview(&mut h, a, &sections);
+    overview(&mut h, a, &sections, zone);
     findings(&mut h, a, &sections);
     for &i in sections.in_risk_order() {
-        org_section(&mut h, a, i, &a.orgs[i], charts.get(i));
+        org_section(&mut h, a, i, &a.orgs[i], charts.get(i), zone);
     }
-    recommendations(&mut h, a, &sections);
-    capacity::section(&mut h, a, &sections);
+    recommendations(&mut h, a, &sections, zone);
+    capacity::section(&mut h, a, &sections, zone);
     data_quality(&mut h, a);
     h.push_str("</main>\n");
     let _ = writeln!(
         h,
         "<footer class=\"wrap\">apiusage {} · generated {} · rolling 24-hour usage is exact: a call counts from the millisecond it is made until exactly 24 hours later.</footer>",
         esc(a.apiusage_version),
-        esc(&when(&a.generated_at))
+        esc(&when(&a.generated_at, zone))
     );
     let _ = writeln!(h, "<script>\n{SORT_SCRIPT}</script>\n</body>\n</html>");
     h.into_bytes()
@@ -66,13 +66,13 @@ pub fn esc(s: &str) -> String {
 }
 
 /// `2026-11-03T21:57:16.735Z` → `Nov 3, 2026, 21:57:16 UTC` (milliseconds are in the JSON).
-fn when(rfc3339: &str) -> String {
-    super::text::clock(rfc3339, true)
+fn when(rfc3339: &str, zone: DisplayZone) -> String {
+    super::text::clock(rfc3339, true, zone)
 }
 
 /// `Nov 3, 21:57:16` for table cells whose header says UTC.
-fn short_when(rfc3339: &str) -> String {
-    super::text::clock_cell(rfc3339, false)
+fn short_when(rfc3339: &str, zone: DisplayZone) -> String {
+    super::text::clock_cell(rfc3339, false, zone)
 }
 
 /// A numeric cell: its text and, for sorting, its value.
@@ -101,7 +101,7 @@ fn head(h: &mut String) {
     let _ = writeln!(h, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>apiusage report</title>\n<style>\n{CSS}</style>\n</head>\n<body>");
 }
 
-fn top(h: &mut String, a: &Analysis, sections: &Sections) {
+fn top(h: &mut String, a: &Analysis, sections: &Sections, zone: DisplayZone) {
     let _ = writeln!(
         h,
         "<header class=\"top\"><div class=\"wrap\"><h1>apiusage report</h1>"
@@ -109,7 +109,7 @@ fn top(h: &mut String, a: &Analysis, sections: &Sections) {
     let _ = writeln!(
         h,
         "<p class=\"lead\">Rolling 24-hour Salesforce API usage per org and integration, rebuilt from Event Monitoring logs. Generated {}.</p>",
-        esc(&when(&a.generated_at))
+        esc(&when(&a.generated_at, zone))
     );
     h.push_str(
         "<nav><ul><li><a href=\"#summary\">Summary</a></li><li><a href=\"#overview\">Overview</a></li><li><a href=\"#findings\">Findings</a></li>",
@@ -131,11 +131,11 @@ fn summary(h: &mut String, a: &Analysis, zone: DisplayZone) {
     h.push_str("</ul>\n</section>\n");
 }
 
-fn overview(h: &mut String, a: &Analysis, sections: &Sections) {
+fn overview(h: &mut String, a: &Analysis, sections: &Sections, zone: DisplayZone) {
     let o = &a.overview;
     h.push_str("<section id=\"overview\"><h2>Overview</h2>\n<table class=\"kv\">\n");
     let range = match (&o.first_call, &o.last_call) {
-        (Some(f), Some(l)) => format!("{} → {}", when(f), when(l)),
+        (Some(f), Some(l)) => format!("{} → {}", when(f, zone), when(l, zone)),
         _ => "no counted calls".into(),
     };
     let rows = [
@@ -158,11 +158,11 @@ fn overview(h: &mut String, a: &Analysis, sections: &Sections) {
         let _ = writeln!(h, "<tr><th>{k}</th><td>{}</td></tr>", esc(&v));
     }
     h.push_str("</table>\n");
-    org_index(h, a, sections);
+    org_index(h, a, sections, zone);
     h.push_str("</section>\n");
 }
 
-fn org_index(h: &mut String, a: &Analysis, sections: &Sections) {
+fn org_index(h: &mut String, a: &Analysis, sections: &Sections, zone: DisplayZone) {
     // Anchors number orgs in report order; the index lists them riskiest first.
     let number: std::collections::HashMap<&str, usize> = a
         .orgs
@@ -179,7 +179,8 @@ fn org_index(h: &mut String, a: &Analysis, sections: &Sections) {
     if left_out > 0 {
         let _ = writeln!(h, "<p class=\"note\">Only the {} riskiest orgs have a section below; the other {} are listed here only (summary.json and the CSVs have all of them).</p>", bound::ORG_SECTIONS, thousands(left_out as u64));
     }
-    h.push_str("<div class=\"scroll\"><table>\n<thead><tr><th>Org</th><th>Status</th><th class=\"n\">Peak (24 h)</th><th>Peak at (UTC)</th><th class=\"n\">Allocation</th><th class=\"n\">Share</th><th>Allocation source</th><th class=\"n\">Chatty integrations</th></tr></thead><tbody>\n");
+    let zh = esc(&crate::render::text::zone_header(zone));
+    h.push_str(&format!("<div class=\"scroll\"><table>\n<thead><tr><th>Org</th><th>Status</th><th class=\"n\">Peak (24 h)</th><th>Peak at {zh}</th><th class=\"n\">Allocation</th><th class=\"n\">Share</th><th>Allocation source</th><th class=\"n\">Chatty integrations</th></tr></thead><tbody>\n"));
     for (i, org) in orgs {
         let share = org.peak.as_ref().and_then(|p| p.share_of_allocation);
         let _ = writeln!(
@@ -192,7 +193,7 @@ fn org_index(h: &mut String, a: &Analysis, sections: &Sections) {
             },
             status_badge(org, a),
             org.peak.as_ref().map_or("–".into(), |p| thousands(p.calls)),
-            org.peak.as_ref().map_or("–".into(), |p| esc(&short_when(&p.at))),
+            org.peak.as_ref().map_or("–".into(), |p| esc(&short_when(&p.at, zone))),
             org.allocation.calls.map_or_else(|| "unknown".into(), thousands),
             pct(share),
             esc(&serde_name(&org.allocation.source)),
@@ -246,23 +247,30 @@ fn findings(h: &mut String, a: &Analysis, sections: &Sections) {
     h.push_str("</ul></section>\n");
 }
 
-fn org_section(h: &mut String, a: &Analysis, i: usize, org: &OrgReport, charts: Option<&OrgCharts>) {
+fn org_section(
+    h: &mut String,
+    a: &Analysis,
+    i: usize,
+    org: &OrgReport,
+    charts: Option<&OrgCharts>,
+    zone: DisplayZone,
+) {
     let _ = writeln!(
         h,
         "<section class=\"org\" id=\"org-{}\"><h2>Org {}</h2>",
         i + 1,
         org_title(org)
     );
-    facts(h, org);
+    facts(h, org, zone);
     if let Some(c) = charts {
         figures(h, c);
     }
-    integrations_table(h, org);
-    chatty_panel(h, org, a);
+    integrations_table(h, org, zone);
+    chatty_panel(h, org, a, zone);
     h.push_str("</section>\n");
 }
 
-fn facts(h: &mut String, org: &OrgReport) {
+fn facts(h: &mut String, org: &OrgReport, zone: DisplayZone) {
     h.push_str("<dl class=\"facts\">\n");
     let alloc = match org.allocation.calls {
         Some(n) => format!(
@@ -273,12 +281,12 @@ fn facts(h: &mut String, org: &OrgReport) {
         None => format!("unknown — {}", esc(&org.allocation.detail)),
     };
     let _ = writeln!(h, "<dt>Allocation</dt><dd>{alloc}</dd>");
-    let _ = writeln!(h, "<dt>Peak</dt><dd>{}</dd>", peak_text(org.peak.as_ref()));
+    let _ = writeln!(h, "<dt>Peak</dt><dd>{}</dd>", peak_text(org.peak.as_ref(), zone));
     if let Some(w) = org.warm_up.as_ref().filter(|w| !w.complete) {
         let _ = writeln!(
             h,
             "<dt>Lower bound</dt><dd>until {}: the logs do not cover the 24 hours before {} (from {}), so usage in the first 24 hours counts only the calls in the logs.</dd>",
-            esc(w.lower_bound_until.as_deref().unwrap_or("")),
+            esc(&when(w.lower_bound_until.as_deref().unwrap_or(""), zone)),
             esc(&w.to),
             esc(&w.from)
         );
@@ -302,13 +310,13 @@ fn facts(h: &mut String, org: &OrgReport) {
     h.push_str("</dl>\n");
 }
 
-fn peak_text(p: Option<&PeakView>) -> String {
+fn peak_text(p: Option<&PeakView>, zone: DisplayZone) -> String {
     match p {
         Some(p) => format!(
             "<strong>{}</strong> calls in the 24 hours ending {} (window from {}), {} of the allocation",
             thousands(p.calls),
-            esc(&when(&p.at)),
-            esc(&when(&p.window_start)),
+            esc(&when(&p.at, zone)),
+            esc(&when(&p.window_start, zone)),
             pct(p.share_of_allocation)
         ),
         None => "no counted calls".into(),
@@ -331,8 +339,9 @@ fn figures(h: &mut String, c: &OrgCharts) {
     }
 }
 
-fn integrations_table(h: &mut String, org: &OrgReport) {
-    h.push_str("<h3>Integrations</h3>\n<div class=\"scroll\"><table class=\"sortable\">\n<thead><tr><th class=\"sort\">Integration</th><th class=\"sort\">Kind</th><th class=\"sort n\">Counted calls</th><th class=\"sort n\">Own peak (24 h)</th><th class=\"sort\">Peak at (UTC)</th><th class=\"sort n\">Share of allocation</th><th class=\"sort n\">In org's peak window</th><th class=\"sort n\">Not counted</th><th class=\"sort\">Chatty</th></tr></thead><tbody>\n");
+fn integrations_table(h: &mut String, org: &OrgReport, zone: DisplayZone) {
+    let zh = esc(&crate::render::text::zone_header(zone));
+    h.push_str(&format!("<h3>Integrations</h3>\n<div class=\"scroll\"><table class=\"sortable\">\n<thead><tr><th class=\"sort\">Integration</th><th class=\"sort\">Kind</th><th class=\"sort n\">Counted calls</th><th class=\"sort n\">Own peak (24 h)</th><th class=\"sort\">Peak at {zh}</th><th class=\"sort n\">Share of allocation</th><th class=\"sort n\">In org's peak window</th><th class=\"sort n\">Not counted</th><th class=\"sort\">Chatty</th></tr></thead><tbody>\n"));
     let (shown, others) = bound::integrations(org);
     for i in shown {
         let peak = i.peak.as_ref();
@@ -347,7 +356,7 @@ fn integrations_table(h: &mut String, org: &OrgReport) {
                 peak.map(|p| p.calls as f64),
                 &peak.map_or("–".into(), |p| thousands(p.calls))
             ),
-            peak.map_or("–".into(), |p| esc(&short_when(&p.at))),
+            peak.map_or("–".into(), |p| esc(&short_when(&p.at, zone))),
             num(i.peak_share_of_allocation, &pct(i.peak_share_of_allocation)),
             num(
                 Some(i.calls_in_org_peak_window as f64),
@@ -383,7 +392,7 @@ fn kind_name(i: &IntegrationReport) -> String {
     }
 }
 
-fn chatty_panel(h: &mut String, org: &OrgReport, a: &Analysis) {
+fn chatty_panel(h: &mut String, org: &OrgReport, a: &Analysis, zone: DisplayZone) {
     let chatty: Vec<&IntegrationReport> = org.integrations.iter().filter(|i| i.chatty).collect();
     if chatty.is_empty() {
         return;
@@ -401,7 +410,7 @@ fn chatty_panel(h: &mut String, org: &OrgReport, a: &Analysis) {
             h,
             "<p>Own peak <strong>{}</strong> calls at {} — {} of the allocation (threshold {:.0} %). In the org's peak window it made {} calls, {} of the org's peak.</p>",
             p.map_or("–".into(), |p| thousands(p.calls)),
-            p.map_or("–".into(), |p| esc(&when(&p.at))),
+            p.map_or("–".into(), |p| esc(&when(&p.at, zone))),
             pct(i.peak_share_of_allocation),
             a.overview.chatty_share * 100.0,
             thousands(i.calls_in_org_peak_window),
@@ -424,7 +433,7 @@ fn counts(c: &[Count]) -> String {
 
 /// The recommendations panel (SPEC.md §3.5), as in `report.md`: ranked by calls saved at the
 /// peak, each with its evidence and action, then every recommendation of an org applied together.
-fn recommendations(h: &mut String, a: &Analysis, sections: &Sections) {
+fn recommendations(h: &mut String, a: &Analysis, sections: &Sections, zone: DisplayZone) {
     h.push_str("<section id=\"recommendations\"><h2>Recommendations</h2>\n");
     if a.recommendations.is_empty() {
         h.push_str("<p>None: no integration shows a pattern worth changing.</p>\n");
@@ -433,7 +442,7 @@ fn recommendations(h: &mut String, a: &Analysis, sections: &Sections) {
         let shown = |r: &&RecommendationView| sections.has(&r.org_id);
         recommendation_table(h, a, sections);
         for (n, r) in a.recommendations.iter().enumerate().filter(|(_, r)| shown(r)) {
-            recommendation_entry(h, n + 1, r);
+            recommendation_entry(h, n + 1, r, zone);
         }
         let hidden = a.recommendations.iter().filter(|r| !shown(r)).count();
         if hidden > 0 {
@@ -462,7 +471,7 @@ fn recommendation_table(h: &mut String, a: &Analysis, sections: &Sections) {
     h.push_str("</tbody></table></div>\n");
 }
 
-fn recommendation_entry(h: &mut String, n: usize, r: &RecommendationView) {
+fn recommendation_entry(h: &mut String, n: usize, r: &RecommendationView, zone: DisplayZone) {
     let e = &r.evidence;
     let title = format!(
         "{n}. {} — {} <code>{}</code>",
@@ -470,7 +479,7 @@ fn recommendation_entry(h: &mut String, n: usize, r: &RecommendationView) {
         esc(&r.label),
         esc(&r.integration)
     );
-    let span = |t: &Option<String>| esc(&when(t.as_deref().unwrap_or("–")));
+    let span = |t: &Option<String>| esc(&when(t.as_deref().unwrap_or("–"), zone));
     let examples: Vec<String> = e
         .examples
         .iter()
@@ -674,7 +683,8 @@ mod tests {
 
     #[test]
     fn times_read_as_utc() {
-        assert_eq!(when("2026-11-03T21:57:16.120Z"), "Nov 3, 2026, 21:57:16 UTC");
-        assert_eq!(short_when("2026-11-03T21:57:16.120Z"), "Nov 3, 21:57:16");
+        let utc = DisplayZone::Utc;
+        assert_eq!(when("2026-11-03T21:57:16.120Z", utc), "Nov 3, 2026, 21:57:16 UTC");
+        assert_eq!(short_when("2026-11-03T21:57:16.120Z", utc), "Nov 3, 21:57:16");
     }
 }

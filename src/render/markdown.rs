@@ -5,7 +5,7 @@
 
 mod capacity;
 
-use super::text::{clock, clock_cell, pct, peak_change};
+use super::text::{clock, clock_cell, pct, peak_change, zone_header};
 use std::fmt::Write;
 
 use crate::analysis::{Analysis, IntegrationReport, OrgReport, PeakView, RecommendationView};
@@ -27,12 +27,18 @@ pub fn render_linked(a: &Analysis, charts: &[Vec<ChartLink>], zone: DisplayZone)
     let sections = Sections::of(a);
     header(&mut md, a);
     summary(&mut md, a, zone);
-    overview(&mut md, a, &sections);
+    overview(&mut md, a, &sections, zone);
     findings(&mut md, a, &sections);
     for &i in sections.in_risk_order() {
-        org_section(&mut md, &a.orgs[i], a, charts.get(i).map_or(&[], Vec::as_slice));
+        org_section(
+            &mut md,
+            &a.orgs[i],
+            a,
+            charts.get(i).map_or(&[], Vec::as_slice),
+            zone,
+        );
     }
-    recommendations(&mut md, a, &sections);
+    recommendations(&mut md, a, &sections, zone);
     data_quality(&mut md, a);
     md.into_bytes()
 }
@@ -136,12 +142,12 @@ fn summary(md: &mut String, a: &Analysis, zone: DisplayZone) {
     md.push('\n');
 }
 
-fn overview(md: &mut String, a: &Analysis, sections: &Sections) {
+fn overview(md: &mut String, a: &Analysis, sections: &Sections, zone: DisplayZone) {
     let o = &a.overview;
     let _ = writeln!(md, "## Overview\n");
     let _ = writeln!(md, "| | |\n|---|---|");
     let range = match (&o.first_call, &o.last_call) {
-        (Some(f), Some(l)) => format!("{} → {}", clock(f, true), clock(l, true)),
+        (Some(f), Some(l)) => format!("{} → {}", clock(f, true, zone), clock(l, true, zone)),
         _ => "no counted calls".into(),
     };
     let _ = writeln!(md, "| Time range (counted calls) | {range} |");
@@ -159,7 +165,7 @@ fn overview(md: &mut String, a: &Analysis, sections: &Sections) {
     let _ = writeln!(md, "### Orgs by risk\n");
     left_out_note(md, sections);
     let _ = writeln!(md, "Riskiest first: by the peak's share of the allocation (calls refused with REQUEST_LIMIT_EXCEEDED count as over), then orgs whose allocation is unknown, busiest first.\n");
-    let _ = writeln!(md, "| Org | Status | Peak (24 h) | Peak at (UTC) | Allocation | Share | Allocation source | Chatty integrations | Daily peak trend | Reaches 100 % |");
+    let _ = writeln!(md, "| Org | Status | Peak (24 h) | Peak at {} | Allocation | Share | Allocation source | Chatty integrations | Daily peak trend | Reaches 100 % |", zone_header(zone));
     let _ = writeln!(md, "|---|---|--:|---|--:|--:|---|--:|---|---|");
     for org in a.orgs_by_risk() {
         let share = org.peak.as_ref().and_then(|p| p.share_of_allocation);
@@ -172,7 +178,7 @@ fn overview(md: &mut String, a: &Analysis, sections: &Sections) {
             peak_cell(org.peak.as_ref()),
             org.peak
                 .as_ref()
-                .map_or_else(|| "–".into(), |p| clock_cell(&p.at, false)),
+                .map_or_else(|| "–".into(), |p| clock_cell(&p.at, false, zone)),
             org.allocation.calls.map_or_else(|| "unknown".into(), thousands),
             pct(share),
             source_name(org),
@@ -229,7 +235,7 @@ fn findings(md: &mut String, a: &Analysis, sections: &Sections) {
     md.push('\n');
 }
 
-fn org_section(md: &mut String, org: &OrgReport, a: &Analysis, charts: &[ChartLink]) {
+fn org_section(md: &mut String, org: &OrgReport, a: &Analysis, charts: &[ChartLink], zone: DisplayZone) {
     let _ = writeln!(md, "## Org {}\n", org_title(org));
     let alloc = match org.allocation.calls {
         Some(n) => format!(
@@ -249,9 +255,9 @@ fn org_section(md: &mut String, org: &OrgReport, a: &Analysis, charts: &[ChartLi
                 md,
                 "- Peak: **{}** calls in the 24 hours ending {} (the window runs from just after {} to {}), {} of the allocation",
                 thousands(p.calls),
-                clock(&p.at, false),
-                clock_cell(&p.window_start, false),
-                clock_cell(&p.at, false),
+                clock(&p.at, false, zone),
+                clock_cell(&p.window_start, false, zone),
+                clock_cell(&p.at, false, zone),
                 pct(p.share_of_allocation)
             );
         }
@@ -263,9 +269,9 @@ fn org_section(md: &mut String, org: &OrgReport, a: &Analysis, charts: &[ChartLi
         let _ = writeln!(
             md,
             "- **Lower bound until {}**: the logs do not cover the 24 hours before {} (from {}), so usage in the first 24 hours counts only the calls in the logs.",
-            clock(w.lower_bound_until.as_deref().unwrap_or(""), false),
-            clock_cell(&w.to, false),
-            clock_cell(&w.from, false)
+            clock(w.lower_bound_until.as_deref().unwrap_or(""), false, zone),
+            clock_cell(&w.to, false, zone),
+            clock_cell(&w.from, false, zone)
         );
     }
     let _ = writeln!(
@@ -289,16 +295,16 @@ fn org_section(md: &mut String, org: &OrgReport, a: &Analysis, charts: &[ChartLi
         // Chart paths are built from checked org ids (`org_file_stem`), never raw log text.
         let _ = writeln!(md, "![{}]({})\n", c.caption, c.path);
     }
-    integrations_table(md, org);
-    chatty_panel(md, org, a);
+    integrations_table(md, org, zone);
+    chatty_panel(md, org, a, zone);
     if let Some(c) = a.capacity_of(&org.org_id) {
-        capacity::panel(md, c);
+        capacity::panel(md, c, zone);
     }
 }
 
-fn integrations_table(md: &mut String, org: &OrgReport) {
+fn integrations_table(md: &mut String, org: &OrgReport, zone: DisplayZone) {
     let _ = writeln!(md, "### Integrations\n");
-    let _ = writeln!(md, "| Integration | Kind | Counted calls | Own peak (24 h) | Peak at (UTC) | Share of allocation | Calls in org's peak window | Not counted | Chatty |");
+    let _ = writeln!(md, "| Integration | Kind | Counted calls | Own peak (24 h) | Peak at {} | Share of allocation | Calls in org's peak window | Not counted | Chatty |", zone_header(zone));
     let _ = writeln!(md, "|---|---|--:|--:|---|--:|--:|--:|:-:|");
     let (shown, others) = bound::integrations(org);
     for i in shown {
@@ -312,7 +318,7 @@ fn integrations_table(md: &mut String, org: &OrgReport) {
             peak_cell(i.peak.as_ref()),
             i.peak
                 .as_ref()
-                .map_or_else(|| "–".into(), |p| clock_cell(&p.at, false)),
+                .map_or_else(|| "–".into(), |p| clock_cell(&p.at, false, zone)),
             pct(i.peak_share_of_allocation),
             thousands(i.calls_in_org_peak_window),
             thousands(i.not_counted_calls),
@@ -344,7 +350,7 @@ fn kind_name(i: &IntegrationReport) -> String {
     }
 }
 
-fn chatty_panel(md: &mut String, org: &OrgReport, a: &Analysis) {
+fn chatty_panel(md: &mut String, org: &OrgReport, a: &Analysis, zone: DisplayZone) {
     let chatty: Vec<&IntegrationReport> = org.integrations.iter().filter(|i| i.chatty).collect();
     if chatty.is_empty() {
         return;
@@ -353,7 +359,7 @@ fn chatty_panel(md: &mut String, org: &OrgReport, a: &Analysis) {
     for i in chatty {
         let p = i.peak.as_ref();
         let _ = writeln!(md, "**{}** ({}): own peak {} calls at {} — {} of the allocation (threshold {:.0} %). In the org's peak window it made {} calls, {} of the org's peak.\n",
-            esc(&i.label), code(&i.key), peak_cell(p), p.map_or_else(|| "–".into(), |p| clock(&p.at, false)), pct(i.peak_share_of_allocation), a.overview.chatty_share * 100.0, thousands(i.calls_in_org_peak_window), pct(i.share_of_org_peak_window));
+            esc(&i.label), code(&i.key), peak_cell(p), p.map_or_else(|| "–".into(), |p| clock(&p.at, false, zone)), pct(i.peak_share_of_allocation), a.overview.chatty_share * 100.0, thousands(i.calls_in_org_peak_window), pct(i.share_of_org_peak_window));
         let _ = writeln!(md, "- Top resources: {}", counts(&i.top_resources));
         let _ = writeln!(md, "- Top entities: {}", counts(&i.top_entities));
         let _ = writeln!(md, "- Methods: {}", counts(&i.methods));
@@ -373,7 +379,7 @@ fn counts(c: &[Count]) -> String {
 
 /// The recommendations panel: a table ranked by calls saved at the peak, one entry per
 /// recommendation with its evidence and action, the combined what-if, and the composite caveat.
-fn recommendations(md: &mut String, a: &Analysis, sections: &Sections) {
+fn recommendations(md: &mut String, a: &Analysis, sections: &Sections, zone: DisplayZone) {
     let _ = writeln!(md, "## Recommendations\n");
     if a.recommendations.is_empty() {
         let _ = writeln!(md, "None: no integration shows a pattern worth changing.\n");
@@ -382,7 +388,7 @@ fn recommendations(md: &mut String, a: &Analysis, sections: &Sections) {
         let shown = |r: &&RecommendationView| sections.has(&r.org_id);
         recommendation_table(md, a, sections);
         for (n, r) in a.recommendations.iter().enumerate().filter(|(_, r)| shown(r)) {
-            recommendation_entry(md, n + 1, r, a);
+            recommendation_entry(md, n + 1, r, a, zone);
         }
         let hidden = a.recommendations.iter().filter(|r| !shown(r)).count();
         if hidden > 0 {
@@ -417,7 +423,7 @@ fn recommendation_table(md: &mut String, a: &Analysis, sections: &Sections) {
     md.push('\n');
 }
 
-fn recommendation_entry(md: &mut String, n: usize, r: &RecommendationView, a: &Analysis) {
+fn recommendation_entry(md: &mut String, n: usize, r: &RecommendationView, a: &Analysis, zone: DisplayZone) {
     let e = &r.evidence;
     let _ = writeln!(
         md,
@@ -427,8 +433,12 @@ fn recommendation_entry(md: &mut String, n: usize, r: &RecommendationView, a: &A
         esc(&a.org_display(&r.org_id))
     );
     let (first, last) = (
-        e.first.as_deref().map_or_else(|| "–".into(), |t| clock(t, false)),
-        e.last.as_deref().map_or_else(|| "–".into(), |t| clock(t, false)),
+        e.first
+            .as_deref()
+            .map_or_else(|| "–".into(), |t| clock(t, false, zone)),
+        e.last
+            .as_deref()
+            .map_or_else(|| "–".into(), |t| clock(t, false, zone)),
     );
     let _ = writeln!(
         md,

@@ -45,19 +45,37 @@ pub fn human_time(rfc3339: &str, zone: DisplayZone) -> String {
     )
 }
 
-/// An RFC 3339 instant in UTC for report text: `Nov 3, 21:57:16 UTC` (`with_year`:
-/// `Nov 3, 2026, 21:57:16 UTC`). Milliseconds stay in JSON and CSV.
-pub fn clock(rfc3339: &str, with_year: bool) -> String {
-    format!("{} UTC", clock_cell(rfc3339, with_year))
-}
-
-/// [`clock`] without the zone, for table cells whose header names it.
-pub fn clock_cell(rfc3339: &str, with_year: bool) -> String {
+/// An RFC 3339 instant for report text in the display zone: `Nov 3, 21:57:16 UTC` or
+/// `Nov 3, 22:57:16 CET` (`with_year`: `Nov 3, 2026, 21:57:16 UTC`). Milliseconds stay in
+/// JSON and CSV.
+pub fn clock(rfc3339: &str, with_year: bool, zone: DisplayZone) -> String {
     match chrono::DateTime::parse_from_rfc3339(rfc3339) {
-        Ok(t) if with_year => t.to_utc().format("%b %-d, %Y, %H:%M:%S").to_string(),
-        Ok(t) => t.to_utc().format("%b %-d, %H:%M:%S").to_string(),
+        Ok(t) => format!(
+            "{} {}",
+            clock_cell(rfc3339, with_year, zone),
+            zone.label_at(t.timestamp_millis())
+        ),
         Err(_) => rfc3339.to_string(),
     }
+}
+
+/// [`clock`] without the zone, for table cells whose header names it ([`zone_header`]).
+pub fn clock_cell(rfc3339: &str, with_year: bool, zone: DisplayZone) -> String {
+    let Ok(t) = chrono::DateTime::parse_from_rfc3339(rfc3339) else {
+        return rfc3339.to_string();
+    };
+    let local = t.with_timezone(&zone.fixed_at(t.timestamp_millis()));
+    let format = if with_year {
+        "%b %-d, %Y, %H:%M:%S"
+    } else {
+        "%b %-d, %H:%M:%S"
+    };
+    local.format(format).to_string()
+}
+
+/// A table header's zone: `(UTC)`, `(Europe/Paris)`.
+pub fn zone_header(zone: DisplayZone) -> String {
+    format!("({})", zone.name())
 }
 
 #[cfg(test)]
@@ -76,11 +94,18 @@ mod tests {
         assert_eq!(human_time("2026-10-24T21:57:00Z", paris), "Oct 24 at 23:57 CEST");
         assert_eq!(human_time("2026-10-25T21:57:00Z", paris), "Oct 25 at 22:57 CET");
         assert_eq!(human_time("not a time", utc), "not a time");
-        assert_eq!(clock("2026-11-03T21:57:16.735Z", false), "Nov 3, 21:57:16 UTC");
         assert_eq!(
-            clock("2026-11-03T21:57:16.735Z", true),
+            clock("2026-11-03T21:57:16.735Z", false, utc),
+            "Nov 3, 21:57:16 UTC"
+        );
+        assert_eq!(
+            clock("2026-11-03T21:57:16.735Z", true, utc),
             "Nov 3, 2026, 21:57:16 UTC"
         );
-        assert_eq!(clock_cell("–", false), "–");
+        assert_eq!(
+            clock("2026-11-03T21:57:16.735Z", false, paris),
+            "Nov 3, 22:57:16 CET"
+        );
+        assert_eq!(clock_cell("–", false, paris), "–");
     }
 }

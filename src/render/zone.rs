@@ -1,8 +1,8 @@
 //! The display time zone (`--tz`, render stage): UTC, a fixed offset (`+02:00`) or an IANA zone
 //! (`Europe/Paris`, with its daylight-saving rules from the tz database in chrono-tz). Only what
-//! is shown to people follows it — the summary's times, the heatmap's hours and days; the
-//! analysis, JSON, CSV, daily peaks and the store stay in UTC (the allocation window knows no
-//! days).
+//! is shown to people follows it — the times in report.md, report.html and the digest, the
+//! chart axes and the heatmap's hours and days; the analysis, JSON, CSV, daily peaks and the
+//! store stay in UTC (the allocation window knows no days).
 
 use chrono::{FixedOffset, Offset, TimeZone, Utc};
 use chrono_tz::Tz;

@@ -7,6 +7,8 @@
 
 use std::fmt::Write;
 
+use crate::render::zone::DisplayZone;
+
 use super::{esc, num, org_title, pct};
 use crate::analysis::Analysis;
 use crate::capacity::text::{self, calls, rounded, GROWTH_ROWS};
@@ -15,19 +17,19 @@ use crate::findings::thousands;
 use crate::render::bound::Sections;
 
 /// `<section id="capacity">`, one block per org.
-pub(super) fn section(h: &mut String, a: &Analysis, sections: &Sections) {
+pub(super) fn section(h: &mut String, a: &Analysis, sections: &Sections, zone: DisplayZone) {
     h.push_str("<section id=\"capacity\"><h2>Capacity</h2>\n");
     h.push_str("<p>Each org's daily peak (the highest rolling 24-hour usage reached during each UTC day) with a robust trend (Theil–Sen: one bad day hardly moves it), and when the trend reaches 80 % and 100 % of the allocation — or why no honest date can be given.</p>\n");
     for org in a.orgs_by_risk().into_iter().filter(|o| sections.has(&o.org_id)) {
         if let Some(c) = a.capacity_of(&org.org_id) {
             let _ = writeln!(h, "<h3>Org {}</h3>", org_title(org));
-            org_block(h, c);
+            org_block(h, c, zone);
         }
     }
     h.push_str("</section>\n");
 }
 
-fn org_block(h: &mut String, c: &OrgCapacity) {
+fn org_block(h: &mut String, c: &OrgCapacity, zone: DisplayZone) {
     if let Some(t) = text::trend(c) {
         let _ = writeln!(h, "<p>{}</p>", esc(&t));
     }
@@ -48,7 +50,7 @@ fn org_block(h: &mut String, c: &OrgCapacity) {
     }
     h.push_str("</ul>\n");
     growth(h, c);
-    daily(h, c);
+    daily(h, c, zone);
 }
 
 fn growth(h: &mut String, c: &OrgCapacity) {
@@ -78,7 +80,7 @@ fn growth(h: &mut String, c: &OrgCapacity) {
     h.push_str("</tbody></table></div>\n");
 }
 
-fn daily(h: &mut String, c: &OrgCapacity) {
+fn daily(h: &mut String, c: &OrgCapacity, zone: DisplayZone) {
     if c.daily.is_empty() {
         return;
     }
@@ -87,7 +89,8 @@ fn daily(h: &mut String, c: &OrgCapacity) {
         "<details><summary>Daily peaks ({} days)</summary>",
         c.daily.len()
     );
-    h.push_str("<div class=\"scroll\"><table>\n<thead><tr><th>Day (UTC)</th><th class=\"n\">Calls</th><th class=\"n\">Peak (24 h)</th><th>Peak at (UTC)</th><th class=\"n\">Share</th></tr></thead><tbody>\n");
+    let zh = esc(&crate::render::text::zone_header(zone));
+    h.push_str(&format!("<div class=\"scroll\"><table>\n<thead><tr><th>Day (UTC)</th><th class=\"n\">Calls</th><th class=\"n\">Peak (24 h)</th><th>Peak at {zh}</th><th class=\"n\">Share</th></tr></thead><tbody>\n"));
     for d in &c.daily {
         let _ = writeln!(
             h,
@@ -95,7 +98,7 @@ fn daily(h: &mut String, c: &OrgCapacity) {
             esc(&d.date),
             thousands(d.calls),
             d.peak.map_or_else(|| "–".into(), thousands),
-            esc(d.peak_at.as_deref().unwrap_or("–")),
+            esc(&d.peak_at.as_deref().map_or_else(|| "–".into(), |t| crate::render::text::clock_cell(t, false, zone))),
             pct(d.share_of_allocation)
         );
     }

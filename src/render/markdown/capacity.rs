@@ -7,6 +7,8 @@
 
 use std::fmt::Write;
 
+use crate::render::zone::DisplayZone;
+
 use super::{code_cell, esc, pct};
 use crate::capacity::text::{self, calls, rounded, GROWTH_ROWS};
 use crate::capacity::{OrgCapacity, ReachStatus};
@@ -16,7 +18,7 @@ use crate::findings::thousands;
 const DAILY_ROWS: usize = 31;
 
 /// `### Capacity` for one org.
-pub(super) fn panel(md: &mut String, c: &OrgCapacity) {
+pub(super) fn panel(md: &mut String, c: &OrgCapacity, zone: DisplayZone) {
     let _ = writeln!(md, "### Capacity\n");
     if let Some(t) = text::trend(c) {
         let _ = writeln!(md, "{}\n", esc(&t));
@@ -37,7 +39,7 @@ pub(super) fn panel(md: &mut String, c: &OrgCapacity) {
     }
     md.push('\n');
     growth(md, c);
-    daily(md, c);
+    daily(md, c, zone);
 }
 
 /// The two cells of the org index: the trend and the 100 % date.
@@ -92,7 +94,7 @@ fn growth(md: &mut String, c: &OrgCapacity) {
     md.push('\n');
 }
 
-fn daily(md: &mut String, c: &OrgCapacity) {
+fn daily(md: &mut String, c: &OrgCapacity, zone: DisplayZone) {
     if c.daily.is_empty() {
         return;
     }
@@ -106,14 +108,15 @@ fn daily(md: &mut String, c: &OrgCapacity) {
     }
     let _ = writeln!(
         md,
-        "| Day (UTC) | Calls | Peak (24 h) | Peak at (UTC) | Share |\n|---|--:|--:|---|--:|"
+        "| Day (UTC) | Calls | Peak (24 h) | Peak at {} | Share |\n|---|--:|--:|---|--:|",
+        crate::render::text::zone_header(zone)
     );
     for d in &c.daily[skip..] {
         let peak = d.peak.map_or_else(|| "–".into(), thousands);
         let at = d
             .peak_at
             .as_deref()
-            .map_or_else(|| "–".into(), |t| crate::render::text::clock_cell(t, false));
+            .map_or_else(|| "–".into(), |t| crate::render::text::clock_cell(t, false, zone));
         let share = pct(d.share_of_allocation);
         let _ = writeln!(
             md,
