@@ -210,7 +210,7 @@ pub struct ReportArgs {
     #[arg(
         long,
         default_value = "UTC",
-        value_name = "OFFSET",
+        value_name = "ZONE",
         allow_hyphen_values = true,
         help_heading = "Output"
     )]
@@ -265,6 +265,17 @@ pub struct TopArgs {
     /// Print JSON for scripts instead of the table.
     #[arg(long, help_heading = "Output")]
     pub json: bool,
+
+    /// Time zone of the table's times: an IANA name (Europe/Paris), a fixed offset (+02:00)
+    /// or UTC. --json stays in UTC.
+    #[arg(
+        long,
+        default_value = "UTC",
+        value_name = "ZONE",
+        allow_hyphen_values = true,
+        help_heading = "Output"
+    )]
+    pub tz: String,
 
     /// No progress line on stderr (it is only drawn on a terminal, after a second).
     #[arg(long, short, help_heading = "Output")]

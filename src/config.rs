@@ -140,6 +140,8 @@ pub struct TopConfig {
     pub limit: usize,
     /// JSON instead of the table.
     pub json: bool,
+    /// `--tz`: the table's display zone.
+    pub zone: crate::render::zone::DisplayZone,
 }
 
 impl TopConfig {
@@ -153,10 +155,15 @@ impl TopConfig {
         let filter = filter(&args.filter, now, &mut errors);
         let allocation = allocation(&args.allocation, &args.paths, &mut errors);
         let integrations = integrations(args.integrations.as_deref(), &mut errors);
+        let zone = crate::render::zone::DisplayZone::parse(&args.tz).unwrap_or_else(|e| {
+            errors.push(e);
+            crate::render::zone::DisplayZone::Utc
+        });
         if !errors.is_empty() {
             return Err(ConfigError(errors));
         }
         Ok(TopConfig {
+            zone,
             paths: args.paths,
             allocation,
             integrations,

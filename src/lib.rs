@@ -309,7 +309,7 @@ fn top(args: TopArgs, now: DateTime<Utc>, term: term::Terminal) -> anyhow::Resul
     let stdout = if config.json {
         terminal::json(&view)
     } else {
-        terminal::table(&view, term)
+        terminal::table(&view, term, config.zone)
     };
     let status = ExitStatus::error_unless(a.data_quality.files.unreadable.is_empty());
     Ok(Outcome {

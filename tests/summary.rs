@@ -249,3 +249,24 @@ fn chart_scale_draws_the_same_png_charts_larger() {
         .unwrap()
         .contains("--chart-scale 5: give 1 (the default), 2 for slides"));
 }
+
+#[test]
+fn top_shows_its_times_in_the_tz_zone_and_json_stays_utc() {
+    let top = |extra: &[&str]| {
+        let o = apiusage()
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["top", "sample_logs", "--profile", "sample_logs/org_profile.toml"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let table = top(&["--tz", "Europe/Paris"]);
+    assert!(
+        table.contains("Peak 12,753 calls in 24 h at Nov 3, 22:57:16 CET"),
+        "{table}"
+    );
+    let json = top(&["--tz", "Europe/Paris", "--json"]);
+    assert!(json.contains("2026-11-03T21:57:16.735Z"), "{json}");
+}

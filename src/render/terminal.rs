@@ -15,6 +15,7 @@ use crate::analysis::{Analysis, IntegrationReport, OrgReport};
 use crate::attribute::Kind;
 use crate::findings::{thousands, FindingKind};
 use crate::render::term_layout::{self as layout, fit, push_line, Cell, Layout, Style, GAP, INDENT};
+use crate::render::zone::DisplayZone;
 use crate::term::Terminal;
 pub use crate::text::clean;
 
@@ -199,7 +200,7 @@ pub fn json(view: &TopView) -> String {
 }
 
 /// The aligned table, as wide as `term` and painted when it takes colour.
-pub fn table(view: &TopView, term: Terminal) -> String {
+pub fn table(view: &TopView, term: Terminal, zone: DisplayZone) -> String {
     let mut out = String::new();
     if view.orgs.is_empty() {
         out.push_str("No org has counted calls in the input.\n");
@@ -207,6 +208,7 @@ pub fn table(view: &TopView, term: Terminal) -> String {
     let t = Table {
         layout: Layout::for_width(term.width),
         color: term.color,
+        zone,
     };
     for (n, org) in view.orgs.iter().enumerate() {
         if n > 0 {
@@ -230,6 +232,7 @@ pub fn table(view: &TopView, term: Terminal) -> String {
 struct Table {
     layout: Layout,
     color: bool,
+    zone: DisplayZone,
 }
 
 impl Table {
@@ -244,7 +247,7 @@ impl Table {
         };
         self.line(out, vec![Cell::styled(title, Some(layout::BOLD))]);
         let (word, style) = org_status_text(org.status);
-        let (peak, allocation) = peak_summary(org);
+        let (peak, allocation) = peak_summary(org, self.zone);
         let status = vec![Cell::plain(INDENT), Cell::styled(word, style), Cell::plain(peak)];
         self.line(out, status);
         self.line(out, vec![Cell::plain(format!("{INDENT}{allocation}"))]);
@@ -333,9 +336,13 @@ fn org_status_text(status: OrgStatus) -> (&'static str, Option<Style>) {
 
 /// The status line's rest (` · Peak … at …`) and the allocation line, two lines so that both
 /// fit 80 columns.
-fn peak_summary(org: &TopOrg) -> (String, String) {
+fn peak_summary(org: &TopOrg, zone: DisplayZone) -> (String, String) {
     let peak = match (org.peak, &org.peak_at) {
-        (Some(peak), Some(at)) => format!(" · Peak {} calls in 24 h at {at}", thousands(peak)),
+        (Some(peak), Some(at)) => format!(
+            " · Peak {} calls in 24 h at {}",
+            thousands(peak),
+            crate::render::text::clock(at, false, zone)
+        ),
         _ => " · No counted calls".into(),
     };
     let source = org.allocation_source.as_str().unwrap_or("unknown");
@@ -371,6 +378,7 @@ mod tests {
             let t = Table {
                 layout: Layout::for_width(width),
                 color: false,
+                zone: DisplayZone::Utc,
             };
             assert_eq!(t.header().chars().count(), width);
         }
