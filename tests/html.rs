@@ -196,20 +196,7 @@ fn the_summary_is_on_the_first_screen() {
     let Some(browser) = chromium() else { return };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let status = apiusage()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "report",
-            "sample_logs",
-            "--profile",
-            "sample_logs/org_profile.toml",
-        ])
-        .arg("--out")
-        .arg(&out)
-        .args(["--generated-at", "2026-11-28T00:00:00Z", "--charts", "none"])
-        .output()
-        .unwrap()
-        .status;
+    let status = sample_report(&out, &[]).status;
     assert!(status.success());
     // The page plus a probe that writes where the summary's first sentence is laid out.
     let html = fs::read_to_string(out.join("report.html")).unwrap();

@@ -5,33 +5,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::Output;
 
 use common::*;
 
 const ACME: &str = "Acme Dev reached 85.0 % of its 15,000-call allocation on Nov 3 at 21:57 UTC; NetLedger ERP Sync used 60.0 % by itself; batching the single-record calls of NetLedger ERP Sync would bring the peak to 35.9 %.";
-
-fn sample_report(out: &Path, extra: &[&str]) -> Output {
-    apiusage()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "report",
-            "sample_logs",
-            "--profile",
-            "sample_logs/org_profile.toml",
-        ])
-        .arg("--out")
-        .arg(out)
-        .args(["--generated-at", "2026-11-28T00:00:00Z"])
-        .args(if extra.contains(&"--charts") {
-            &[][..]
-        } else {
-            &["--charts", "none"][..]
-        })
-        .args(extra)
-        .output()
-        .unwrap()
-}
 
 fn text(out: &Path, name: &str) -> String {
     std::fs::read_to_string(out.join(name)).unwrap()

@@ -175,3 +175,27 @@ pub fn dq(summary: &serde_json::Value) -> (u64, u64, u64, u64, u64) {
         bad,
     )
 }
+
+/// `report` on the bundled `sample_logs/` with its profile into `out`, at a fixed time, without
+/// charts unless `extra` chooses `--charts`.
+pub fn sample_report(out: &Path, extra: &[&str]) -> std::process::Output {
+    apiusage()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "report",
+            "sample_logs",
+            "--profile",
+            "sample_logs/org_profile.toml",
+        ])
+        .arg("--out")
+        .arg(out)
+        .args(["--generated-at", "2026-11-28T00:00:00Z"])
+        .args(if extra.contains(&"--charts") {
+            &[][..]
+        } else {
+            &["--charts", "none"][..]
+        })
+        .args(extra)
+        .output()
+        .unwrap()
+}
