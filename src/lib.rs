@@ -243,12 +243,15 @@ fn report(args: ReportArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
 /// The previous report's `summary.json` in `--out`, for the digest's "since the previous
 /// report" line: read only when it is a regular file, size-capped; anything else is no report.
 fn previous_summary(out: &std::path::Path) -> Option<render::digest::Previous> {
+    use std::io::Read;
     let path = out.join("summary.json");
-    let is_file = std::fs::metadata(&path).is_ok_and(|m| m.is_file());
-    let text = textfile::read_capped_to(&path, PREVIOUS_SUMMARY_CAP)
-        .ok()
-        .filter(|_| is_file)?;
-    render::digest::Previous::parse(text.as_bytes())
+    // Checked before opening: a FIFO in its place would block the open.
+    if !std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
+    let file = std::fs::File::open(&path).ok()?;
+    // Past the cap the JSON is cut short, fails to parse, and nothing is compared.
+    render::digest::Previous::read(file.take(PREVIOUS_SUMMARY_CAP))
 }
 
 /// A previous `summary.json` larger than this is not compared (it would cost more memory than

@@ -247,3 +247,37 @@ fn top_shows_its_times_in_the_tz_zone_and_json_stays_utc() {
     let json = top(&["--tz", "Europe/Paris", "--json"]);
     assert!(json.contains("2026-11-03T21:57:16.735Z"), "{json}");
 }
+
+/// A FIFO where the previous `summary.json` would be: the digest's comparison must not open
+/// it (that blocks for ever); the run ends with publishing's "name taken" error instead.
+#[test]
+fn a_fifo_in_place_of_the_previous_summary_is_not_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("summary.json");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_apiusage"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["report", "sample_logs", "--charts", "none", "--quiet", "--out"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A guard against hanging the test suite, not a timing assertion.
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("report blocked on the FIFO");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("summary.json already exists and was not written by apiusage"),
+        "{stderr}"
+    );
+}

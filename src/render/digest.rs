@@ -9,6 +9,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
+use serde::Deserialize;
+
 use crate::analysis::Analysis;
 use crate::findings::thousands;
 use crate::render::markdown::esc;
@@ -38,25 +40,43 @@ pub struct Previous {
     chatty: BTreeSet<(String, String)>,
 }
 
+/// The fields of a previous `summary.json` the digest compares; serde skips the rest without
+/// building it, so memory follows the org and integration keys, not the file's size.
+#[derive(Deserialize)]
+struct PreviousSummary {
+    orgs: Vec<PreviousOrg>,
+}
+
+#[derive(Deserialize)]
+struct PreviousOrg {
+    org_id: String,
+    peak: Option<PreviousPeak>,
+    integrations: Vec<PreviousIntegration>,
+}
+
+#[derive(Deserialize)]
+struct PreviousPeak {
+    calls: u64,
+    share_of_allocation: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct PreviousIntegration {
+    key: String,
+    chatty: bool,
+}
+
 impl Previous {
     /// Reads a previous `summary.json`; `None` when it is not one (then nothing is compared).
-    pub fn parse(summary_json: &[u8]) -> Option<Previous> {
-        let v: serde_json::Value = serde_json::from_slice(summary_json).ok()?;
+    pub fn read(summary_json: impl std::io::Read) -> Option<Previous> {
+        let summary: PreviousSummary = serde_json::from_reader(std::io::BufReader::new(summary_json)).ok()?;
         let mut previous = Previous::default();
-        for org in v.get("orgs")?.as_array()? {
-            let id = org.get("org_id")?.as_str()?.to_string();
-            let peak = org.get("peak").filter(|p| !p.is_null());
-            let calls = peak.and_then(|p| p.get("calls")).and_then(|c| c.as_u64());
-            let share = peak
-                .and_then(|p| p.get("share_of_allocation"))
-                .and_then(|s| s.as_f64());
-            for i in org.get("integrations")?.as_array()? {
-                if i.get("chatty").and_then(|c| c.as_bool()) == Some(true) {
-                    let key = i.get("key")?.as_str()?.to_string();
-                    previous.chatty.insert((id.clone(), key));
-                }
+        for org in summary.orgs {
+            for i in org.integrations.into_iter().filter(|i| i.chatty) {
+                previous.chatty.insert((org.org_id.clone(), i.key));
             }
-            previous.peaks.insert(id, (calls.unwrap_or(0), share));
+            let peak = org.peak.map_or((0, None), |p| (p.calls, p.share_of_allocation));
+            previous.peaks.insert(org.org_id, peak);
         }
         Some(previous)
     }
