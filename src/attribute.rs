@@ -170,8 +170,11 @@ pub fn attribute(calls: &Calls, map: &IntegrationMap) -> Attribution {
 /// in precedence order (a merge that holds a connected app is a connected app), then a label
 /// that names the caller over one that repeats its id, then the smaller label.
 fn outranks(new: &Integration, old: &Integration) -> bool {
-    let rank = |i: &Integration| (i.kind, repeats_id(i), i.label.clone());
     rank(new) < rank(old)
+}
+
+fn rank(i: &Integration) -> (Kind, bool, &str) {
+    (i.kind, repeats_id(i), &i.label)
 }
 
 /// Whether the label is only the key's id (`user 0055…` for `user:0055…`).

@@ -6,20 +6,7 @@ mod common;
 use std::path::Path;
 
 fn run_on_sample(out: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
-    let output = common::apiusage()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "report",
-            "sample_logs",
-            "--profile",
-            "sample_logs/org_profile.toml",
-        ])
-        .arg("--out")
-        .arg(out)
-        .args(["--generated-at", "2026-11-28T00:00:00Z"])
-        .args(extra)
-        .output()
-        .unwrap();
+    let output = common::sample_report(out, extra);
     let summary = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     (output.status.code().unwrap(), summary)
 }

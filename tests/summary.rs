@@ -154,20 +154,7 @@ fn a_new_chatty_integration_is_named_in_the_digest() {
 #[test]
 fn tz_takes_an_iana_zone_for_the_summary_and_the_heatmap() {
     let dir = tempfile::tempdir().unwrap();
-    let o = apiusage()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "report",
-            "sample_logs",
-            "--profile",
-            "sample_logs/org_profile.toml",
-        ])
-        .arg("--out")
-        .arg(dir.path())
-        .args(["--generated-at", "2026-11-28T00:00:00Z", "--charts", "svg"])
-        .args(["--tz", "Europe/Paris"])
-        .output()
-        .unwrap();
+    let o = sample_report(dir.path(), &["--charts", "svg", "--tz", "Europe/Paris"]);
     assert_eq!(o.status.code(), Some(0));
     let stdout = String::from_utf8(o.stdout).unwrap();
     // 21:57 UTC on Nov 3 is 22:57 in Paris (CET, winter time).
