@@ -607,6 +607,20 @@ impl Analysis {
         self.capacity.iter().find(|c| c.org_id == org_id)
     }
 
+    /// [`Self::org_status`] of every org with one, in one pass over the findings (for callers
+    /// that ask about every org).
+    pub fn org_statuses(&self) -> std::collections::HashMap<&str, findings::FindingKind> {
+        let mut out: std::collections::HashMap<&str, findings::FindingKind> =
+            std::collections::HashMap::new();
+        for f in &self.findings {
+            if f.integration.is_none() && f.kind != findings::FindingKind::Stale {
+                let k = out.entry(f.org_id.as_str()).or_insert(f.kind);
+                *k = (*k).min(f.kind);
+            }
+        }
+        out
+    }
+
     /// The org's most severe org-level finding (over limit, near limit, allocation unknown);
     /// chatty integrations are counted apart. `None`: nothing to report.
     pub fn org_status(&self, org_id: &str) -> Option<findings::FindingKind> {

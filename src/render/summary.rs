@@ -16,7 +16,8 @@ pub const ORGS_NAMED: usize = 10;
 pub fn sentences(a: &Analysis, zone: DisplayZone) -> Vec<String> {
     let mut out = Vec::new();
     let orgs = a.orgs_by_risk();
-    let at_risk: Vec<&OrgReport> = orgs.iter().copied().filter(|o| is_at_risk(a, o)).collect();
+    let status = a.org_statuses();
+    let at_risk: Vec<&OrgReport> = orgs.iter().copied().filter(|o| is_at_risk(&status, o)).collect();
     for org in at_risk.iter().take(ORGS_NAMED) {
         out.push(org_sentence(a, org, zone));
     }
@@ -26,8 +27,8 @@ pub fn sentences(a: &Analysis, zone: DisplayZone) -> Vec<String> {
             thousands((at_risk.len() - ORGS_NAMED) as u64)
         ));
     }
-    out.extend(calm_orgs(a, &orgs));
-    out.extend(unknown_allocations(a, &orgs));
+    out.extend(calm_orgs(&status, &orgs));
+    out.extend(unknown_allocations(&status, &orgs));
     out.extend(stale_orgs(a));
     if a.recommendations.is_empty() {
         out.push("No recommendations: no known wasteful pattern was found in the logs.".into());
@@ -40,12 +41,15 @@ pub fn sentences(a: &Analysis, zone: DisplayZone) -> Vec<String> {
 }
 
 /// Near or over its limit, or with a chatty integration.
-fn is_at_risk(a: &Analysis, org: &OrgReport) -> bool {
+fn is_at_risk(status: &Statuses, org: &OrgReport) -> bool {
     matches!(
-        a.org_status(&org.org_id),
+        status.get(org.org_id.as_str()),
         Some(FindingKind::OverLimit | FindingKind::NearLimit)
     ) || org.integrations.iter().any(|i| i.chatty)
 }
+
+/// Each org's status ([`Analysis::org_statuses`]), computed once per summary.
+type Statuses<'a> = std::collections::HashMap<&'a str, FindingKind>;
 
 /// How the summary names an org: its name, or its id when the name is unknown.
 pub fn org_name(org: &OrgReport) -> &str {
@@ -135,11 +139,13 @@ pub fn change(r: &RecommendationView) -> String {
 }
 
 /// One sentence for the orgs with a known allocation that are not at risk.
-fn calm_orgs(a: &Analysis, orgs: &[&OrgReport]) -> Option<String> {
+fn calm_orgs(status: &Statuses, orgs: &[&OrgReport]) -> Option<String> {
     let calm: Vec<&OrgReport> = orgs
         .iter()
         .copied()
-        .filter(|o| !is_at_risk(a, o) && o.peak.as_ref().is_some_and(|p| p.share_of_allocation.is_some()))
+        .filter(|o| {
+            !is_at_risk(status, o) && o.peak.as_ref().is_some_and(|p| p.share_of_allocation.is_some())
+        })
         .collect();
     let highest = calm.first()?;
     let share = pct(highest.peak.as_ref().and_then(|p| p.share_of_allocation));
@@ -155,11 +161,13 @@ fn calm_orgs(a: &Analysis, orgs: &[&OrgReport]) -> Option<String> {
     })
 }
 
-fn unknown_allocations(a: &Analysis, orgs: &[&OrgReport]) -> Option<String> {
+fn unknown_allocations(status: &Statuses, orgs: &[&OrgReport]) -> Option<String> {
     let unknown: Vec<&OrgReport> = orgs
         .iter()
         .copied()
-        .filter(|o| !is_at_risk(a, o) && a.org_status(&o.org_id) == Some(FindingKind::AllocationUnknown))
+        .filter(|o| {
+            !is_at_risk(status, o) && status.get(o.org_id.as_str()) == Some(&FindingKind::AllocationUnknown)
+        })
         .collect();
     let first = unknown.first()?;
     let peak = thousands(first.peak.as_ref().map_or(0, |p| p.calls));
