@@ -15,9 +15,9 @@ use crate::capacity::{self, OrgCapacity, OrgDaily};
 use crate::dedup::Table;
 use crate::findings::{self, share, Finding, Thresholds};
 use crate::ingest::{FileError, FileReport, Skipped};
-use crate::model::Examples;
+use crate::model::{Examples, RowTally};
 use crate::recommend;
-use crate::usage::{Count, OrgSeries, OrgUsage};
+use crate::usage::{Count, OrgSeries, OrgUsage, WarmUpSpan};
 use crate::window::{Peak, WINDOW_MS};
 
 /// Version of the `summary.json` layout; bumped on any breaking change.
@@ -40,6 +40,10 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// Bulkification recommendations, ranked by calls saved at the org's peak.
     pub recommendations: Vec<RecommendationView>,
+    /// Why there are no recommendations at all, when they were not looked for (a report
+    /// rendered from Spark's aggregates); absent when they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recommendations_omitted: Option<&'static str>,
     /// Per org: every recommendation applied together.
     pub what_if: Vec<WhatIfView>,
     /// Capacity planning per org (same order as `orgs`): daily peaks, trend, forecast, growth.
@@ -240,15 +244,29 @@ pub fn build(
     thresholds: &Thresholds,
     generated_at: DateTime<Utc>,
 ) -> Analysis {
+    let warm_ups = usage.iter().map(|o| warm_up(table, o)).collect();
+    let quality = data_quality(&table.files, &table.total, &table.unreadable, &table.skipped);
+    assemble(usage, warm_ups, quality, allocations, thresholds, generated_at)
+}
+
+/// Builds the analysis from each org's usage and warm-up (same order) and the data-quality
+/// panel, however they were computed (from rows here, or from Spark's aggregates).
+pub fn assemble(
+    usage: Vec<OrgUsage>,
+    warm_ups: Vec<Option<WarmUpSpan>>,
+    data_quality: DataQuality,
+    allocations: &AllocationInputs,
+    thresholds: &Thresholds,
+    generated_at: DateTime<Utc>,
+) -> Analysis {
     let mut findings = Vec::new();
     let mut orgs = Vec::new();
     let mut series = Vec::new();
-    for mut org in usage {
+    for (mut org, warm_up) in usage.into_iter().zip(warm_ups) {
         let allocation = allocations.resolve(&org.org_id);
         let name = allocations.org_name(&org.org_id);
         findings.extend(findings::detect(&org, name, &allocation, thresholds));
         findings.extend(findings::stale(&org, name, generated_at.timestamp_millis()));
-        let warm_up = warm_up(table, &org);
         let last_call = org.span.map(|s| s.1);
         let reading = allocations.meter_reading(&org.org_id);
         let meter = crate::meter::compare(reading, org.series.as_ref(), last_call);
@@ -258,7 +276,7 @@ pub fn build(
         }
         series.push(org_series);
         let mut report = org_report(org, &allocation, allocations, thresholds);
-        report.warm_up = warm_up.map(|w| w.view());
+        report.warm_up = warm_up.map(warm_up_view);
         report.allocation.meter = meter;
         orgs.push(report);
     }
@@ -272,37 +290,27 @@ pub fn build(
         schema_version: SCHEMA_VERSION,
         generated_at: rfc3339(generated_at.timestamp_millis()),
         apiusage_version: env!("CARGO_PKG_VERSION"),
-        overview: overview(table, &orgs, thresholds),
+        overview: overview(&data_quality, &orgs, thresholds),
         orgs,
         findings,
         recommendations: Vec::new(),
+        recommendations_omitted: None,
         what_if: Vec::new(),
         capacity: Vec::new(),
-        data_quality: data_quality(table),
+        data_quality,
         series,
     }
 }
 
 pub use crate::model::rfc3339;
 
-/// The warm-up of one org, in milliseconds.
-#[derive(Debug, Clone, Copy)]
-struct WarmUpSpan {
-    to: i64,
-    complete: bool,
-    context_calls: u64,
-    lower_bound_until: Option<i64>,
-}
-
-impl WarmUpSpan {
-    fn view(self) -> WarmUp {
-        WarmUp {
-            from: rfc3339(self.to.saturating_sub(WINDOW_MS)),
-            to: rfc3339(self.to),
-            complete: self.complete,
-            context_calls: self.context_calls,
-            lower_bound_until: self.lower_bound_until.map(rfc3339),
-        }
+fn warm_up_view(span: WarmUpSpan) -> WarmUp {
+    WarmUp {
+        from: rfc3339(span.to.saturating_sub(WINDOW_MS)),
+        to: rfc3339(span.to),
+        complete: span.complete,
+        context_calls: span.context_calls,
+        lower_bound_until: span.lower_bound_until.map(rfc3339),
     }
 }
 
@@ -386,21 +394,27 @@ fn org_report(
     }
 }
 
-fn overview(table: &Table, orgs: &[OrgReport], t: &Thresholds) -> Overview {
+fn overview(quality: &DataQuality, orgs: &[OrgReport], t: &Thresholds) -> Overview {
     Overview {
         first_call: orgs.iter().filter_map(|o| o.first_call.clone()).min(),
         last_call: orgs.iter().filter_map(|o| o.last_call.clone()).max(),
         orgs: orgs.len(),
-        files: table.files.len(),
-        rows_read: table.total.read,
+        files: quality.files.readable,
+        rows_read: quality.rows_read,
         counted_calls: orgs.iter().map(|o| o.counted_calls).sum(),
         chatty_share: t.chatty_share(),
         warn_share: t.warn_share(),
     }
 }
 
-fn data_quality(table: &Table) -> DataQuality {
-    let total = &table.total;
+/// The data-quality panel from each readable file's accounting, their total, and the inputs
+/// that could not be read or were passed over.
+pub fn data_quality(
+    files: &[FileReport],
+    total: &RowTally,
+    unreadable: &[FileError],
+    skipped: &[Skipped],
+) -> DataQuality {
     DataQuality {
         rows_read: total.read,
         rows_used: total.used,
@@ -409,11 +423,11 @@ fn data_quality(table: &Table) -> DataQuality {
         ignored: total.ignored.clone(),
         bad_rows: total.bad.clone(),
         files: FilesView {
-            readable: table.files.len(),
-            unreadable: table.unreadable.clone(),
-            skipped: table.skipped.iter().map(|s| s.path.clone()).collect(),
-            skipped_reasons: table.skipped.clone(),
-            per_file: table.files.clone(),
+            readable: files.len(),
+            unreadable: unreadable.to_vec(),
+            skipped: skipped.iter().map(|s| s.path.clone()).collect(),
+            skipped_reasons: skipped.to_vec(),
+            per_file: files.to_vec(),
         },
     }
 }

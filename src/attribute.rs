@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{Calls, StrId};
 
 /// The kind of identity an integration key is built from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// A connected app (by id, or by name when the id is absent).

@@ -101,12 +101,23 @@ pub struct ManArgs {
 pub struct ReportArgs {
     /// Log files or folders (searched recursively): .csv, .csv.gz, .parquet. With --store,
     /// they are ingested into the store first (optional).
-    #[arg(required_unless_present = "store", value_name = "PATHS")]
+    #[arg(required_unless_present_any = ["store", "aggregates"], value_name = "PATHS")]
     pub paths: Vec<PathBuf>,
 
     /// Report from this call store (after ingesting PATHS into it, if any).
     #[arg(long, value_name = "DIR", help_heading = "Inputs")]
     pub store: Option<PathBuf>,
+
+    /// Render the report from the Spark job's output folder (engines/spark/README.md) instead
+    /// of reading calls. The job's own --since/--until/--org/--integrations apply; the
+    /// recommendations need the calls and are left out.
+    #[arg(
+        long,
+        value_name = "OUT",
+        help_heading = "Inputs",
+        conflicts_with_all = ["store", "paths", "integrations", "since", "until", "last", "org", "min_api_version"]
+    )]
+    pub aggregates: Option<PathBuf>,
 
     /// With --store and PATHS: wait for another writer of the store instead of failing.
     #[arg(long, requires = "store", help_heading = "Inputs")]

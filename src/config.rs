@@ -47,6 +47,8 @@ pub struct ReportConfig {
     pub recommend: recommend::Settings,
     /// `--store`: report from this call store.
     pub store: Option<PathBuf>,
+    /// `--aggregates OUT`: a Spark output to render instead of calls.
+    pub aggregates: Option<PathBuf>,
     /// `--wait`: wait for another writer of the store.
     pub wait: bool,
     /// The allocation flags as given (a store's `/limits` history is added to them).
@@ -101,6 +103,7 @@ impl ReportConfig {
             render,
             recommend,
             store: args.store,
+            aggregates: args.aggregates,
             wait: args.wait,
             allocation_args,
             report_url: args.report_url,

@@ -17,12 +17,15 @@
 //!
 //! [`store`] keeps ingest's rows (de-duplicated, reconciled, attributed) as a Parquet dataset
 //! that nightly runs add to; `report --store` reads it back into the same pipeline.
+//! [`aggregates`] stands in for the stages up to usage when the Spark engine (engines/spark/)
+//! computed them: `report --aggregates OUT` renders the same report from its output.
 //!
 //! [`run`] reads like that pipeline. Time is passed in, never read inside the analysis.
 //! `top` runs the same stages up to the analysis and prints a table instead of writing files.
 //! [`progress`] draws the running stage on a terminal; it is the library's only output.
 #![warn(missing_docs)]
 
+pub mod aggregates;
 pub mod allocation;
 pub mod analysis;
 pub mod attribute;
@@ -203,13 +206,29 @@ fn fetch_logs(args: FetchArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
 fn report(args: ReportArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
     let progress = Progress::stderr(args.quiet);
     let mut config = ReportConfig::from_args(args, now)?;
+    let analysis = match config.aggregates.clone() {
+        Some(out) => analyse_aggregates(&out, &mut config, &progress)?,
+        None => analyse_calls(&mut config, &progress)?,
+    };
+    progress.stage("drawing charts and writing the report");
+    let previous = previous_summary(&config.out);
+    let mut outputs = render::render_with(&analysis, &config.render);
+    outputs.push(digest(&config, &analysis, previous.as_ref()));
+    render::publish::publish(&config.out, &outputs)
+        .with_context(|| format!("cannot write the report into {}", config.out.display()))?;
+    progress.finish();
+    Ok(report_outcome(&config, &analysis, outputs.len()))
+}
+
+/// The stages from the calls (raw files or a store) to the analysis.
+fn analyse_calls(config: &mut ReportConfig, progress: &Progress) -> anyhow::Result<Analysis> {
     let exclude = vec![config.out.clone()];
     let settings = ingest::Settings::at(config.generated_at);
     let ingested = match config.store.clone() {
-        Some(dir) => from_store(&dir, &mut config, &exclude, &settings, &progress)?,
-        None => read_inputs(&config.paths, &exclude, &settings, &progress)?,
+        Some(dir) => from_store(&dir, config, &exclude, &settings, progress)?,
+        None => read_inputs(&config.paths, &exclude, &settings, progress)?,
     };
-    let (table, attribution) = prepare(ingested, &config.filter, &config.integrations, &progress)?;
+    let (table, attribution) = prepare(ingested, &config.filter, &config.integrations, progress)?;
     progress.stage(format!(
         "computing rolling 24-hour usage of {} rows",
         findings::thousands(table.calls.len() as u64)
@@ -230,14 +249,33 @@ fn report(args: ReportArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
     analysis.add_recommendations(recommendations);
     analysis.add_capacity(&daily);
     analysis.add_capacity_what_if(&without);
-    progress.stage("drawing charts and writing the report");
-    let previous = previous_summary(&config.out);
-    let mut outputs = render::render_with(&analysis, &config.render);
-    outputs.push(digest(&config, &analysis, previous.as_ref()));
-    render::publish::publish(&config.out, &outputs)
-        .with_context(|| format!("cannot write the report into {}", config.out.display()))?;
-    progress.finish();
-    Ok(report_outcome(&config, &analysis, outputs.len()))
+    Ok(analysis)
+}
+
+/// `report --aggregates OUT`: the Spark job's usage, daily peaks and accounting stand in for
+/// the stages up to usage; findings, capacity and the renderers run as for calls. The
+/// recommendations are found in the calls, which OUT does not hold: the report says so.
+fn analyse_aggregates(
+    out: &std::path::Path,
+    config: &mut ReportConfig,
+    progress: &Progress,
+) -> anyhow::Result<Analysis> {
+    progress.stage(format!("reading the Spark aggregates in {}", out.display()));
+    let agg = aggregates::read(out)?;
+    let limits = store::uncovered_limits(agg.limits.clone(), &config.allocation_args.limits);
+    config.add_stored_limits(&limits)?;
+    let quality = analysis::data_quality(&agg.files, &agg.total, &[], &[]);
+    let mut analysis = analysis::assemble(
+        agg.usage,
+        agg.warm_ups,
+        quality,
+        &config.allocation,
+        &config.thresholds,
+        config.generated_at,
+    );
+    analysis.recommendations_omitted = Some(aggregates::NO_RECOMMENDATIONS);
+    analysis.add_capacity(&agg.daily);
+    Ok(analysis)
 }
 
 /// The previous report's `summary.json` in `--out`, for the digest's "since the previous

@@ -98,6 +98,20 @@ pub struct LimitReached {
     pub usage: u64,
 }
 
+/// The 24 hours before an org's first reported instant (`--since`, else its first call), in
+/// milliseconds: their calls count in the first day's windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WarmUpSpan {
+    /// Their end: `--since`, or the first call.
+    pub to: Millis,
+    /// The inputs reach back to `to − 24 h`.
+    pub complete: bool,
+    /// Counted calls before `to` read as context.
+    pub context_calls: u64,
+    /// When not complete: usage before this instant is a lower bound.
+    pub lower_bound_until: Option<Millis>,
+}
+
 /// Per-minute rolling usage for charts and `usage_<org>.csv`.
 #[derive(Debug, Clone)]
 pub struct OrgSeries {

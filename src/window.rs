@@ -47,7 +47,7 @@ impl Peak {
 /// `[m * MINUTE_MS, (m + 1) * MINUTE_MS)`) in which a call was made or usage is above zero, so
 /// its length follows the calls (at most 1,441 minutes per call), never the time span.
 /// Element `i` of each vector describes minute `minutes[i]`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct MinuteSeries {
     /// Minute indices, `floor(ms / MINUTE_MS)`, ascending.
     pub minutes: Vec<i64>,

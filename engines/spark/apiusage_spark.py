@@ -40,6 +40,9 @@ ROW_COLUMNS = [
     "org_id", "event_type", "counted", "superseded", "estimated", "limit_exceeded", "salesforce_client",
     "integration", "user_name", "connected_app_id", "connected_app_name", "source_file", "source_line",
 ]
+# The Rust engine's ignored-row reasons for rows a filter leaves out (dedup::OTHER_ORG, OUTSIDE_TIME).
+OTHER_ORG = "org not selected by --org"
+OUTSIDE_TIME = "outside --since/--until"
 OUTPUT_KIND = "apiusage-spark-aggregates"
 OUTPUT_SCHEMA_VERSION = 1
 
@@ -563,6 +566,63 @@ def top_integrations(listed):
     )
 
 
+# ---------------------------------------------------------------- accounting and limits
+
+
+def data_quality(manifest, raw, kept_files, orgs, since, until):
+    """The data-quality panel's inputs: each source's accounting from the manifest, and per
+    source the call rows in use that the filter leaves out (dedup::Table::restrict moves them
+    from used to ignored). Rows of files pruned from the manifest are counted from the
+    manifest's per-file figures; rows of files read, by one aggregation over them."""
+    path_of = {s["id"]: s["path"] for s in manifest["sources"]}
+    filtered = {}
+
+    def add(source_id, reason, n):
+        if n:
+            per = filtered.setdefault(path_of.get(source_id, source_id), {})
+            per[reason] = per.get(reason, 0) + n
+
+    kept = {f["path"] for f in kept_files}
+    for f in manifest["files"]:
+        if f["path"] in kept:
+            continue
+        reason = OTHER_ORG if orgs and f["org_id"] not in orgs else OUTSIDE_TIME
+        for source_id, rows in f.get("sources", {}).items():
+            add(source_id, reason, rows.get("used", 0))
+    if since is not None or until is not None:
+        ms = F.unix_millis("ts")
+        outside = F.lit(False)
+        if since is not None:
+            outside = outside | (ms <= since - WINDOW_MS)
+        if until is not None:
+            outside = outside | (ms >= until)
+        in_use = ~F.col("duplicate") & ~F.col("superseded") & F.col("event_type").isin(CALL_TYPES)
+        for r in raw.where(in_use & outside).groupBy("source_id").count().collect():
+            add(r["source_id"], OUTSIDE_TIME, r["count"])
+    sources = [{"path": s["path"], "format": s["format"], "rows": s["accounting"]} for s in manifest["sources"]]
+    return {"sources": sources, "filtered": filtered}
+
+
+def copy_limits(spark, manifest, store, out):
+    """Each org's latest `/limits` response (store::latest_limits), copied into OUT/limits so
+    that OUT alone gives the report its allocation source."""
+    latest = {}
+    for entry in manifest.get("limits", []):
+        best = latest.get(entry["org_id"])
+        if best is None or (entry["fetched_ms"], entry["path"]) > (best["fetched_ms"], best["path"]):
+            latest[entry["org_id"]] = entry
+    copied = []
+    for org_id in sorted(latest):
+        entry = latest[org_id]
+        text = read_text(spark, join_uri(store, entry["path"]))
+        if text is None:
+            raise UsageError(f"{store}: manifest.json lists {entry['path']}, which is missing (run `apiusage store verify`)")
+        rel = f"limits/{org_id}.json"
+        write_text(spark, join_uri(out, rel), text)
+        copied.append({"org_id": org_id, "fetched_at": entry["fetched_at"], "file": rel})
+    return copied
+
+
 # ---------------------------------------------------------------- the per-org document
 
 
@@ -690,6 +750,8 @@ def build_document(collected, args, since, until, manifest):
         "orgs": orgs,
         "capacity": capacity,
         "minutes": {"org": "minutes", "integrations": "minutes_integrations"},
+        "data_quality": collected["data_quality"],
+        "limits": collected["limits"],
     }
 
 
@@ -763,6 +825,8 @@ def run(spark, args):
 
     collected = collect_aggregates(org_stats, org_peaks, earliest, refusal_usage, listed, org_days, key_days)
     collected["earlier"] = earlier
+    collected["data_quality"] = data_quality(manifest, raw, files, orgs, since, until)
+    collected["limits"] = copy_limits(spark, manifest, args.store, args.out)
     if not collected["orgs"]:
         # As apiusage report: a run that would report nothing fails instead of looking healthy.
         raise UsageError("no call in the selected orgs and time range")

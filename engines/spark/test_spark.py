@@ -11,7 +11,9 @@ rolling_24h_max and the top integrations' columns). Nothing is timed.
 Cases: the bundled sample logs (through spark-submit, as a user runs it), the same with time
 splits, with --since/--until and with --org; the generated logs of gen_logs.py with an
 --integrations file, with time splits of one day, and with --since in the middle of a day.
-Closes with the plain `N passed, N failed` line.
+Each case also renders `apiusage report --aggregates` from the job's output and compares it with
+the report from the store: summary.json apart from the recommendations and the row-level lists,
+and every chart and CSV byte for byte. Closes with the plain `N passed, N failed` line.
 """
 
 import csv
@@ -151,6 +153,97 @@ def compare_minutes(spark, report_dir, out, doc, problems):
                 break
 
 
+# ---------------------------------------------------------------- report --aggregates
+
+# Options of `apiusage report` that the job applies itself (`report --aggregates` refuses them).
+JOB_OPTIONS = ("--since", "--until", "--org", "--integrations")
+# What only the calls give: the recommendations and each integration's row-level lists.
+ROW_LEVEL = ("top_resources", "top_entities", "methods", "api_families")
+# Report files that differ by design: they carry the recommendations or say why they are missing.
+DIFFERENT_BY_DESIGN = {"summary.json", "report.md", "report.html", "digest.md", "recommendations.csv"}
+# CSV columns of row-level lists: empty in a report from the aggregates.
+ROW_LEVEL_COLUMNS = {"integrations.csv": "top_resource"}
+
+
+def render_options(report_options):
+    out, skip = [], False
+    for opt in report_options:
+        if skip:
+            skip = False
+        elif opt in JOB_OPTIONS:
+            skip = True
+        else:
+            out.append(opt)
+    return out
+
+
+def comparable(summary):
+    """summary.json without what only a report from the calls has."""
+    s = json.loads(json.dumps(summary))
+    for k in ("recommendations", "what_if", "recommendations_omitted"):
+        s.pop(k, None)
+    for o in s["orgs"]:
+        for i in o["integrations"]:
+            for k in ROW_LEVEL:
+                i.pop(k, None)
+    for f in s["findings"]:
+        for k in ROW_LEVEL:
+            f.get("evidence", {}).pop(k, None)
+    for c in s["capacity"]:
+        c.pop("what_if", None)
+    return s
+
+
+def without_column(text, column):
+    rows = list(csv.reader(text.decode("utf-8").splitlines()))
+    if not rows or column not in rows[0]:
+        return rows
+    n = rows[0].index(column)
+    return [r[:n] + r[n + 1:] for r in rows]
+
+
+def json_diff(where, want, got, problems):
+    if isinstance(want, dict) and isinstance(got, dict):
+        for k in sorted(set(want) | set(got)):
+            json_diff(f"{where}.{k}", want.get(k, "<absent>"), got.get(k, "<absent>"), problems)
+    elif isinstance(want, list) and isinstance(got, list) and len(want) == len(got):
+        for n, (w, g) in enumerate(zip(want, got)):
+            json_diff(f"{where}[{n}]", w, g, problems)
+    elif want != got:
+        problems.append(f"{where}: report --store {want!r}, report --aggregates {got!r}")
+
+
+def compare_rendered(case, report_dir, out, work):
+    """`apiusage report --aggregates OUT` against `report --store`: the same summary.json
+    apart from the recommendations and row-level lists, and byte-identical charts and CSVs."""
+    problems = []
+    agg_dir = os.path.join(work, case.name, "from-aggregates")
+    apiusage("report", "--aggregates", out, "--out", agg_dir, "--generated-at", GENERATED_AT, "--quiet",
+             *render_options(case.report_options))
+    with open(os.path.join(report_dir, "summary.json")) as f:
+        want = json.load(f)
+    with open(os.path.join(agg_dir, "summary.json")) as f:
+        got = json.load(f)
+    if not got.get("recommendations_omitted"):
+        problems.append("report --aggregates: summary.json does not say why recommendations are missing")
+    json_diff("summary", comparable(want), comparable(got), problems)
+    want_files = {n for n in os.listdir(report_dir) if os.path.isfile(os.path.join(report_dir, n))}
+    got_files = {n for n in os.listdir(agg_dir) if os.path.isfile(os.path.join(agg_dir, n))}
+    diff("report files", sorted(want_files - {"recommendations.csv"}), sorted(got_files - {"recommendations.csv"}), problems)
+    for name in sorted((want_files & got_files) - DIFFERENT_BY_DESIGN):
+        with open(os.path.join(report_dir, name), "rb") as a, open(os.path.join(agg_dir, name), "rb") as b:
+            want_bytes, got_bytes = a.read(), b.read()
+            if name in ROW_LEVEL_COLUMNS:
+                want_bytes = without_column(want_bytes, ROW_LEVEL_COLUMNS[name])
+                got_bytes = without_column(got_bytes, ROW_LEVEL_COLUMNS[name])
+            if want_bytes != got_bytes:
+                problems.append(f"{name}: differs between report --store and report --aggregates")
+    with open(os.path.join(agg_dir, "report.md")) as f:
+        if "## Recommendations\n\nNot computed: this report comes from the Spark job's aggregates" not in f.read():
+            problems.append("report --aggregates: report.md does not say why recommendations are missing")
+    return problems
+
+
 def compare(summary, doc, spark, report_dir, out):
     """Every mismatch between the Rust engine's report and the Spark job's output, as text."""
     problems = []
@@ -206,7 +299,8 @@ def check(case, work, spark_session, via_submit=False):
         doc = run_spark_submit(case.store, out, case.job_args)
     else:
         doc = run_in_process(spark_session(), case.store, out, case.job_args)
-    return compare(summary, doc, spark_session(), report_dir, out)
+    problems = compare(summary, doc, spark_session(), report_dir, out)
+    return problems + compare_rendered(case, report_dir, out, work)
 
 
 def sample_cases(work):

@@ -416,6 +416,11 @@ fn chatty_panel(h: &mut String, org: &OrgReport, a: &Analysis, zone: DisplayZone
             thousands(i.calls_in_org_peak_window),
             pct(i.share_of_org_peak_window)
         );
+        if a.recommendations_omitted.is_some() {
+            let what = esc(crate::render::markdown::ROW_LISTS_OMITTED);
+            let _ = writeln!(h, "<ul><li>What it called: {what}</li></ul></div>");
+            continue;
+        }
         let _ = writeln!(h, "<ul><li>Top resources: {}</li><li>Top entities: {}</li><li>Methods: {}</li><li>API families: {}</li></ul></div>",
             counts(&i.top_resources), counts(&i.top_entities), counts(&i.methods), counts(&i.api_families));
     }
@@ -435,7 +440,9 @@ fn counts(c: &[Count]) -> String {
 /// peak, each with its evidence and action, then every recommendation of an org applied together.
 fn recommendations(h: &mut String, a: &Analysis, sections: &Sections, zone: DisplayZone) {
     h.push_str("<section id=\"recommendations\"><h2>Recommendations</h2>\n");
-    if a.recommendations.is_empty() {
+    if let Some(why) = a.recommendations_omitted {
+        let _ = writeln!(h, "<p>Not computed: {}.</p>", esc(why));
+    } else if a.recommendations.is_empty() {
         h.push_str("<p>None: no integration shows a pattern worth changing.</p>\n");
     } else {
         h.push_str("<p>Ranked by calls saved in the 24 hours ending at the org's peak. Savings are computed: the calls a change makes unnecessary are taken out of the logged calls and the exact rolling 24-hour peaks are recomputed; the new peak may fall at another time. Each kind is explained in <a href=\"docs/recommendations.md\">docs/recommendations.md</a>.</p>\n");

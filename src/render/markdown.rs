@@ -360,12 +360,20 @@ fn chatty_panel(md: &mut String, org: &OrgReport, a: &Analysis, zone: DisplayZon
         let p = i.peak.as_ref();
         let _ = writeln!(md, "**{}** ({}): own peak {} calls at {} — {} of the allocation (threshold {:.0} %). In the org's peak window it made {} calls, {} of the org's peak.\n",
             esc(&i.label), code(&i.key), peak_cell(p), p.map_or_else(|| "–".into(), |p| clock(&p.at, false, zone)), pct(i.peak_share_of_allocation), a.overview.chatty_share * 100.0, thousands(i.calls_in_org_peak_window), pct(i.share_of_org_peak_window));
+        if a.recommendations_omitted.is_some() {
+            let _ = writeln!(md, "- What it called: {}\n", ROW_LISTS_OMITTED);
+            continue;
+        }
         let _ = writeln!(md, "- Top resources: {}", counts(&i.top_resources));
         let _ = writeln!(md, "- Top entities: {}", counts(&i.top_entities));
         let _ = writeln!(md, "- Methods: {}", counts(&i.methods));
         let _ = writeln!(md, "- API families: {}\n", counts(&i.api_families));
     }
 }
+
+/// What a chatty integration's panel says instead of its resources, entities, methods and
+/// families in a report from Spark's aggregates (they are counted from the calls).
+pub const ROW_LISTS_OMITTED: &str = "not in the Spark job's aggregates (resources, entities, methods and API families are counted from the calls; apiusage report --store on the same store lists them)";
 
 fn counts(c: &[Count]) -> String {
     if c.is_empty() {
@@ -381,7 +389,9 @@ fn counts(c: &[Count]) -> String {
 /// recommendation with its evidence and action, the combined what-if, and the composite caveat.
 fn recommendations(md: &mut String, a: &Analysis, sections: &Sections, zone: DisplayZone) {
     let _ = writeln!(md, "## Recommendations\n");
-    if a.recommendations.is_empty() {
+    if let Some(why) = a.recommendations_omitted {
+        let _ = writeln!(md, "Not computed: {why}.\n");
+    } else if a.recommendations.is_empty() {
         let _ = writeln!(md, "None: no integration shows a pattern worth changing.\n");
     } else {
         let _ = writeln!(md, "Ranked by calls saved in the 24 hours ending at the org's peak. Savings are computed, not guessed: the calls a change makes unnecessary are taken out of the logged calls (N single-record calls in a run become ⌈N/200⌉) and the exact rolling 24-hour peaks are recomputed; the new peak may fall at another time. Each kind is explained in [docs/recommendations.md](docs/recommendations.md).\n");

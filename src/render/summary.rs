@@ -30,7 +30,9 @@ pub fn sentences(a: &Analysis, zone: DisplayZone) -> Vec<String> {
     out.extend(calm_orgs(&status, &orgs));
     out.extend(unknown_allocations(&status, &orgs));
     out.extend(stale_orgs(a));
-    if a.recommendations.is_empty() {
+    if let Some(why) = a.recommendations_omitted {
+        out.push(format!("Recommendations were not computed: {why}."));
+    } else if a.recommendations.is_empty() {
         out.push("No recommendations: no known wasteful pattern was found in the logs.".into());
     }
     out.extend(bad_rows(a));

@@ -97,18 +97,8 @@ pub fn crash_point(step: &str) {
 }
 
 /// `ORGID=FILE` flags for each org's latest `/limits` response in the store, except for the
-/// orgs `given` (the user's `--limits` flags) already covers: a global `--limits FILE` covers
-/// every org, `--limits ORGID=FILE` one.
+/// orgs `given` (the user's `--limits` flags) already covers.
 pub fn latest_limits(dir: &Path, manifest: &Manifest, given: &[String]) -> Vec<String> {
-    let global = given.iter().any(|g| !is_org_flag(g));
-    if global {
-        return Vec::new();
-    }
-    let explicit: Vec<String> = given
-        .iter()
-        .filter_map(|g| g.split_once('='))
-        .map(|(org, _)| String::from_utf8_lossy(crate::normalize::id15(org.trim().as_bytes())).into_owned())
-        .collect();
     let mut latest: std::collections::BTreeMap<&str, &manifest::LimitsEntry> =
         std::collections::BTreeMap::new();
     for l in &manifest.limits {
@@ -117,10 +107,31 @@ pub fn latest_limits(dir: &Path, manifest: &Manifest, given: &[String]) -> Vec<S
             *e = l;
         }
     }
-    latest
+    let flags = latest
         .into_iter()
-        .filter(|(org, _)| !explicit.iter().any(|e| e == org))
         .map(|(org, l)| format!("{org}={}", dir.join(&l.path).display()))
+        .collect();
+    uncovered_limits(flags, given)
+}
+
+/// The `ORGID=FILE` `flags` for orgs `given` (the user's `--limits` flags) does not cover: a
+/// global `--limits FILE` covers every org, `--limits ORGID=FILE` one.
+pub fn uncovered_limits(flags: Vec<String>, given: &[String]) -> Vec<String> {
+    if given.iter().any(|g| !is_org_flag(g)) {
+        return Vec::new();
+    }
+    let id = |org: &str| String::from_utf8_lossy(crate::normalize::id15(org.trim().as_bytes())).into_owned();
+    let explicit: Vec<String> = given
+        .iter()
+        .filter_map(|g| g.split_once('='))
+        .map(|(org, _)| id(org))
+        .collect();
+    flags
+        .into_iter()
+        .filter(|f| {
+            f.split_once('=')
+                .is_none_or(|(org, _)| !explicit.contains(&id(org)))
+        })
         .collect()
 }
 
