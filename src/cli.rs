@@ -200,6 +200,11 @@ pub struct ReportArgs {
     #[arg(long, short, help_heading = "Output")]
     pub quiet: bool,
 
+    /// Print the wall and CPU time of each stage (ingest, dedup, attribute, usage, …) on
+    /// stderr after the run.
+    #[arg(long, help_heading = "Output")]
+    pub timings: bool,
+
     /// Chart files written into <out>/charts: png,svg, png, svg or none (none also leaves the
     /// charts out of report.html).
     #[arg(
@@ -291,6 +296,11 @@ pub struct TopArgs {
     /// No progress line on stderr (it is only drawn on a terminal, after a second).
     #[arg(long, short, help_heading = "Output")]
     pub quiet: bool,
+
+    /// Print the wall and CPU time of each stage (ingest, dedup, attribute, usage, …) on
+    /// stderr after the run.
+    #[arg(long, help_heading = "Output")]
+    pub timings: bool,
 }
 
 /// Where each org's allocation comes from (first match wins, in this order).

@@ -49,6 +49,8 @@ pub struct ReportConfig {
     pub store: Option<PathBuf>,
     /// `--aggregates OUT`: a Spark output to render instead of calls.
     pub aggregates: Option<PathBuf>,
+    /// `--timings`: print each stage's wall and CPU time on stderr.
+    pub timings: bool,
     /// `--wait`: wait for another writer of the store.
     pub wait: bool,
     /// The allocation flags as given (a store's `/limits` history is added to them).
@@ -104,6 +106,7 @@ impl ReportConfig {
             recommend,
             store: args.store,
             aggregates: args.aggregates,
+            timings: args.timings,
             wait: args.wait,
             allocation_args,
             report_url: args.report_url,
@@ -145,6 +148,8 @@ pub struct TopConfig {
     pub json: bool,
     /// `--tz`: the table's display zone.
     pub zone: crate::render::zone::DisplayZone,
+    /// `--timings`: print each stage's wall and CPU time on stderr.
+    pub timings: bool,
 }
 
 impl TopConfig {
@@ -174,6 +179,7 @@ impl TopConfig {
             filter,
             limit: args.limit,
             json: args.json,
+            timings: args.timings,
         })
     }
 }

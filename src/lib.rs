@@ -53,6 +53,7 @@ pub mod store;
 pub mod term;
 pub mod text;
 pub mod textfile;
+pub mod timings;
 pub mod usage;
 pub mod window;
 
@@ -67,6 +68,7 @@ use crate::config::{ReportConfig, TopConfig};
 use crate::findings::FindingKind;
 use crate::progress::Progress;
 use crate::render::terminal;
+use crate::timings::Timings;
 
 /// The process exit status (SPEC.md §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,49 +208,80 @@ fn fetch_logs(args: FetchArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
 fn report(args: ReportArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
     let progress = Progress::stderr(args.quiet);
     let mut config = ReportConfig::from_args(args, now)?;
+    let mut timings = Timings::default();
     let analysis = match config.aggregates.clone() {
-        Some(out) => analyse_aggregates(&out, &mut config, &progress)?,
-        None => analyse_calls(&mut config, &progress)?,
+        Some(out) => analyse_aggregates(&out, &mut config, &progress, &mut timings)?,
+        None => analyse_calls(&mut config, &progress, &mut timings)?,
     };
     progress.stage("drawing charts and writing the report");
-    let previous = previous_summary(&config.out);
-    let mut outputs = render::render_with(&analysis, &config.render);
-    outputs.push(digest(&config, &analysis, previous.as_ref()));
-    render::publish::publish(&config.out, &outputs)
-        .with_context(|| format!("cannot write the report into {}", config.out.display()))?;
+    let files = timings.stage("render", || -> anyhow::Result<usize> {
+        let previous = previous_summary(&config.out);
+        let mut outputs = render::render_with(&analysis, &config.render);
+        outputs.push(digest(&config, &analysis, previous.as_ref()));
+        render::publish::publish(&config.out, &outputs)
+            .with_context(|| format!("cannot write the report into {}", config.out.display()))?;
+        Ok(outputs.len())
+    })?;
     progress.finish();
-    Ok(report_outcome(&config, &analysis, outputs.len()))
+    let mut outcome = report_outcome(&config, &analysis, files);
+    if config.timings {
+        outcome.stderr.extend(timing_lines(&timings));
+    }
+    Ok(outcome)
+}
+
+/// `--timings`' table, one stderr line per stage.
+fn timing_lines(timings: &Timings) -> Vec<String> {
+    timings
+        .lines()
+        .into_iter()
+        .map(|l| format!("timings: {l}"))
+        .collect()
 }
 
 /// The stages from the calls (raw files or a store) to the analysis.
-fn analyse_calls(config: &mut ReportConfig, progress: &Progress) -> anyhow::Result<Analysis> {
+fn analyse_calls(
+    config: &mut ReportConfig,
+    progress: &Progress,
+    timings: &mut Timings,
+) -> anyhow::Result<Analysis> {
     let exclude = vec![config.out.clone()];
     let settings = ingest::Settings::at(config.generated_at);
-    let ingested = match config.store.clone() {
-        Some(dir) => from_store(&dir, config, &exclude, &settings, progress)?,
-        None => read_inputs(&config.paths, &exclude, &settings, progress)?,
-    };
-    let (table, attribution) = prepare(ingested, &config.filter, &config.integrations, progress)?;
+    let ingested = timings.stage("ingest", || match config.store.clone() {
+        Some(dir) => from_store(&dir, config, &exclude, &settings, progress),
+        None => read_inputs(&config.paths, &exclude, &settings, progress),
+    })?;
+    let (table, attribution) = prepare(ingested, &config.filter, &config.integrations, progress, timings)?;
     progress.stage(format!(
         "computing rolling 24-hour usage of {} rows",
         findings::thousands(table.calls.len() as u64)
     ));
-    let usage = usage::compute(&table.calls, &table.orgs, &attribution);
+    let usage = timings.stage("usage", || {
+        usage::compute(&table.calls, &table.orgs, &attribution)
+    });
     progress.stage("looking for bulkification patterns");
-    let recommendations = recommend::recommend(&table, &attribution, &config.recommend);
+    let recommendations = timings.stage("recommend", || {
+        recommend::recommend(&table, &attribution, &config.recommend)
+    });
     progress.stage("daily peaks, trends and forecasts");
-    let daily = capacity::daily_usage(&table.calls, &table.orgs, &attribution);
-    let mut analysis = analysis::build(
-        &table,
-        usage,
-        &config.allocation,
-        &config.thresholds,
-        config.generated_at,
-    );
-    let without = what_if_days(&table, &recommendations);
-    analysis.add_recommendations(recommendations);
-    analysis.add_capacity(&daily);
-    analysis.add_capacity_what_if(&without);
+    let daily = timings.stage("capacity", || {
+        capacity::daily_usage(&table.calls, &table.orgs, &attribution)
+    });
+    let mut analysis = timings.stage("findings", || {
+        analysis::build(
+            &table,
+            usage,
+            &config.allocation,
+            &config.thresholds,
+            config.generated_at,
+        )
+    });
+    let without = timings.stage("recommend", || what_if_days(&table, &recommendations));
+    timings.stage("findings", || analysis.add_recommendations(recommendations));
+    timings.stage("capacity", || {
+        analysis.add_capacity(&daily);
+        analysis.add_capacity_what_if(&without);
+    });
     Ok(analysis)
 }
 
@@ -259,22 +292,25 @@ fn analyse_aggregates(
     out: &std::path::Path,
     config: &mut ReportConfig,
     progress: &Progress,
+    timings: &mut Timings,
 ) -> anyhow::Result<Analysis> {
     progress.stage(format!("reading the Spark aggregates in {}", out.display()));
-    let agg = aggregates::read(out)?;
+    let agg = timings.stage("ingest", || aggregates::read(out))?;
     let limits = store::uncovered_limits(agg.limits.clone(), &config.allocation_args.limits);
     config.add_stored_limits(&limits)?;
     let quality = analysis::data_quality(&agg.files, &agg.total, &[], &[]);
-    let mut analysis = analysis::assemble(
-        agg.usage,
-        agg.warm_ups,
-        quality,
-        &config.allocation,
-        &config.thresholds,
-        config.generated_at,
-    );
+    let mut analysis = timings.stage("findings", || {
+        analysis::assemble(
+            agg.usage,
+            agg.warm_ups,
+            quality,
+            &config.allocation,
+            &config.thresholds,
+            config.generated_at,
+        )
+    });
     analysis.recommendations_omitted = Some(aggregates::NO_RECOMMENDATIONS);
-    analysis.add_capacity(&agg.daily);
+    timings.stage("capacity", || analysis.add_capacity(&agg.daily));
     Ok(analysis)
 }
 
@@ -331,46 +367,46 @@ fn what_if_days(table: &dedup::Table, r: &recommend::Recommendations) -> Vec<(St
 fn top(args: TopArgs, now: DateTime<Utc>, term: term::Terminal) -> anyhow::Result<Outcome> {
     let progress = Progress::stderr(args.quiet);
     let config = TopConfig::from_args(args, now)?;
-    let (table, attribution) = load(
-        &config.paths,
-        &[],
-        &ingest::Settings::at(now),
+    let mut timings = Timings::default();
+    let ingested = timings.stage("ingest", || {
+        read_inputs(&config.paths, &[], &ingest::Settings::at(now), &progress)
+    })?;
+    let (table, attribution) = prepare(
+        ingested,
         &config.filter,
         &config.integrations,
         &progress,
+        &mut timings,
     )?;
     progress.stage(format!(
         "computing rolling 24-hour usage of {} rows",
         findings::thousands(table.calls.len() as u64)
     ));
-    let usage = usage::compute(&table.calls, &table.orgs, &attribution);
-    let a = analysis::build(&table, usage, &config.allocation, &config.thresholds, now);
+    let usage = timings.stage("usage", || {
+        usage::compute(&table.calls, &table.orgs, &attribution)
+    });
+    let a = timings.stage("findings", || {
+        analysis::build(&table, usage, &config.allocation, &config.thresholds, now)
+    });
     progress.finish();
-    let view = terminal::view(&a, config.limit);
-    let stdout = if config.json {
-        terminal::json(&view)
-    } else {
-        terminal::table(&view, term, config.zone)
-    };
+    let stdout = timings.stage("render", || {
+        let view = terminal::view(&a, config.limit);
+        if config.json {
+            terminal::json(&view)
+        } else {
+            terminal::table(&view, term, config.zone)
+        }
+    });
     let status = ExitStatus::error_unless(a.data_quality.files.unreadable.is_empty());
+    let mut stderr = input_problems(&a, TOP_BAD_ROWS);
+    if config.timings {
+        stderr.extend(timing_lines(&timings));
+    }
     Ok(Outcome {
         status,
         stdout,
-        stderr: input_problems(&a, TOP_BAD_ROWS),
+        stderr,
     })
-}
-
-/// Ingest, dedup (with the filter) and attribution: the stages `report` and `top` share.
-fn load(
-    paths: &[PathBuf],
-    exclude: &[PathBuf],
-    settings: &ingest::Settings,
-    filter: &dedup::Filter,
-    map: &attribute::IntegrationMap,
-    progress: &Progress,
-) -> anyhow::Result<(dedup::Table, attribute::Attribution)> {
-    let ingested = read_inputs(paths, exclude, settings, progress)?;
-    prepare(ingested, filter, map, progress)
 }
 
 /// Ingest: the raw files under `paths`.
@@ -418,6 +454,7 @@ fn prepare(
     filter: &dedup::Filter,
     map: &attribute::IntegrationMap,
     progress: &Progress,
+    timings: &mut Timings,
 ) -> anyhow::Result<(dedup::Table, attribute::Attribution)> {
     let rows: u64 = ingested.files.iter().map(|f| f.rows.read).sum();
     let files = ingested.files.len();
@@ -425,13 +462,16 @@ fn prepare(
         "read {files} files, {} rows; removing duplicates",
         findings::thousands(rows)
     ));
-    let mut table = dedup::reconcile(ingested);
-    table.check_found(filter).map_err(anyhow::Error::msg)?;
-    let span = table.call_span(filter);
-    table.restrict(filter);
-    table.check_in_range(span).map_err(anyhow::Error::msg)?;
+    let table = timings.stage("dedup", || -> anyhow::Result<dedup::Table> {
+        let mut table = dedup::reconcile(ingested);
+        table.check_found(filter).map_err(anyhow::Error::msg)?;
+        let span = table.call_span(filter);
+        table.restrict(filter);
+        table.check_in_range(span).map_err(anyhow::Error::msg)?;
+        Ok(table)
+    })?;
     progress.stage("attributing calls to integrations");
-    let attribution = attribute::attribute(&table.calls, map);
+    let attribution = timings.stage("attribute", || attribute::attribute(&table.calls, map));
     Ok((table, attribution))
 }
 

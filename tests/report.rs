@@ -390,3 +390,41 @@ fn markdown_and_html_give_an_org_the_same_status() {
     let row = &index[..index.find("</tbody>").unwrap()];
     assert!(row.contains("b-ok\">ok<"), "{row}");
 }
+
+/// `--timings` prints one stderr line per stage, in pipeline order, and changes nothing else.
+#[test]
+fn timings_list_every_stage_on_stderr_and_leave_the_report_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = common::write(
+        dir.path(),
+        "logs/ApiTotalUsage.csv",
+        common::atu_csv(&[
+            common::Call::at("2026-11-02T10:00:00.000Z", "r1"),
+            common::Call::at("2026-11-02T11:00:00.000Z", "r2"),
+        ]),
+    );
+    let (code, plain_err, plain) = common::report(&[&logs], &dir.path().join("a"), &[]);
+    assert_eq!(code, 0, "{plain_err}");
+    assert!(!plain_err.contains("timings:"), "{plain_err}");
+    let (code, stderr, timed) = common::report(&[&logs], &dir.path().join("b"), &["--timings"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(plain, timed);
+    let stages: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("apiusage: timings: "))
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    let want = [
+        "stage",
+        "ingest",
+        "dedup",
+        "attribute",
+        "usage",
+        "recommend",
+        "capacity",
+        "findings",
+        "render",
+        "total",
+    ];
+    assert_eq!(stages, want, "{stderr}");
+}
