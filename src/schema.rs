@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use crate::findings::thousands;
 use crate::ingest::columns::ColumnMap;
 use crate::ingest::discover::{classify, Format, InputFile};
-use crate::ingest::{csv, parquet, read_file, FileError, Settings};
+use crate::ingest::{csv, ndjson, parquet, read_file, FileError, Settings};
 use crate::model::EventType;
 use crate::text::clean;
 
@@ -73,6 +73,8 @@ fn header(file: &InputFile) -> Result<ColumnMap, FileError> {
         Format::Csv => csv::read_header(&file.path, &file.label, false),
         Format::CsvGzip => csv::read_header(&file.path, &file.label, true),
         Format::Parquet => parquet::read_map(&file.path, &file.label).map(|(m, _)| m),
+        Format::Ndjson => ndjson::read_header(&file.path, &file.label, false),
+        Format::NdjsonGzip => ndjson::read_header(&file.path, &file.label, true),
     }
 }
 

@@ -476,7 +476,7 @@ fn unknown_files_are_listed_as_skipped() {
     assert!(skipped[0].as_str().unwrap().ends_with("notes.txt"));
     let why = &summary["data_quality"]["files"]["skipped_reasons"][0];
     assert!(why["path"].as_str().unwrap().ends_with("notes.txt"));
-    assert_eq!(why["reason"], "not a .csv, .csv.gz or .parquet file");
+    assert_eq!(why["reason"], "not a .csv, .csv.gz, .parquet or JSON-lines file");
 }
 
 /// A row for the accounting property: valid, duplicate, bad or ignored.
@@ -600,4 +600,140 @@ fn a_file_read_in_parallel_chunks_equals_the_file_read_in_one_piece() {
             .collect()
     };
     assert_eq!(clients(&split), clients(&whole));
+}
+
+// ---------------------------------------------------------------- JSON lines (NDJSON)
+
+fn ndjson_line(call: &Call, nest: Option<&str>) -> String {
+    let mut obj = serde_json::Map::new();
+    for (name, value) in ATU_HEADER.iter().zip(call.fields()) {
+        let v = match *name {
+            // Collectors keep booleans and numbers typed.
+            "COUNTS_AGAINST_API_LIMIT" => serde_json::Value::Bool(value == "1" || value == "true"),
+            "STATUS_CODE" if !value.is_empty() => serde_json::json!(value.parse::<u64>().unwrap()),
+            _ => serde_json::Value::String(value),
+        };
+        obj.insert(name.to_string(), v);
+    }
+    let obj = serde_json::Value::Object(obj);
+    match nest {
+        Some(key) => {
+            serde_json::json!({"@timestamp": "x", key: obj, "host": {"name": "collector"}}).to_string()
+        }
+        None => obj.to_string(),
+    }
+}
+
+fn crafted_calls() -> Vec<Call> {
+    (0..40)
+        .map(|i| {
+            let c = Call::at(
+                &format!("2026-11-02T10:{:02}:{:02}.000Z", i / 6, (i % 6) * 10),
+                &format!("r{i}"),
+            );
+            if i % 4 == 0 {
+                c.counts("0")
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn json_lines_flat_nested_and_gzipped_count_as_the_same_rows_in_csv() {
+    let calls = crafted_calls();
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write(dir.path(), "csv/ApiTotalUsage.csv", atu_csv(&calls));
+    let flat: String = calls.iter().map(|c| ndjson_line(c, None) + "\n").collect();
+    let json = write(dir.path(), "json/events.ndjson", &flat);
+    let nested: String = calls[..20]
+        .iter()
+        .map(|c| ndjson_line(c, Some("salesforce")) + "\n")
+        .collect();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(
+        &mut gz,
+        calls[20..]
+            .iter()
+            .map(|c| ndjson_line(c, Some("event")) + "\n")
+            .collect::<String>()
+            .as_bytes(),
+    )
+    .unwrap();
+    let split = dir.path().join("split");
+    write(&split, "a.jsonl", nested);
+    write(&split, "b.json.gz", gz.finish().unwrap());
+    let (_, _, from_csv) = report(&[&csv], &dir.path().join("r-csv"), &[]);
+    for input in [json, split] {
+        let (code, stderr, s) = report(&[&input], &dir.path().join("r-json"), &[]);
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(s["orgs"][0]["counted_calls"], 30, "{input:?}");
+        assert_eq!(s["orgs"][0]["not_counted_calls"], 10);
+        assert_eq!(s["orgs"][0]["peak"], from_csv["orgs"][0]["peak"]);
+        assert_eq!(s["orgs"][0]["integrations"], from_csv["orgs"][0]["integrations"]);
+        assert_eq!(dq(&s), (40, 40, 0, 0, 0));
+    }
+}
+
+#[test]
+fn json_lines_that_are_not_events_are_bad_rows_with_their_line() {
+    let calls = crafted_calls();
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    text += &ndjson_line(&calls[1], None);
+    text += "\nnot json at all\n\n[1, 2, 3]\n{\"message\": \"hello\"}\n";
+    text += &format!("{{\"EVENT_TYPE\": \"{}\"}}\n", "x".repeat(2 << 20));
+    text += &ndjson_line(&calls[2], None);
+    text += "\n";
+    let file = write(dir.path(), "events.ndjson", text);
+    let (code, stderr, s) = report(&[&file], &dir.path().join("r"), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(s["orgs"][0]["counted_calls"], 2);
+    assert_eq!(dq(&s), (6, 2, 0, 0, 4));
+    let bad = &s["data_quality"]["bad_rows"];
+    let path = file.display().to_string();
+    assert_eq!(
+        bad["not valid JSON"]["examples"],
+        serde_json::json!([format!("{path}:2")])
+    );
+    assert_eq!(
+        bad["JSON line without Event Monitoring fields (EVENT_TYPE, TIMESTAMP_DERIVED, …)"]["examples"],
+        serde_json::json!([format!("{path}:4"), format!("{path}:5")])
+    );
+    assert_eq!(
+        bad["JSON line longer than 1 MiB"]["examples"],
+        serde_json::json!([format!("{path}:6")])
+    );
+}
+
+#[test]
+fn json_that_is_not_rows_is_skipped_with_a_reason() {
+    let calls = crafted_calls();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "logs/ApiTotalUsage.csv", atu_csv(&calls));
+    write(
+        dir.path(),
+        "logs/limits.json",
+        "{\n  \"DailyApiRequests\": {\"Max\": 15000, \"Remaining\": 10}\n}\n",
+    );
+    write(
+        dir.path(),
+        "logs/array.json",
+        "[{\"EVENT_TYPE\": \"ApiTotalUsage\"}]\n",
+    );
+    let (code, stderr, s) = report(&[&dir.path().join("logs")], &dir.path().join("r"), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let reasons = s["data_quality"]["files"]["skipped_reasons"].as_array().unwrap();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    for r in reasons {
+        assert!(
+            r["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("JSON, but not Event Monitoring rows"),
+            "{r}"
+        );
+    }
+    assert_eq!(s["orgs"][0]["counted_calls"], 30);
 }

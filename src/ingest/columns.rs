@@ -139,6 +139,15 @@ pub fn normalize_header(name: &str) -> String {
         .collect()
 }
 
+/// The field a column name feeds, if any (any alias, case and separators ignored).
+pub fn field_of(name: &str) -> Option<Field> {
+    let n = normalize_header(name);
+    ALIASES
+        .iter()
+        .find(|(_, aliases)| aliases.contains(&n.as_str()))
+        .map(|(f, _)| *f)
+}
+
 /// Which column index feeds each field, resolved once per file from its header.
 #[derive(Debug, Clone)]
 pub struct ColumnMap {

@@ -20,6 +20,10 @@ pub enum Format {
     CsvGzip,
     /// Apache Parquet.
     Parquet,
+    /// JSON lines (`.json`, `.ndjson`, `.jsonl`): one Event Monitoring row per line.
+    Ndjson,
+    /// Gzip-compressed JSON lines.
+    NdjsonGzip,
 }
 
 /// A file to read.
@@ -183,9 +187,17 @@ pub fn classify(path: &Path) -> Result<Format, String> {
     if magic.starts_with(b"PAR1") || name.ends_with(".parquet") {
         return Ok(Format::Parquet);
     }
+    let stem = name.strip_suffix(".gz").unwrap_or(&name);
+    if [".json", ".ndjson", ".jsonl"].iter().any(|x| stem.ends_with(x)) {
+        let gzip = name.ends_with(".gz") || magic.starts_with(&[0x1f, 0x8b]);
+        if !super::ndjson::looks_like_rows(path, gzip) {
+            return Err(NOT_ROWS_JSON.into());
+        }
+        return Ok(if gzip { Format::NdjsonGzip } else { Format::Ndjson });
+    }
     let csv_name = name.ends_with(".csv") || name.ends_with(".csv.gz") || name.ends_with(".gz");
     if !csv_name {
-        return Err("not a .csv, .csv.gz or .parquet file".into());
+        return Err("not a .csv, .csv.gz, .parquet or JSON-lines file".into());
     }
     if magic.starts_with(&[0x1f, 0x8b]) || name.ends_with(".gz") {
         Ok(Format::CsvGzip)
@@ -193,6 +205,9 @@ pub fn classify(path: &Path) -> Result<Format, String> {
         Ok(Format::Csv)
     }
 }
+
+/// Why a JSON file that is not rows is skipped (a saved `/limits` response, a JSON array…).
+pub const NOT_ROWS_JSON: &str = "JSON, but not Event Monitoring rows (one object per line with EVENT_TYPE, TIMESTAMP_DERIVED, …; at the top level or one level down)";
 
 /// Why a path that is not a regular file is skipped.
 fn not_regular(kind: &fs::FileType) -> String {

@@ -12,6 +12,7 @@ pub mod columns;
 pub mod csv;
 pub mod discover;
 pub mod lines;
+pub mod ndjson;
 pub mod parquet;
 
 use std::fmt;
@@ -164,6 +165,8 @@ impl fmt::Display for Format {
             Format::Csv => "CSV",
             Format::CsvGzip => "CSV (gzip)",
             Format::Parquet => "Parquet",
+            Format::Ndjson => "JSON lines",
+            Format::NdjsonGzip => "JSON lines (gzip)",
         })
     }
 }
@@ -185,6 +188,12 @@ pub fn read_file_with(file: &InputFile, split: bool, settings: &Settings) -> Res
             csv::read(&file.path, &file.label, gzip, split, settings)
         }
         Format::Parquet => parquet::read(&file.path, &file.label, settings),
+        Format::Ndjson | Format::NdjsonGzip => ndjson::read(
+            &file.path,
+            &file.label,
+            file.format == Format::NdjsonGzip,
+            settings,
+        ),
     }
 }
 
