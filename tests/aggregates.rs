@@ -19,26 +19,9 @@ use serde_json::{json, Value};
 
 const GENERATED_AT: &str = "2026-11-28T00:00:00Z";
 
+/// A report over `sample_logs/` (the shared helper, without charts), as parsed summary.json.
 fn sample_report(out: &Path) -> Value {
-    let status = apiusage()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "report",
-            "sample_logs",
-            "--profile",
-            "sample_logs/org_profile.toml",
-        ])
-        .args([
-            "--charts",
-            "none",
-            "--quiet",
-            "--generated-at",
-            GENERATED_AT,
-            "--out",
-        ])
-        .arg(out)
-        .output()
-        .unwrap();
+    let status = common::sample_report(out, &["--quiet"]);
     assert_eq!(
         status.status.code(),
         Some(0),

@@ -82,8 +82,10 @@ pub fn read(out: &Path) -> Result<Aggregates, AggregatesError> {
     let mut usage = Vec::with_capacity(doc.orgs.len());
     let mut warm_ups = Vec::with_capacity(doc.orgs.len());
     let mut daily = Vec::with_capacity(doc.orgs.len());
+    let capacity_of: std::collections::HashMap<&str, &document::Capacity> =
+        doc.capacity.iter().map(|c| (c.org_id.as_str(), c)).collect();
     for org in &doc.orgs {
-        let capacity = doc.capacity.iter().find(|c| c.org_id == org.org_id);
+        let capacity = capacity_of.get(org.org_id.as_str()).copied();
         let days = capacity
             .map(|c| days_of(&c.daily))
             .transpose()?

@@ -106,8 +106,8 @@ fn header<R: Read>(reader: &mut csv::Reader<LineTracking<R>>, label: &str) -> Re
     Ok(ColumnMap::from_header(&names))
 }
 
-/// The file's bytes, decompressed when needed.
-fn open(path: &Path, gzip: bool) -> io::Result<Box<dyn BufRead + Send>> {
+/// The file's bytes, decompressed when needed (also the JSON-lines reader's input).
+pub(super) fn open(path: &Path, gzip: bool) -> io::Result<Box<dyn BufRead + Send>> {
     let file = File::open(path)?;
     Ok(if gzip {
         Box::new(BufReader::with_capacity(BUFFER, MultiGzDecoder::new(file)))

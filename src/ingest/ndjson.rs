@@ -12,18 +12,16 @@
 //! keys costs no more than one with a few.
 
 use std::borrow::Cow;
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, Read};
 use std::path::Path;
 
-use flate2::read::MultiGzDecoder;
 use serde_json::{Map, Value};
 
 use super::builder::{PartBuilder, RowSource};
-use super::columns::{field_of, normalize_header, ColumnMap, Field};
+use super::columns::{field_of, ColumnMap, Field};
+use super::csv::open;
 use super::{FileError, Part, Settings};
 
-const BUFFER: usize = 1 << 18;
 /// A line longer than this is a bad row, not a reason to hold gigabytes.
 const MAX_LINE: usize = 1 << 20;
 /// How many distinct key names the header pass remembers having judged.
@@ -138,11 +136,24 @@ fn event_object(obj: Map<String, Value>) -> Option<Map<String, Value>> {
     })
 }
 
+/// Whether the object names the event type or a timestamp. Runs on every line (twice: the
+/// header pass and the read), so the names are compared without building normalised copies.
 fn is_event(obj: &Map<String, Value>) -> bool {
     obj.keys().any(|k| {
-        let n = normalize_header(k);
-        n == "eventtype" || n == "timestampderived" || n == "timestamp"
+        ["eventtype", "timestampderived", "timestamp"]
+            .iter()
+            .any(|t| normalized_is(k, t))
     })
+}
+
+/// `normalize_header(name) == target`, for an ASCII lower-case `target`, without allocating.
+fn normalized_is(name: &str, target: &str) -> bool {
+    let mut chars = name
+        .trim_start_matches('\u{feff}')
+        .chars()
+        .filter(|c| !matches!(c, '_' | ' ' | '"' | '\t'))
+        .flat_map(char::to_lowercase);
+    target.chars().all(|t| chars.next() == Some(t)) && chars.next().is_none()
 }
 
 /// Calls `f` with each line (1-based number, bytes without the newline), reading at most
@@ -188,15 +199,6 @@ fn skip_rest_of_line(input: &mut impl BufRead) -> io::Result<()> {
     }
 }
 
-fn open(path: &Path, gzip: bool) -> io::Result<Box<dyn BufRead + Send>> {
-    let file = File::open(path)?;
-    Ok(if gzip {
-        Box::new(BufReader::with_capacity(BUFFER, MultiGzDecoder::new(file)))
-    } else {
-        Box::new(BufReader::with_capacity(BUFFER, file))
-    })
-}
-
 /// One object's values in the file's column order, as text: strings as they are, numbers and
 /// booleans as JSON writes them, null and nested values as empty.
 struct JsonRow<'m> {
@@ -230,5 +232,34 @@ impl RowSource for JsonRow<'_> {
             .get(field)
             .and_then(|i| self.values.get(i))
             .map_or(&[][..], |v| v.as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::columns::normalize_header;
+
+    #[test]
+    fn the_allocation_free_comparison_agrees_with_normalize_header() {
+        for name in [
+            "EVENT_TYPE",
+            "eventType",
+            "Event Type",
+            "\u{feff}TIMESTAMP",
+            "TIMESTAMP_DERIVED",
+            "TIMESTAMPS",
+            "TIME",
+            "",
+            "ÉVENT_TYPE",
+        ] {
+            for target in ["eventtype", "timestampderived", "timestamp"] {
+                assert_eq!(
+                    normalized_is(name, target),
+                    normalize_header(name) == target,
+                    "{name} {target}"
+                );
+            }
+        }
     }
 }
