@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use apiusage::sample::{self, BenchFormat};
-use apiusage::{analysis, attribute, dedup, findings, ingest, render, usage};
+use apiusage::{attribute, dedup, ingest, pipeline, render};
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -79,15 +79,16 @@ fn full_report(dir: &Path) -> usize {
         .expect("ingest"),
     );
     let attribution = attribute::attribute(&table.calls, &attribute::IntegrationMap::default());
-    let usage = usage::compute(&table.calls, &table.orgs, &attribution);
     let inputs = apiusage::allocation::AllocationInputs::default();
     let generated = chrono::DateTime::from_timestamp(0, 0).expect("epoch");
-    let a = analysis::build(
+    let settings = pipeline::Settings::default();
+    let a = pipeline::analyse_table(
         &table,
-        usage,
+        &attribution,
+        &settings,
         &inputs,
-        &findings::Thresholds::default(),
         generated,
+        &mut pipeline::Watch::silent(),
     );
     render::render_all(&a).iter().map(|o| o.bytes.len()).sum()
 }

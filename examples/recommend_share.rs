@@ -1,5 +1,6 @@
 //! The recommendation stage's share of a `report`: runs the report pipeline on a folder of logs
-//! (as `apiusage report` does, rendering to memory) and prints each stage's wall time.
+//! (as `apiusage report` does, rendering to memory) and prints each stage's wall and CPU time,
+//! then the what-if kernel alone against the per-change reference pass.
 //!
 //! `cargo run --release --example recommend_share -- DIR` (after `apiusage sample --out DIR
 //! --bench-rows 2000000`). A measuring aid, not a test: nothing here asserts a time.
@@ -11,55 +12,40 @@ use std::time::Instant;
 use apiusage::allocation::AllocationInputs;
 use apiusage::attribute::{attribute, IntegrationMap};
 use apiusage::recommend::{recommend, Settings};
-use apiusage::{analysis, capacity, dedup, findings, ingest, render, usage};
+use apiusage::{dedup, ingest, pipeline, render};
 
 fn main() {
     let dir = PathBuf::from(std::env::args().nth(1).expect("a folder of logs"));
-    let mut stages: Vec<(&str, f64)> = Vec::new();
-    let mut clock = Instant::now();
-    let lap = |name: &'static str, stages: &mut Vec<(&str, f64)>, clock: &mut Instant| {
-        stages.push((name, clock.elapsed().as_secs_f64()));
-        *clock = Instant::now();
-    };
     let generated = "2026-12-01T00:00:00Z".parse().expect("a time");
-    let ingested = ingest::ingest(std::slice::from_ref(&dir), &[], &ingest::Settings::at(generated))
-        .expect("readable logs");
-    let table = dedup::reconcile(ingested);
-    lap("ingest + dedup", &mut stages, &mut clock);
-    let a = attribute(&table.calls, &IntegrationMap::default());
-    lap("attribute", &mut stages, &mut clock);
-    let reported = usage::compute(&table.calls, &table.orgs, &a);
-    lap("usage", &mut stages, &mut clock);
-    let recs = recommend(&table, &a, &Settings::default());
-    lap("recommend", &mut stages, &mut clock);
-    what_if_kernels(&table, &a, &recs);
-    clock = Instant::now();
-    let daily = capacity::daily_usage(&table.calls, &table.orgs, &a);
-    let inputs = AllocationInputs::load(&["100000".into()], &[], &[]).expect("an allocation");
-    let mut an = analysis::build(
-        &table,
-        reported,
-        &inputs,
-        &findings::Thresholds::default(),
-        generated,
-    );
-    let n = recs.items.len();
-    an.add_recommendations(recs);
-    an.add_capacity(&daily);
-    lap("capacity + analysis", &mut stages, &mut clock);
-    let outputs = render::render_with(&an, &render::RenderOptions::default());
-    lap("render", &mut stages, &mut clock);
-    let total: f64 = stages.iter().map(|(_, s)| s).sum();
+    let mut watch = pipeline::Watch::silent();
+    let ingested = watch.timings.stage("ingest", || {
+        ingest::ingest(std::slice::from_ref(&dir), &[], &ingest::Settings::at(generated))
+            .expect("readable logs")
+    });
+    let table = watch.timings.stage("dedup", || dedup::reconcile(ingested));
+    let a = watch.timings.stage("attribute", || {
+        attribute(&table.calls, &IntegrationMap::default())
+    });
+    let allocation = AllocationInputs::load(&["100000".into()], &[], &[]).expect("an allocation");
+    let settings = pipeline::Settings {
+        recommend: Some(Settings::default()),
+        capacity: true,
+        ..pipeline::Settings::default()
+    };
+    let an = pipeline::analyse_table(&table, &a, &settings, &allocation, generated, &mut watch);
+    let outputs = watch.timings.stage("render", || {
+        render::render_with(&an, &render::RenderOptions::default())
+    });
     println!(
         "{} rows, {} recommendations, {} outputs",
         table.calls.len(),
-        n,
+        an.recommendations.len(),
         outputs.len()
     );
-    for (name, s) in &stages {
-        println!("{name:>20}: {s:8.2} s  {:5.1} %", s * 100.0 / total);
+    for line in watch.timings.lines() {
+        println!("{line}");
     }
-    println!("{:>20}: {total:8.2} s", "total");
+    what_if_kernels(&table, &a, &recommend(&table, &a, &Settings::default()));
 }
 
 /// The what-if kernel alone, per org and recommendation: the per-change pass over the org's

@@ -13,12 +13,12 @@ use crate::allocation::{Allocation, AllocationInputs, AllocationSource, AppQuota
 use crate::attribute::Kind;
 use crate::capacity::{self, OrgCapacity, OrgDaily};
 use crate::dedup::Table;
-use crate::findings::{self, share, Finding, Thresholds};
+use crate::findings::{self, Finding, Thresholds};
 use crate::ingest::{FileError, FileReport, Skipped};
 use crate::model::{Examples, RowTally};
 use crate::recommend;
 use crate::usage::{Count, OrgSeries, OrgUsage, WarmUpSpan};
-use crate::window::{Peak, WINDOW_MS};
+use crate::window::{DayPeak, Peak, WINDOW_MS};
 
 /// Version of the `summary.json` layout; bumped on any breaking change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -139,6 +139,10 @@ pub struct OrgReport {
     pub warm_up: Option<WarmUp>,
     /// Integrations, busiest peak first.
     pub integrations: Vec<IntegrationReport>,
+    /// Its most severe org-level finding (over limit, near limit, allocation unknown), from
+    /// the findings stage; `None`: nothing to report.
+    #[serde(skip)]
+    pub status: Option<findings::FindingKind>,
 }
 
 /// The 24 hours before the first reported instant (`--since`, else the first call): calls in
@@ -236,37 +240,69 @@ pub struct FilesView {
     pub per_file: Vec<FileReport>,
 }
 
-/// Builds the analysis. `generated_at` is passed in so output is reproducible.
-pub fn build(
-    table: &Table,
-    usage: Vec<OrgUsage>,
-    allocations: &AllocationInputs,
-    thresholds: &Thresholds,
-    generated_at: DateTime<Utc>,
-) -> Analysis {
-    let warm_ups = usage.iter().map(|o| warm_up(table, o)).collect();
-    let quality = data_quality(&table.files, &table.total, &table.unreadable, &table.skipped);
-    assemble(usage, warm_ups, quality, allocations, thresholds, generated_at)
+/// What the analysis is assembled from: each stage's output, computed before (from rows, from
+/// a store, or from Spark's aggregates). The analysis is built once from them.
+#[derive(Debug)]
+pub struct Parts {
+    /// Each org's usage, in org id order.
+    pub usage: Vec<OrgUsage>,
+    /// Each org's warm-up (same order).
+    pub warm_ups: Vec<Option<WarmUpSpan>>,
+    /// The data-quality panel.
+    pub data_quality: DataQuality,
+    /// Every finding ([`findings::judge`]).
+    pub findings: Vec<Finding>,
+    /// The recommendation stage's output.
+    pub recommendations: Recommended,
+    /// The capacity stage's output, when it ran.
+    pub capacity: Option<CapacityParts>,
 }
 
-/// Builds the analysis from each org's usage and warm-up (same order) and the data-quality
-/// panel, however they were computed (from rows here, or from Spark's aggregates).
+/// Whether recommendations were looked for.
+#[derive(Debug)]
+pub enum Recommended {
+    /// Not asked for (`top` shows none).
+    NotAsked,
+    /// Not computable from these inputs, and why (the report says so).
+    Omitted(&'static str),
+    /// The recommendation stage's output.
+    Found(recommend::Recommendations),
+}
+
+/// The capacity stage's output: daily peaks per org, and per org with recommendations its daily
+/// peaks with all of them applied.
+#[derive(Debug, Default)]
+pub struct CapacityParts {
+    /// Daily peaks per org and integration.
+    pub daily: Vec<OrgDaily>,
+    /// Per org id, its daily peaks without the calls its recommendations remove.
+    pub without: Vec<(String, Vec<DayPeak>)>,
+}
+
+/// The 24 hours before `--since` (or each org's first call) of every org in `usage`, and
+/// whether the table's rows cover them.
+pub fn warm_ups(table: &Table, usage: &[OrgUsage]) -> Vec<Option<WarmUpSpan>> {
+    usage.iter().map(|o| warm_up(table, o)).collect()
+}
+
+/// The table's data-quality panel.
+pub fn table_quality(table: &Table) -> DataQuality {
+    data_quality(&table.files, &table.total, &table.unreadable, &table.skipped)
+}
+
+/// Builds the analysis, once, from the stages' outputs. `generated_at` is passed in so output
+/// is reproducible.
 pub fn assemble(
-    usage: Vec<OrgUsage>,
-    warm_ups: Vec<Option<WarmUpSpan>>,
-    data_quality: DataQuality,
+    parts: Parts,
     allocations: &AllocationInputs,
     thresholds: &Thresholds,
     generated_at: DateTime<Utc>,
 ) -> Analysis {
-    let mut findings = Vec::new();
+    let findings = parts.findings;
     let mut orgs = Vec::new();
     let mut series = Vec::new();
-    for (mut org, warm_up) in usage.into_iter().zip(warm_ups) {
+    for (mut org, warm_up) in parts.usage.into_iter().zip(parts.warm_ups) {
         let allocation = allocations.resolve(&org.org_id);
-        let name = allocations.org_name(&org.org_id);
-        findings.extend(findings::detect(&org, name, &allocation, thresholds));
-        findings.extend(findings::stale(&org, name, generated_at.timestamp_millis()));
         let last_call = org.span.map(|s| s.1);
         let reading = allocations.meter_reading(&org.org_id);
         let meter = crate::meter::compare(reading, org.series.as_ref(), last_call);
@@ -278,31 +314,48 @@ pub fn assemble(
         let mut report = org_report(org, &allocation, allocations, thresholds);
         report.warm_up = warm_up.map(warm_up_view);
         report.allocation.meter = meter;
+        report.status = status_of(&findings, &report.org_id);
         orgs.push(report);
     }
-    findings.sort_by(|a, b| {
-        a.kind
-            .cmp(&b.kind)
-            .then_with(|| a.org_id.cmp(&b.org_id))
-            .then_with(|| a.integration.cmp(&b.integration))
-    });
+    let (recommendations, recommendations_omitted, what_if) = match parts.recommendations {
+        Recommended::Found(r) => {
+            let (items, what_if) = recommendation_views(r, &orgs, &findings);
+            (items, None, what_if)
+        }
+        Recommended::Omitted(why) => (Vec::new(), Some(why), Vec::new()),
+        Recommended::NotAsked => (Vec::new(), None, Vec::new()),
+    };
+    let capacity = parts
+        .capacity
+        .map_or_else(Vec::new, |c| capacity_plans(&orgs, &c));
     Analysis {
         schema_version: SCHEMA_VERSION,
         generated_at: rfc3339(generated_at.timestamp_millis()),
         apiusage_version: env!("CARGO_PKG_VERSION"),
-        overview: overview(&data_quality, &orgs, thresholds),
+        overview: overview(&parts.data_quality, &orgs, thresholds),
         orgs,
         findings,
-        recommendations: Vec::new(),
-        recommendations_omitted: None,
-        what_if: Vec::new(),
-        capacity: Vec::new(),
-        data_quality,
+        recommendations,
+        recommendations_omitted,
+        what_if,
+        capacity,
+        data_quality: parts.data_quality,
         series,
     }
 }
 
-pub use crate::model::rfc3339;
+/// The org's most severe org-level finding (over limit, near limit, allocation unknown);
+/// chatty integrations are counted apart, and staleness is about the logs, not the usage.
+fn status_of(findings: &[Finding], org_id: &str) -> Option<findings::FindingKind> {
+    findings
+        .iter()
+        .filter(|f| f.org_id == org_id && f.integration.is_none())
+        .map(|f| f.kind)
+        .filter(|k| *k != findings::FindingKind::Stale)
+        .min()
+}
+
+use crate::text::{rfc3339, share};
 
 fn warm_up_view(span: WarmUpSpan) -> WarmUp {
     WarmUp {
@@ -389,6 +442,7 @@ fn org_report(
         },
         peak: peak_view(org.peak, alloc),
         warm_up: None,
+        status: None,
         integrations,
         org_id: org.org_id,
     }
@@ -505,70 +559,70 @@ pub struct WhatIfView {
     pub peak_after: Option<PeakView>,
 }
 
-impl Analysis {
-    /// Adds the recommendation stage's output, with shares of each org's allocation.
-    pub fn add_recommendations(&mut self, mut r: recommend::Recommendations) {
-        r.answer_unexplained(|u| self.needs_answer(u));
-        let allocation = |org: &str| {
-            let o = self.orgs.iter().find(|o| o.org_id == org);
-            o.and_then(|o| o.allocation.calls).filter(|a| *a > 0)
-        };
-        let items = r.items.into_iter().map(|i| {
-            let a = allocation(&i.org_id);
-            RecommendationView {
-                title: i.kind.title(),
-                feature: i.kind.feature(),
-                docs: format!("docs/recommendations.md#{}", i.kind.id()),
-                org_peak_before: peak_view(i.org_peak_before, a),
-                org_peak_after: peak_view(i.org_peak_after, a),
-                integration_peak_before: peak_view(i.integration_peak_before, a),
-                integration_peak_after: peak_view(i.integration_peak_after, a),
-                evidence: evidence_view(i.evidence),
-                org_id: i.org_id,
-                integration: i.integration,
-                label: i.label,
-                kind: i.kind,
-                action: i.action,
-                confidence: i.confidence,
-                calls_removed: i.calls_removed,
-                calls_saved_at_peak: i.calls_saved_at_peak,
-            }
-        });
-        let items: Vec<RecommendationView> = items.collect();
-        let what_if = r.what_if.into_iter().map(|w| {
-            let a = allocation(&w.org_id);
-            WhatIfView {
-                recommendations: w.recommendations,
-                calls_removed: w.calls_removed,
-                calls_saved_at_peak: w.calls_saved_at_peak,
-                peak_before: peak_view(w.peak_before, a),
-                peak_after: peak_view(w.peak_after, a),
-                org_id: w.org_id,
-            }
-        });
-        self.what_if = what_if.collect();
-        self.recommendations = items;
-    }
+/// The recommendation stage's output as the report shows it, with shares of each org's
+/// allocation; heavy integrations that need an answer get their `no_known_pattern` entry.
+fn recommendation_views(
+    mut r: recommend::Recommendations,
+    orgs: &[OrgReport],
+    findings: &[Finding],
+) -> (Vec<RecommendationView>, Vec<WhatIfView>) {
+    r.answer_unexplained(|u| needs_answer(u, orgs, findings));
+    let allocation = |org: &str| {
+        let o = orgs.iter().find(|o| o.org_id == org);
+        o.and_then(|o| o.allocation.calls).filter(|a| *a > 0)
+    };
+    let items = r.items.into_iter().map(|i| {
+        let a = allocation(&i.org_id);
+        RecommendationView {
+            title: i.kind.title(),
+            feature: i.kind.feature(),
+            docs: format!("docs/recommendations.md#{}", i.kind.id()),
+            org_peak_before: peak_view(i.org_peak_before, a),
+            org_peak_after: peak_view(i.org_peak_after, a),
+            integration_peak_before: peak_view(i.integration_peak_before, a),
+            integration_peak_after: peak_view(i.integration_peak_after, a),
+            evidence: evidence_view(i.evidence),
+            org_id: i.org_id,
+            integration: i.integration,
+            label: i.label,
+            kind: i.kind,
+            action: i.action,
+            confidence: i.confidence,
+            calls_removed: i.calls_removed,
+            calls_saved_at_peak: i.calls_saved_at_peak,
+        }
+    });
+    let what_if = r.what_if.into_iter().map(|w| {
+        let a = allocation(&w.org_id);
+        WhatIfView {
+            recommendations: w.recommendations,
+            calls_removed: w.calls_removed,
+            calls_saved_at_peak: w.calls_saved_at_peak,
+            peak_before: peak_view(w.peak_before, a),
+            peak_after: peak_view(w.peak_after, a),
+            org_id: w.org_id,
+        }
+    });
+    (items.collect(), what_if.collect())
 }
 
-impl Analysis {
-    /// Whether a heavy integration without a call-saving recommendation must still get an
-    /// answer (SPEC.md §3.5): it is chatty, or it carries at least a quarter of the peak window
-    /// of an org near or over its limit.
-    fn needs_answer(&self, u: &recommend::Unexplained) -> bool {
-        let r = &u.recommendation;
-        let chatty = self.findings.iter().any(|f| {
-            f.kind == findings::FindingKind::ChattyIntegration
-                && f.org_id == r.org_id
-                && f.integration.as_deref() == Some(r.integration.as_str())
-        });
-        let at_risk = matches!(
-            self.org_status(&r.org_id),
-            Some(findings::FindingKind::OverLimit | findings::FindingKind::NearLimit)
-        );
-        let org_peak = r.org_peak_before.map_or(0, |p| p.calls);
-        chatty || (at_risk && u.calls_in_org_peak_window * 4 >= org_peak && org_peak > 0)
-    }
+/// Whether a heavy integration without a call-saving recommendation must still get an answer
+/// (SPEC.md §3.5): it is chatty, or it carries at least a quarter of the peak window of an org
+/// near or over its limit.
+fn needs_answer(u: &recommend::Unexplained, orgs: &[OrgReport], findings: &[Finding]) -> bool {
+    let r = &u.recommendation;
+    let chatty = findings.iter().any(|f| {
+        f.kind == findings::FindingKind::ChattyIntegration
+            && f.org_id == r.org_id
+            && f.integration.as_deref() == Some(r.integration.as_str())
+    });
+    let status = orgs.iter().find(|o| o.org_id == r.org_id).and_then(|o| o.status);
+    let at_risk = matches!(
+        status,
+        Some(findings::FindingKind::OverLimit | findings::FindingKind::NearLimit)
+    );
+    let org_peak = r.org_peak_before.map_or(0, |p| p.calls);
+    chatty || (at_risk && u.calls_in_org_peak_window * 4 >= org_peak && org_peak > 0)
 }
 
 fn evidence_view(e: recommend::Evidence) -> EvidenceView {
@@ -583,68 +637,52 @@ fn evidence_view(e: recommend::Evidence) -> EvidenceView {
     }
 }
 
-impl Analysis {
-    /// Adds the capacity stage's days: each org's plan against its allocation, in `orgs` order.
-    pub fn add_capacity(&mut self, daily: &[OrgDaily]) {
-        self.capacity = self
-            .orgs
-            .iter()
-            .map(|o| {
-                let mut plan = match daily.iter().find(|d| d.org_id == o.org_id) {
-                    Some(days) => capacity::plan(days, o.allocation.calls),
-                    None => capacity::plan(&OrgDaily::empty(&o.org_id), o.allocation.calls),
-                };
-                let until = o.warm_up.as_ref().and_then(|w| w.lower_bound_until.as_deref());
-                capacity::mark_partial(&mut plan, until);
-                plan
-            })
-            .collect();
-    }
-
-    /// Adds to each org's capacity plan the projection with every recommendation applied, from
-    /// its daily peaks without the removed calls.
-    pub fn add_capacity_what_if(&mut self, without: &[(String, Vec<crate::window::DayPeak>)]) {
-        for (org_id, days) in without {
-            let allocation = self
-                .orgs
-                .iter()
-                .find(|o| &o.org_id == org_id)
-                .and_then(|o| o.allocation.calls);
-            if let Some(plan) = self.capacity.iter_mut().find(|c| &c.org_id == org_id) {
-                plan.what_if = Some(capacity::what_if_plan(days, allocation));
+/// Each org's capacity plan against its allocation, in `orgs` order, with the projection of
+/// every recommendation applied where the org has some.
+fn capacity_plans(orgs: &[OrgReport], parts: &CapacityParts) -> Vec<OrgCapacity> {
+    orgs.iter()
+        .map(|o| {
+            let mut plan = match parts.daily.iter().find(|d| d.org_id == o.org_id) {
+                Some(days) => capacity::plan(days, o.allocation.calls),
+                None => capacity::plan(&OrgDaily::empty(&o.org_id), o.allocation.calls),
+            };
+            let until = o.warm_up.as_ref().and_then(|w| w.lower_bound_until.as_deref());
+            capacity::mark_partial(&mut plan, until);
+            if let Some((_, days)) = parts.without.iter().find(|(id, _)| *id == o.org_id) {
+                plan.what_if = Some(capacity::what_if_plan(days, o.allocation.calls));
             }
-        }
-    }
+            plan
+        })
+        .collect()
+}
 
+impl Analysis {
     /// The capacity plan of `org_id`, when the capacity stage ran.
     pub fn capacity_of(&self, org_id: &str) -> Option<&OrgCapacity> {
         self.capacity.iter().find(|c| c.org_id == org_id)
     }
 
-    /// [`Self::org_status`] of every org with one, in one pass over the findings (for callers
-    /// that ask about every org).
+    /// [`Self::org_status`] of every org with one.
     pub fn org_statuses(&self) -> std::collections::HashMap<&str, findings::FindingKind> {
-        let mut out: std::collections::HashMap<&str, findings::FindingKind> =
-            std::collections::HashMap::new();
-        for f in &self.findings {
-            if f.integration.is_none() && f.kind != findings::FindingKind::Stale {
-                let k = out.entry(f.org_id.as_str()).or_insert(f.kind);
-                *k = (*k).min(f.kind);
-            }
-        }
-        out
+        self.orgs
+            .iter()
+            .filter_map(|o| o.status.map(|s| (o.org_id.as_str(), s)))
+            .collect()
     }
 
     /// The org's most severe org-level finding (over limit, near limit, allocation unknown);
     /// chatty integrations are counted apart. `None`: nothing to report.
     pub fn org_status(&self, org_id: &str) -> Option<findings::FindingKind> {
-        self.findings
-            .iter()
-            .filter(|f| f.org_id == org_id && f.integration.is_none())
-            .map(|f| f.kind)
-            // Staleness is about the logs, not the usage; it is listed with the findings.
-            .filter(|k| *k != findings::FindingKind::Stale)
-            .min()
+        self.org(org_id).and_then(|o| o.status)
+    }
+
+    /// The org `org_id`, if the analysis has it.
+    pub fn org(&self, org_id: &str) -> Option<&OrgReport> {
+        // Orgs are in id order, so a binary search finds it; the scan is for safety only.
+        match self.orgs.binary_search_by(|o| o.org_id.as_str().cmp(org_id)) {
+            Ok(i) => self.orgs.get(i),
+            Err(_) => self.orgs.iter().find(|o| o.org_id == org_id),
+        }
     }
 
     /// Orgs riskiest first: by peak share of the allocation (calls refused with
@@ -657,12 +695,7 @@ impl Analysis {
     /// How reports name an org: `Acme Dev (00D8a000000DvA1)`, or its id when the name is
     /// unknown.
     pub fn org_display(&self, org_id: &str) -> String {
-        // Orgs are in id order, so a binary search finds it; the scan is for safety only.
-        let org = match self.orgs.binary_search_by(|o| o.org_id.as_str().cmp(org_id)) {
-            Ok(i) => self.orgs.get(i),
-            Err(_) => self.orgs.iter().find(|o| o.org_id == org_id),
-        };
-        match org.and_then(|o| o.name.as_deref()) {
+        match self.org(org_id).and_then(|o| o.name.as_deref()) {
             Some(name) => format!("{name} ({org_id})"),
             None => org_id.to_string(),
         }

@@ -51,6 +51,8 @@ pub struct ReportConfig {
     pub aggregates: Option<PathBuf>,
     /// `--timings`: print each stage's wall and CPU time on stderr.
     pub timings: bool,
+    /// `--quiet`: no progress line.
+    pub quiet: bool,
     /// `--wait`: wait for another writer of the store.
     pub wait: bool,
     /// The allocation flags as given (a store's `/limits` history is added to them).
@@ -107,24 +109,11 @@ impl ReportConfig {
             store: args.store,
             aggregates: args.aggregates,
             timings: args.timings,
+            quiet: args.quiet,
             wait: args.wait,
             allocation_args,
             report_url: args.report_url,
         })
-    }
-
-    /// Adds a store's latest `/limits` response per org (`ORGID=FILE` flags) to the allocation
-    /// inputs, for the orgs the command line gives no `--limits` for.
-    pub fn add_stored_limits(&mut self, limits: &[String]) -> Result<(), ConfigError> {
-        if limits.is_empty() {
-            return Ok(());
-        }
-        let mut flags = self.allocation_args.limits.clone();
-        flags.extend(limits.iter().cloned());
-        let a = &self.allocation_args;
-        self.allocation = AllocationInputs::load(&a.allocation, &flags, &a.profile)
-            .map_err(|e| ConfigError(vec![e.to_string()]))?;
-        Ok(())
     }
 }
 
@@ -150,6 +139,8 @@ pub struct TopConfig {
     pub zone: crate::render::zone::DisplayZone,
     /// `--timings`: print each stage's wall and CPU time on stderr.
     pub timings: bool,
+    /// `--quiet`: no progress line.
+    pub quiet: bool,
 }
 
 impl TopConfig {
@@ -180,6 +171,7 @@ impl TopConfig {
             limit: args.limit,
             json: args.json,
             timings: args.timings,
+            quiet: args.quiet,
         })
     }
 }

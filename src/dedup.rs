@@ -353,7 +353,7 @@ impl Table {
         if !self.orgs.is_empty() || self.filter == Filter::default() {
             return Ok(());
         }
-        let bound = |flag: &str, t: Option<i64>| t.map(|t| format!(" {flag} {}", crate::model::rfc3339(t)));
+        let bound = |flag: &str, t: Option<i64>| t.map(|t| format!(" {flag} {}", crate::text::rfc3339(t)));
         let range: String = [
             bound("--since", self.filter.since),
             bound("--until", self.filter.until),
@@ -366,8 +366,8 @@ impl Table {
             |(a, b)| {
                 format!(
                     "calls from {} to {}",
-                    crate::model::rfc3339(a),
-                    crate::model::rfc3339(b)
+                    crate::text::rfc3339(a),
+                    crate::text::rfc3339(b)
                 )
             },
         );

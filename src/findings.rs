@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use crate::allocation::Allocation;
+use crate::allocation::{Allocation, AllocationInputs};
 use crate::usage::{Count, IntegrationUsage, OrgUsage};
 use crate::window::Peak;
 
@@ -112,6 +112,22 @@ pub enum FindingKind {
 /// EventLogFiles arrive within a day, so a healthy nightly feed is never this far behind.
 pub const STALE_AFTER_MS: i64 = 36 * 3_600_000;
 
+/// A peak as `summary.json` writes it: `{ calls, at, window_start }` with RFC 3339 times.
+fn peak_in_rfc3339<S: serde::Serializer>(peak: &Option<Peak>, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Written {
+        calls: u64,
+        at: String,
+        window_start: String,
+    }
+    peak.map(|p| Written {
+        calls: p.calls,
+        at: crate::text::rfc3339(p.at),
+        window_start: crate::text::rfc3339(p.window_start),
+    })
+    .serialize(s)
+}
+
 /// The stale finding of an org, when its last call is more than 36 h before `now` (UTC ms).
 pub fn stale(org: &OrgUsage, name: Option<&str>, now: i64) -> Option<Finding> {
     let (_, last) = org.span?;
@@ -123,7 +139,7 @@ pub fn stale(org: &OrgUsage, name: Option<&str>, now: i64) -> Option<Finding> {
             format!(
                 "{}: the last call in the logs is at {}, {} before this report's time; logs may have stopped arriving",
                 org_label(&org.org_id, name),
-                crate::model::rfc3339(last),
+                crate::text::rfc3339(last),
                 hours_or_days(behind)
             ),
             Evidence {
@@ -154,7 +170,9 @@ pub struct Finding {
 /// The numbers behind a finding.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Evidence {
-    /// The peak judged (org's or integration's).
+    /// The peak judged (org's or integration's); written with RFC 3339 times, like every time
+    /// in `summary.json`.
+    #[serde(serialize_with = "peak_in_rfc3339")]
     pub peak: Option<Peak>,
     /// Allocation, when known.
     pub allocation: Option<u64>,
@@ -174,11 +192,6 @@ pub struct Evidence {
     pub api_families: Vec<Count>,
 }
 
-/// `part ÷ whole`, or `None` when `whole` is unknown or zero.
-pub fn share(part: u64, whole: Option<u64>) -> Option<f64> {
-    whole.filter(|w| *w > 0).map(|w| part as f64 / w as f64)
-}
-
 /// Whether `peak` reaches `ppm` parts per million of `allocation`, in exact integer arithmetic
 /// (`peak × 1,000,000 ≥ allocation × ppm`, in u128 so nothing overflows): 55,000 of 100,000 is
 /// exactly 55 %.
@@ -192,6 +205,24 @@ pub fn is_chatty(integration: &IntegrationUsage, allocation: Option<u64>, t: &Th
         (Some(p), Some(a)) if a > 0 => reaches(p.calls, a, t.chatty_ppm),
         _ => false,
     }
+}
+
+/// The findings stage: every finding of every org, sorted by kind (most severe first), org and
+/// integration. `now` (the run's time, UTC ms, passed in) dates stale logs.
+pub fn judge(usage: &[OrgUsage], allocations: &AllocationInputs, t: &Thresholds, now: i64) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for org in usage {
+        let name = allocations.org_name(&org.org_id);
+        out.extend(detect(org, name, &allocations.resolve(&org.org_id), t));
+        out.extend(stale(org, name, now));
+    }
+    out.sort_by(|a, b| {
+        a.kind
+            .cmp(&b.kind)
+            .then_with(|| a.org_id.cmp(&b.org_id))
+            .then_with(|| a.integration.cmp(&b.integration))
+    });
+    out
 }
 
 /// All findings for one org, most severe first.
@@ -276,7 +307,7 @@ fn refused(org: &OrgUsage) -> String {
         Some(hit) => format!(
             "; {} calls refused with REQUEST_LIMIT_EXCEEDED, the first at {} when {} calls were in the 24-hour window (so the allocation is at most about that)",
             thousands(org.limit_exceeded_calls),
-            crate::model::rfc3339(hit.at),
+            crate::text::rfc3339(hit.at),
             thousands(hit.usage)
         ),
     }
@@ -324,7 +355,7 @@ fn chatty(org: &OrgUsage, org_label: &str, i: &IntegrationUsage, alloc: Option<u
     }
 }
 
-pub use crate::model::thousands;
+use crate::text::{share, thousands};
 
 #[cfg(test)]
 mod tests {

@@ -8,10 +8,10 @@
 //!   → dedup (duplicates, fallback reconciliation, filters; sorted by org and time)
 //!   → attribute (integration of each call shape)
 //!   → usage (exact rolling-24h peaks via window; per-minute series)
+//!   → findings (chatty, near/over limit, stale; with allocation)
 //!   → recommend (bulkification patterns per integration; what-if peaks via window)
 //!   → capacity (daily peaks per org and integration; trend and forecast joined in analysis)
-//!   → findings (chatty, near/over limit; with allocation)
-//!   → analysis (the one model)
+//!   → analysis (the one model, assembled once from the stages' outputs)
 //!   → render (JSON, Markdown, CSV), published atomically
 //! ```
 //!
@@ -20,8 +20,9 @@
 //! [`aggregates`] stands in for the stages up to usage when the Spark engine (engines/spark/)
 //! computed them: `report --aggregates OUT` renders the same report from its output.
 //!
-//! [`run`] reads like that pipeline. Time is passed in, never read inside the analysis.
-//! `top` runs the same stages up to the analysis and prints a table instead of writing files.
+//! [`pipeline::analyse`] runs those stages in order, in one function; `report` and `top` differ
+//! only in what they render (`top` asks for no recommendations or capacity, which it does not
+//! show). Time is passed in, never read inside the analysis.
 //! [`progress`] draws the running stage on a terminal; it is the library's only output.
 #![warn(missing_docs)]
 
@@ -42,6 +43,7 @@ pub mod marker;
 pub mod meter;
 pub mod model;
 pub mod normalize;
+pub mod pipeline;
 pub mod process;
 pub mod progress;
 pub mod recommend;
@@ -66,7 +68,6 @@ use crate::analysis::Analysis;
 use crate::cli::{BenchFormatArg, Cli, Command, FailOn, FetchArgs, ReportArgs, SampleArgs, TopArgs};
 use crate::config::{ReportConfig, TopConfig};
 use crate::findings::FindingKind;
-use crate::progress::Progress;
 use crate::render::terminal;
 use crate::timings::Timings;
 
@@ -204,17 +205,14 @@ fn fetch_logs(args: FetchArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
     })
 }
 
-/// `apiusage report`: the pipeline.
+/// `apiusage report`: [`pipeline::analyse`], then every output written into `--out`.
 fn report(args: ReportArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
-    let progress = Progress::stderr(args.quiet);
-    let mut config = ReportConfig::from_args(args, now)?;
-    let mut timings = Timings::default();
-    let analysis = match config.aggregates.clone() {
-        Some(out) => analyse_aggregates(&out, &mut config, &progress, &mut timings)?,
-        None => analyse_calls(&mut config, &progress, &mut timings)?,
-    };
-    progress.stage("drawing charts and writing the report");
-    let files = timings.stage("render", || -> anyhow::Result<usize> {
+    let config = ReportConfig::from_args(args, now)?;
+    let mut watch = pipeline::Watch::stderr(config.quiet);
+    let (inputs, settings) = report_pipeline(&config);
+    let analysis = pipeline::analyse(&inputs, &settings, config.generated_at, &mut watch)?;
+    watch.progress.stage("drawing charts and writing the report");
+    let files = watch.timings.stage("render", || -> anyhow::Result<usize> {
         let previous = previous_summary(&config.out);
         let mut outputs = render::render_with(&analysis, &config.render);
         outputs.push(digest(&config, &analysis, previous.as_ref()));
@@ -222,12 +220,41 @@ fn report(args: ReportArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
             .with_context(|| format!("cannot write the report into {}", config.out.display()))?;
         Ok(outputs.len())
     })?;
+    let pipeline::Watch { progress, timings } = watch;
     progress.finish();
     let mut outcome = report_outcome(&config, &analysis, files);
     if config.timings {
         outcome.stderr.extend(timing_lines(&timings));
     }
     Ok(outcome)
+}
+
+/// The report's inputs and settings for the pipeline: every stage, recommendations and
+/// capacity included; its own output folder is never read as input.
+fn report_pipeline(config: &ReportConfig) -> (pipeline::Inputs, pipeline::Settings) {
+    let source = match (&config.aggregates, &config.store) {
+        (Some(out), _) => pipeline::Source::Aggregates(out.clone()),
+        (None, Some(dir)) => pipeline::Source::Store {
+            dir: dir.clone(),
+            wait: config.wait,
+        },
+        (None, None) => pipeline::Source::Files,
+    };
+    let inputs = pipeline::Inputs {
+        paths: config.paths.clone(),
+        exclude: vec![config.out.clone()],
+        source,
+    };
+    let settings = pipeline::Settings {
+        filter: config.filter.clone(),
+        integrations: config.integrations.clone(),
+        allocation: config.allocation.clone(),
+        allocation_args: config.allocation_args.clone(),
+        thresholds: config.thresholds,
+        recommend: Some(config.recommend),
+        capacity: true,
+    };
+    (inputs, settings)
 }
 
 /// `--timings`' table, one stderr line per stage.
@@ -237,81 +264,6 @@ fn timing_lines(timings: &Timings) -> Vec<String> {
         .into_iter()
         .map(|l| format!("timings: {l}"))
         .collect()
-}
-
-/// The stages from the calls (raw files or a store) to the analysis.
-fn analyse_calls(
-    config: &mut ReportConfig,
-    progress: &Progress,
-    timings: &mut Timings,
-) -> anyhow::Result<Analysis> {
-    let exclude = vec![config.out.clone()];
-    let settings = ingest::Settings::at(config.generated_at);
-    let ingested = timings.stage("ingest", || match config.store.clone() {
-        Some(dir) => from_store(&dir, config, &exclude, &settings, progress),
-        None => read_inputs(&config.paths, &exclude, &settings, progress),
-    })?;
-    let (table, attribution) = prepare(ingested, &config.filter, &config.integrations, progress, timings)?;
-    progress.stage(format!(
-        "computing rolling 24-hour usage of {} rows",
-        findings::thousands(table.calls.len() as u64)
-    ));
-    let usage = timings.stage("usage", || {
-        usage::compute(&table.calls, &table.orgs, &attribution)
-    });
-    progress.stage("looking for bulkification patterns");
-    let recommendations = timings.stage("recommend", || {
-        recommend::recommend(&table, &attribution, &config.recommend)
-    });
-    progress.stage("daily peaks, trends and forecasts");
-    let daily = timings.stage("capacity", || {
-        capacity::daily_usage(&table.calls, &table.orgs, &attribution)
-    });
-    let mut analysis = timings.stage("findings", || {
-        analysis::build(
-            &table,
-            usage,
-            &config.allocation,
-            &config.thresholds,
-            config.generated_at,
-        )
-    });
-    let without = timings.stage("recommend", || what_if_days(&table, &recommendations));
-    timings.stage("findings", || analysis.add_recommendations(recommendations));
-    timings.stage("capacity", || {
-        analysis.add_capacity(&daily);
-        analysis.add_capacity_what_if(&without);
-    });
-    Ok(analysis)
-}
-
-/// `report --aggregates OUT`: the Spark job's usage, daily peaks and accounting stand in for
-/// the stages up to usage; findings, capacity and the renderers run as for calls. The
-/// recommendations are found in the calls, which OUT does not hold: the report says so.
-fn analyse_aggregates(
-    out: &std::path::Path,
-    config: &mut ReportConfig,
-    progress: &Progress,
-    timings: &mut Timings,
-) -> anyhow::Result<Analysis> {
-    progress.stage(format!("reading the Spark aggregates in {}", out.display()));
-    let agg = timings.stage("ingest", || aggregates::read(out))?;
-    let limits = store::uncovered_limits(agg.limits.clone(), &config.allocation_args.limits);
-    config.add_stored_limits(&limits)?;
-    let quality = analysis::data_quality(&agg.files, &agg.total, &[], &[]);
-    let mut analysis = timings.stage("findings", || {
-        analysis::assemble(
-            agg.usage,
-            agg.warm_ups,
-            quality,
-            &config.allocation,
-            &config.thresholds,
-            config.generated_at,
-        )
-    });
-    analysis.recommendations_omitted = Some(aggregates::NO_RECOMMENDATIONS);
-    timings.stage("capacity", || analysis.add_capacity(&agg.daily));
-    Ok(analysis)
 }
 
 /// The previous report's `summary.json` in `--out`, for the digest's "since the previous
@@ -347,47 +299,28 @@ fn digest(
     }
 }
 
-/// Per org with recommendations, its daily peaks with all of them applied (for the capacity
-/// what-if). `what_if` is in the table's org order.
-fn what_if_days(table: &dedup::Table, r: &recommend::Recommendations) -> Vec<(String, Vec<window::DayPeak>)> {
-    table
-        .orgs
-        .iter()
-        .zip(&r.what_if)
-        .filter(|(_, w)| w.recommendations > 0 && !w.removed.is_empty())
-        .map(|((_, range), w)| {
-            let days = capacity::org_days_without(&table.calls, range.clone(), &w.removed);
-            (w.org_id.clone(), days)
-        })
-        .collect()
-}
-
-/// `apiusage top`: the pipeline up to the analysis, then a table (or JSON) on stdout. Nothing
-/// is written to disk, and no recommendations, capacity or charts are computed.
+/// `apiusage top`: [`pipeline::analyse`] without recommendations and capacity, which it does
+/// not show, then a table (or JSON) on stdout. Nothing is written to disk.
 fn top(args: TopArgs, now: DateTime<Utc>, term: term::Terminal) -> anyhow::Result<Outcome> {
-    let progress = Progress::stderr(args.quiet);
     let config = TopConfig::from_args(args, now)?;
-    let mut timings = Timings::default();
-    let ingested = timings.stage("ingest", || {
-        read_inputs(&config.paths, &[], &ingest::Settings::at(now), &progress)
-    })?;
-    let (table, attribution) = prepare(
-        ingested,
-        &config.filter,
-        &config.integrations,
-        &progress,
-        &mut timings,
-    )?;
-    progress.stage(format!(
-        "computing rolling 24-hour usage of {} rows",
-        findings::thousands(table.calls.len() as u64)
-    ));
-    let usage = timings.stage("usage", || {
-        usage::compute(&table.calls, &table.orgs, &attribution)
-    });
-    let a = timings.stage("findings", || {
-        analysis::build(&table, usage, &config.allocation, &config.thresholds, now)
-    });
+    let mut watch = pipeline::Watch::stderr(config.quiet);
+    let inputs = pipeline::Inputs {
+        paths: config.paths.clone(),
+        exclude: Vec::new(),
+        source: pipeline::Source::Files,
+    };
+    let settings = pipeline::Settings {
+        filter: config.filter.clone(),
+        integrations: config.integrations.clone(),
+        allocation: config.allocation.clone(),
+        thresholds: config.thresholds,
+        ..pipeline::Settings::default()
+    };
+    let a = pipeline::analyse(&inputs, &settings, now, &mut watch)?;
+    let pipeline::Watch {
+        progress,
+        mut timings,
+    } = watch;
     progress.finish();
     let stdout = timings.stage("render", || {
         let view = terminal::view(&a, config.limit);
@@ -409,72 +342,6 @@ fn top(args: TopArgs, now: DateTime<Utc>, term: term::Terminal) -> anyhow::Resul
     })
 }
 
-/// Ingest: the raw files under `paths`.
-fn read_inputs(
-    paths: &[PathBuf],
-    exclude: &[PathBuf],
-    settings: &ingest::Settings,
-    progress: &Progress,
-) -> anyhow::Result<ingest::Ingested> {
-    if progress.is_visible() {
-        progress.stage(progress::describe_inputs(paths, exclude));
-    }
-    Ok(ingest::ingest(paths, exclude, settings)?)
-}
-
-/// `report --store DIR [PATHS…]`: ingests the paths into the store (if any), takes the store's
-/// latest `/limits` per org as an allocation source, and reads the snapshot back as ingest's
-/// output (with this run's unreadable and skipped inputs, for the data-quality panel).
-fn from_store(
-    dir: &std::path::Path,
-    config: &mut ReportConfig,
-    exclude: &[PathBuf],
-    settings: &ingest::Settings,
-    progress: &Progress,
-) -> anyhow::Result<ingest::Ingested> {
-    let mut outcome = store::IngestSummary::default();
-    if !config.paths.is_empty() {
-        progress.stage(format!("ingesting into the store {}", dir.display()));
-        outcome = store::commit::ingest_excluding(dir, &config.paths, exclude, settings, config.wait)?;
-    } else {
-        store::maintain::require_store(dir)?;
-    }
-    progress.stage(format!("reading the store {}", dir.display()));
-    let (mut ingested, manifest) = store::load(dir)?;
-    let limits = store::latest_limits(dir, &manifest, &config.allocation_args.limits);
-    config.add_stored_limits(&limits)?;
-    ingested.unreadable = outcome.unreadable;
-    ingested.skipped = outcome.skipped;
-    Ok(ingested)
-}
-
-/// Dedup (with the filter) and attribution.
-fn prepare(
-    ingested: ingest::Ingested,
-    filter: &dedup::Filter,
-    map: &attribute::IntegrationMap,
-    progress: &Progress,
-    timings: &mut Timings,
-) -> anyhow::Result<(dedup::Table, attribute::Attribution)> {
-    let rows: u64 = ingested.files.iter().map(|f| f.rows.read).sum();
-    let files = ingested.files.len();
-    progress.stage(format!(
-        "read {files} files, {} rows; removing duplicates",
-        findings::thousands(rows)
-    ));
-    let table = timings.stage("dedup", || -> anyhow::Result<dedup::Table> {
-        let mut table = dedup::reconcile(ingested);
-        table.check_found(filter).map_err(anyhow::Error::msg)?;
-        let span = table.call_span(filter);
-        table.restrict(filter);
-        table.check_in_range(span).map_err(anyhow::Error::msg)?;
-        Ok(table)
-    })?;
-    progress.stage("attributing calls to integrations");
-    let attribution = timings.stage("attribute", || attribute::attribute(&table.calls, map));
-    Ok((table, attribution))
-}
-
 /// `apiusage ingest PATHS… --store DIR`.
 fn ingest_into_store(args: &cli::IngestArgs, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
     let s = store::ingest(&args.store, &args.paths, &ingest::Settings::at(now), args.wait)?;
@@ -483,7 +350,7 @@ fn ingest_into_store(args: &cli::IngestArgs, now: DateTime<Utc>) -> anyhow::Resu
         stdout.push_str(&format!(
             "ingested {} file(s), {} rows, into {} (snapshot {}, {} data file(s) written)",
             s.added.len(),
-            findings::thousands(s.rows_read),
+            text::thousands(s.rows_read),
             args.store.display(),
             s.snapshot,
             s.files_written
@@ -613,7 +480,7 @@ fn report_outcome(config: &ReportConfig, a: &Analysis, files: usize) -> Outcome 
         files,
         config.out.display(),
         a.orgs.len(),
-        findings::thousands(a.overview.counted_calls),
+        text::thousands(a.overview.counted_calls),
         a.findings.len()
     );
     Outcome {

@@ -47,21 +47,21 @@ pub fn compare(
                  for the same 24 hours, a difference of {d:+}. Salesforce updates its meter \
                  asynchronously, the last hours' calls may not be in a log file yet, and calls the \
                  logs do not list (e.g. logins) are not rebuilt",
-                crate::model::thousands(used),
-                crate::model::thousands(r),
+                crate::text::thousands(used),
+                crate::text::thousands(r),
             )
         }
         (None, Some(last)) => format!(
             "Salesforce's meter read {} calls at {at_text} (Max − Remaining); the logs end at {}, \
              before that instant, so they cannot be compared yet (daily files arrive the next day, \
              hourly ones 3–6 hours late: fetch --interval hourly later and report again)",
-            crate::model::thousands(used),
-            crate::model::rfc3339(last),
+            crate::text::thousands(used),
+            crate::text::rfc3339(last),
         ),
         (None, None) => format!(
             "Salesforce's meter read {} calls at {at_text} (Max − Remaining); no counted calls in \
              the logs to compare with",
-            crate::model::thousands(used)
+            crate::text::thousands(used)
         ),
     };
     Some(MeterView {

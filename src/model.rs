@@ -318,36 +318,6 @@ impl Calls {
     }
 }
 
-/// UTC ms → `2026-11-02T10:00:00.000Z` (RFC 3339, UTC, milliseconds).
-pub fn rfc3339(ms: Millis) -> String {
-    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms).map_or_else(
-        || ms.to_string(),
-        |t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-    )
-}
-
-/// `1 whole day`, `3 whole days`: a count with its noun, never "day(s)". `noun` is singular.
-pub fn count_of(n: u64, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{} {noun}s", thousands(n))
-    }
-}
-
-/// `115000` → `115,000`, as Salesforce's documentation and the reports write numbers.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// How many examples of each bad-row reason are kept.
 pub const MAX_EXAMPLES: usize = 5;
 

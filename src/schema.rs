@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::PathBuf;
 
-use crate::findings::thousands;
 use crate::ingest::columns::ColumnMap;
 use crate::ingest::discover::{classify, Format, InputFile};
 use crate::ingest::{csv, ndjson, parquet, read_file, FileError, Settings};
 use crate::model::EventType;
 use crate::text::clean;
+use crate::text::thousands;
 
 /// The explanation text (for stdout) and the errors, one per file that is not usable (for
 /// stderr); no errors means every file was readable.

@@ -271,7 +271,7 @@ fn calls_over_days(org_id: &str, app: &str, per_day: &[u64]) -> Vec<Call> {
     for (d, n) in per_day.iter().enumerate() {
         for k in 0..*n {
             let ms = (MON + d as i64) * WINDOW_MS + (k as i64 * WINDOW_MS) / *n as i64;
-            let ts = apiusage::model::rfc3339(ms);
+            let ts = apiusage::text::rfc3339(ms);
             out.push(
                 Call::at(&ts, &format!("{org_id}-{app}-{d}-{k}"))
                     .org(org_id)

@@ -420,9 +420,9 @@ fn timings_list_every_stage_on_stderr_and_leave_the_report_alone() {
         "dedup",
         "attribute",
         "usage",
+        "findings",
         "recommend",
         "capacity",
-        "findings",
         "render",
         "total",
     ];

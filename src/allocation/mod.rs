@@ -58,7 +58,7 @@ mod limits;
 mod profile;
 pub mod rules;
 
-use crate::model::thousands;
+use crate::text::thousands;
 use std::fmt;
 use std::path::PathBuf;
 

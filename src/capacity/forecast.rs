@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::fit::{self, Direction, Fit};
 use super::{date, signed};
-use crate::findings::thousands;
+use crate::text::thousands;
 
 /// Fewest whole days for a trend. With three points even a strictly rising series cannot be
 /// told from noise at 90 % (Sen's interval is unbounded), and one bad day would be a third of
@@ -109,7 +109,7 @@ pub fn trend(days: &[(i64, u64)]) -> Result<Trend, String> {
     let (Some(&(first, _)), Some(&(last, _)), MIN_DAYS..) = (days.first(), days.last(), days.len()) else {
         return Err(format!(
             "only {}: a trend needs at least {MIN_DAYS} (fewer cannot be told from day-to-day noise)",
-            crate::model::count_of(days.len() as u64, "whole day")
+            crate::text::count_of(days.len() as u64, "whole day")
         ));
     };
     let points: Vec<(f64, f64)> = days
@@ -209,7 +209,7 @@ fn project(share: f64, calls: u64, level: f64, t: &Trend, pct: &str) -> Reach {
         note: format!(
             "at {slope} calls/day the daily peak reaches {what} on {}, {} after the data ends",
             date(day),
-            crate::model::count_of(u64::try_from(ahead).unwrap_or(0), "day")
+            crate::text::count_of(u64::try_from(ahead).unwrap_or(0), "day")
         ),
     }
 }

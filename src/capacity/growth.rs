@@ -96,7 +96,7 @@ pub fn growth(days: &[&DayPeak], integrations: &[IntegrationDaily]) -> Result<Gr
     if k == 0 {
         return Err(format!(
             "only {}: growth compares the first and last third, which needs 3",
-            crate::model::count_of(days.len() as u64, "whole day")
+            crate::text::count_of(days.len() as u64, "whole day")
         ));
     }
     let (first, last) = (&days[..k], &days[days.len() - k..]);

@@ -23,8 +23,8 @@ pub use daily::{daily_usage, org_days_without, IntegrationDaily, OrgDaily};
 pub use forecast::{Reach, ReachStatus, Trend};
 pub use growth::{Growth, WeekPattern};
 
-use crate::findings::{share, thousands};
-use crate::model::rfc3339;
+use crate::text::rfc3339;
+use crate::text::{share, thousands};
 use crate::window::{DayPeak, WINDOW_MS};
 
 /// Shares of the allocation the forecast looks for: the usual alert line and the limit.

@@ -6,7 +6,7 @@
 use super::fit::Direction;
 use super::growth::{Change, Growth};
 use super::{signed, OrgCapacity, Trend};
-use crate::findings::thousands;
+use crate::text::thousands;
 
 /// Growth rows the report panels show; the rest are in `summary.json`.
 pub const GROWTH_ROWS: usize = 5;
@@ -50,10 +50,10 @@ pub fn what_if(c: &OrgCapacity) -> Option<String> {
         |p| match c.allocation {
             Some(a) if a > 0 => format!(
                 "the highest daily peak would be {} ({:.1} % of the allocation)",
-                crate::model::thousands(p),
+                crate::text::thousands(p),
                 p as f64 * 100.0 / a as f64
             ),
-            _ => format!("the highest daily peak would be {}", crate::model::thousands(p)),
+            _ => format!("the highest daily peak would be {}", crate::text::thousands(p)),
         },
     );
     let Some(slope) = w.trend_per_day else {
@@ -121,10 +121,10 @@ pub fn growth(g: &Growth) -> String {
         "Growth, {basis}: {} → {} ({}) against {} → {} ({}). Org calls per day {}; daily peak {}.",
         g.first.from,
         g.first.to,
-        crate::model::count_of(g.first.days as u64, "day"),
+        crate::text::count_of(g.first.days as u64, "day"),
         g.last.from,
         g.last.to,
-        crate::model::count_of(g.last.days as u64, "day"),
+        crate::text::count_of(g.last.days as u64, "day"),
         change(&g.org_calls_per_day),
         change(&g.org_daily_peak)
     )

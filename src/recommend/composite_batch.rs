@@ -10,8 +10,8 @@
 
 use super::classify::Row;
 use super::{evidence, Counter, Detection, Facts, Kind, Span};
-use crate::findings::thousands;
 use crate::model::{Calls, StrId};
+use crate::text::thousands;
 
 /// Subrequests in one composite batch, at most.
 pub(crate) const MAX_SUBREQUESTS: u32 = 25;

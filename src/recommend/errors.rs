@@ -11,8 +11,8 @@
 
 use super::classify::{Class, Row};
 use super::{duration, evidence, Counter, Detection, Facts, Kind, Span};
-use crate::findings::thousands;
 use crate::model::{flags, Calls, Millis, StrId};
+use crate::text::thousands;
 
 /// Failures closer than this belong to one burst.
 pub(crate) const BURST_GAP_MS: Millis = 60_000;

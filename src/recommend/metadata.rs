@@ -11,8 +11,8 @@ use rustc_hash::FxHashMap;
 
 use super::classify::Row;
 use super::{duration, evidence, Detection, Facts, Kind, Span};
-use crate::findings::thousands;
 use crate::model::{Calls, Millis, StrId};
+use crate::text::thousands;
 use crate::window;
 
 /// How long the modelled cache keeps a describe or limits response.

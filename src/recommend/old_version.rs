@@ -8,8 +8,8 @@
 
 use super::classify::Row;
 use super::{evidence, Counter, Detection, Facts, Kind, Span};
-use crate::findings::thousands;
 use crate::model::{Calls, StrId};
+use crate::text::thousands;
 
 /// State for one integration.
 #[derive(Debug, Default)]

@@ -12,8 +12,8 @@
 
 use super::classify::Row;
 use super::{evidence, Confidence, Counter, Detection, Facts, Kind, Span};
-use crate::findings::thousands;
 use crate::model::{Calls, Millis, StrId};
+use crate::text::thousands;
 
 /// Pages closer than this belong to one result set.
 pub(crate) const RUN_GAP_MS: Millis = 60_000;

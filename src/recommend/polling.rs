@@ -26,8 +26,8 @@ use rustc_hash::FxHashMap;
 
 use super::classify::{Class, Row};
 use super::{duration, evidence, Detection, Facts, Kind, Span};
-use crate::findings::thousands;
 use crate::model::{Calls, Millis, StrId};
+use crate::text::thousands;
 
 /// Shortest period looked for (a tight loop below this is working through data).
 pub(crate) const MIN_PERIOD_MS: Millis = 100;

@@ -10,8 +10,8 @@
 
 use super::classify::{Class, Row};
 use super::{duration, evidence, Confidence, Counter, Detection, Facts, Kind, Span};
-use crate::findings::thousands;
 use crate::model::{Calls, Millis, StrId};
+use crate::text::thousands;
 
 /// Gap histogram bins: bin `b` holds gaps in `[2^b, 2^(b+1))` ms.
 const GAP_BINS: usize = 40;

@@ -13,8 +13,8 @@ use rustc_hash::FxHashMap;
 
 use super::classify::{entity_name, Class, Op, Row};
 use super::{evidence, Counter, Detection, Facts, Kind, Span};
-use crate::findings::thousands;
 use crate::model::{Calls, Millis, StrId};
+use crate::text::thousands;
 
 /// Calls closer than this belong to the same run (a job sending records back to back).
 pub(crate) const RUN_GAP_MS: Millis = 60_000;

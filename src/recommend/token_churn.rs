@@ -17,8 +17,8 @@
 
 use super::classify::{Class, Row};
 use super::{duration, evidence, Confidence, Counter, Detection, Facts, Kind, Span};
-use crate::findings::thousands;
 use crate::model::{Calls, Millis, StrId};
+use crate::text::thousands;
 
 /// Salesforce's default session timeout: a token can be reused at least this long.
 pub(crate) const SESSION_LIFETIME_MS: Millis = 2 * 3_600_000;

@@ -78,7 +78,7 @@ impl Others {
         } else {
             "integrations"
         };
-        format!("{} other {noun}", crate::model::thousands(self.count as u64))
+        format!("{} other {noun}", crate::text::thousands(self.count as u64))
     }
 }
 
@@ -107,8 +107,8 @@ pub fn warning(a: &Analysis) -> Option<String> {
             "warning: {} orgs in the input (a misaligned ORGANIZATION_ID column?): report.html \
              and report.md give sections and charts to the {ORG_SECTIONS} riskiest only; the \
              other {} are rows of the org index, and summary.json and the CSVs have all of them",
-            crate::model::thousands(a.orgs.len() as u64),
-            crate::model::thousands(left_out as u64)
+            crate::text::thousands(a.orgs.len() as u64),
+            crate::text::thousands(left_out as u64)
         )
     })
 }

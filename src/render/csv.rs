@@ -2,7 +2,8 @@
 //! row per recommendation) and `usage_<org>.csv` (the per-minute rolling series of an org and its
 //! top integrations).
 
-use crate::analysis::{rfc3339, Analysis, OrgReport, PeakView};
+use crate::analysis::{Analysis, OrgReport, PeakView};
+use crate::text::rfc3339;
 use crate::usage::OrgSeries;
 use crate::window::MINUTE_MS;
 

@@ -12,11 +12,11 @@ use std::fmt::Write;
 use serde::Deserialize;
 
 use crate::analysis::Analysis;
-use crate::findings::thousands;
 use crate::render::markdown::esc;
 use crate::render::summary::{org_name, sentences};
 use crate::render::text::{human_time, pct};
 use crate::render::zone::DisplayZone;
+use crate::text::thousands;
 
 /// The digest's length limit, links and headings included.
 pub const MAX_LINES: usize = 15;

@@ -12,10 +12,11 @@ use super::text::{pct, peak_change};
 use std::fmt::Write;
 
 use crate::analysis::{Analysis, IntegrationReport, OrgReport, PeakView, RecommendationView};
-use crate::findings::{thousands, Finding, FindingKind};
+use crate::findings::{Finding, FindingKind};
 use crate::render::bound::{self, Sections};
 use crate::render::chart::OrgCharts;
 use crate::render::zone::DisplayZone;
+use crate::text::thousands;
 use crate::usage::Count;
 
 const CSS: &str = include_str!("../../assets/report.css");

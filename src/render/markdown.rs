@@ -9,10 +9,11 @@ use super::text::{clock, clock_cell, pct, peak_change, zone_header};
 use std::fmt::Write;
 
 use crate::analysis::{Analysis, IntegrationReport, OrgReport, PeakView, RecommendationView};
-use crate::findings::{thousands, FindingKind};
+use crate::findings::FindingKind;
 use crate::render::bound::{self, Sections};
 use crate::render::chart::ChartLink;
 use crate::render::zone::DisplayZone;
+use crate::text::thousands;
 use crate::usage::Count;
 
 /// Renders the report without chart links.

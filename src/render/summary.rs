@@ -4,10 +4,11 @@
 //! and `report`'s stdout. Plain text: each caller escapes for its markup.
 
 use crate::analysis::{Analysis, IntegrationReport, OrgReport, RecommendationView};
-use crate::findings::{thousands, FindingKind};
+use crate::findings::FindingKind;
 use crate::recommend::Kind;
 use crate::render::text::{human_time, pct};
 use crate::render::zone::DisplayZone;
+use crate::text::thousands;
 
 /// At most this many orgs at risk get a sentence of their own; the rest are counted.
 pub const ORGS_NAMED: usize = 10;

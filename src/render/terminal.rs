@@ -13,11 +13,12 @@ use serde::Serialize;
 
 use crate::analysis::{Analysis, IntegrationReport, OrgReport};
 use crate::attribute::Kind;
-use crate::findings::{thousands, FindingKind};
+use crate::findings::FindingKind;
 use crate::render::term_layout::{self as layout, fit, push_line, Cell, Layout, Style, GAP, INDENT};
 use crate::render::zone::DisplayZone;
 use crate::term::Terminal;
 pub use crate::text::clean;
+use crate::text::thousands;
 
 /// An org's state, the most severe first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -2,8 +2,8 @@
 //! write shares and peak changes the same way. Callers escape for their markup.
 
 use crate::analysis::PeakView;
-use crate::model::thousands;
 use crate::render::zone::DisplayZone;
+use crate::text::thousands;
 
 /// A share as `85.0 %`, or `–` when unknown.
 pub fn pct(s: Option<f64>) -> String {

@@ -565,7 +565,7 @@ fn add_limits(dir: &Path, manifest: &mut Manifest, paths: &[PathBuf]) -> Result<
         write().map_err(|e| StoreError::io(&target, &e))?;
         manifest.limits.push(LimitsEntry {
             org_id: org,
-            fetched_at: crate::model::rfc3339(fetched_ms),
+            fetched_at: crate::text::rfc3339(fetched_ms),
             fetched_ms,
             path: rel,
             source_path: path.display().to_string().replace('\\', "/"),

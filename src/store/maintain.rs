@@ -14,7 +14,8 @@ use super::partition;
 use super::rows;
 use super::StoreError;
 use crate::marker;
-use crate::model::{thousands, Calls};
+use crate::model::Calls;
+use crate::text::thousands;
 
 /// Ignored-row reason for rows `store forget` removed.
 pub const FORGOTTEN: &str = commit::FORGOTTEN;

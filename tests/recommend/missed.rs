@@ -3,8 +3,8 @@
 
 use apiusage::allocation::AllocationInputs;
 use apiusage::attribute::{attribute, IntegrationMap};
-use apiusage::recommend::{recommend, Confidence, Kind, Recommendations, Settings};
-use apiusage::{analysis, findings, usage};
+use apiusage::recommend::{Confidence, Kind, Recommendations, Settings};
+use apiusage::{analysis, pipeline, usage};
 
 use super::crafted::*;
 
@@ -86,13 +86,20 @@ fn people(seed: u64) -> Vec<Call> {
 fn analyse(calls: Vec<Call>, allocation: u64) -> analysis::Analysis {
     let t = table(calls);
     let a = attribute(&t.calls, &IntegrationMap::default());
-    let reported = usage::compute(&t.calls, &t.orgs, &a);
-    let recs = recommend(&t, &a, &Settings::default());
     let inputs = AllocationInputs::load(&[allocation.to_string()], &[], &[]).unwrap();
     let generated = "2026-11-06T00:00:00Z".parse().unwrap();
-    let mut out = analysis::build(&t, reported, &inputs, &findings::Thresholds::default(), generated);
-    out.add_recommendations(recs);
-    out
+    let settings = pipeline::Settings {
+        recommend: Some(Settings::default()),
+        ..pipeline::Settings::default()
+    };
+    pipeline::analyse_table(
+        &t,
+        &a,
+        &settings,
+        &inputs,
+        generated,
+        &mut pipeline::Watch::silent(),
+    )
 }
 
 fn of<'a>(r: &'a Recommendations, integration: &str, kind: Kind) -> &'a apiusage::recommend::Recommendation {

@@ -9,7 +9,7 @@ use apiusage::attribute::{attribute, Attribution, IntegrationMap};
 use apiusage::dedup;
 use apiusage::recommend::whatif::{self, Stream};
 use apiusage::recommend::{recommend, Kind, Settings};
-use apiusage::{analysis, findings, ingest, render, sample, usage, window};
+use apiusage::{analysis, ingest, pipeline, render, sample, usage, window};
 use proptest::prelude::*;
 
 use super::crafted::*;
@@ -145,20 +145,21 @@ fn analyse_sample() -> analysis::Analysis {
     .unwrap();
     let table = dedup::reconcile(ingested);
     let a: Attribution = attribute(&table.calls, &IntegrationMap::default());
-    let reported = usage::compute(&table.calls, &table.orgs, &a);
-    let recs = recommend(&table, &a, &Settings::default());
     let profile: PathBuf = dir.path().join("org_profile.toml");
     let allocation = AllocationInputs::load(&[], &[], &[profile]).unwrap();
     let generated = "2026-11-05T00:00:00Z".parse().unwrap();
-    let mut analysis = analysis::build(
+    let settings = pipeline::Settings {
+        recommend: Some(Settings::default()),
+        ..pipeline::Settings::default()
+    };
+    pipeline::analyse_table(
         &table,
-        reported,
+        &a,
+        &settings,
         &allocation,
-        &findings::Thresholds::default(),
         generated,
-    );
-    analysis.add_recommendations(recs);
-    analysis
+        &mut pipeline::Watch::silent(),
+    )
 }
 
 #[test]

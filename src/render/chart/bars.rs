@@ -13,7 +13,7 @@ use super::frame::{self, Drawn};
 use super::style::{self, okabe_ito, INK};
 use super::Figure;
 use crate::analysis::{OrgReport, Overview};
-use crate::findings::thousands;
+use crate::text::thousands;
 
 const WIDTH: u32 = 1200;
 const ROW: u32 = 30;

@@ -50,10 +50,7 @@ pub fn threshold_lines(allocation: Option<u64>, warn_share: f64, chatty_share: f
     let a = a as f64;
     let line = |share: f64, name: &str, kind| Line {
         value: a * share,
-        label: format!(
-            "{name} {}",
-            crate::findings::thousands((a * share).round() as u64)
-        ),
+        label: format!("{name} {}", crate::text::thousands((a * share).round() as u64)),
         kind,
     };
     vec![
@@ -211,7 +208,7 @@ fn peak_mark(p: Option<&PeakView>, series: &OrgSeries) -> Option<PeakMark> {
     Some(PeakMark {
         minute: series.org.minutes[i],
         calls: p.calls,
-        label: format!("peak {} calls, {at}{share}", crate::findings::thousands(p.calls)),
+        label: format!("peak {} calls, {at}{share}", crate::text::thousands(p.calls)),
     })
 }
 

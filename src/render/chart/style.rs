@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{register_font, FontStyle, RGBColor, TextStyle};
 
-use crate::findings::thousands;
+use crate::text::thousands;
 use crate::window::MINUTE_MS;
 
 /// The font family every chart names. The embedded font is registered under it, so plotters

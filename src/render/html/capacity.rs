@@ -13,8 +13,8 @@ use super::{esc, num, org_title, pct};
 use crate::analysis::Analysis;
 use crate::capacity::text::{self, calls, rounded, GROWTH_ROWS};
 use crate::capacity::OrgCapacity;
-use crate::findings::thousands;
 use crate::render::bound::Sections;
+use crate::text::thousands;
 
 /// `<section id="capacity">`, one block per org.
 pub(super) fn section(h: &mut String, a: &Analysis, sections: &Sections, zone: DisplayZone) {

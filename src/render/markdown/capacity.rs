@@ -12,7 +12,7 @@ use crate::render::zone::DisplayZone;
 use super::{code_cell, esc, pct};
 use crate::capacity::text::{self, calls, rounded, GROWTH_ROWS};
 use crate::capacity::{OrgCapacity, ReachStatus};
-use crate::findings::thousands;
+use crate::text::thousands;
 
 /// Daily rows shown: the last month; the full series is in `summary.json`.
 const DAILY_ROWS: usize = 31;
