@@ -12,8 +12,8 @@
 //! 3. A detector returns at most one detection per integration: evidence, the action, and the
 //!    counted rows the action would make unnecessary.
 //! 4. [`whatif`] removes those rows from the counted stream and recomputes the org's and the
-//!    integration's exact rolling-24h peaks with `window::peak`; all of an org's detections
-//!    removed together give the combined what-if.
+//!    integration's exact rolling-24h peaks from each stream's usage at its instants, computed
+//!    once per stream; all of an org's detections removed together give the combined what-if.
 //!
 //! Every transform is a removal: merging N single-record calls into ⌈N/200⌉ keeps the first call
 //! of each block of 200. So a what-if peak is never above the real one, and the savings are
@@ -23,6 +23,7 @@ mod classify;
 mod composite_batch;
 pub mod docs;
 mod errors;
+mod instants;
 mod metadata;
 mod old_version;
 mod pagination;
@@ -366,11 +367,11 @@ fn org_recommendations(
         })
         .collect();
     let unexplained = unexplained(
+        (calls, tables),
         &streams,
         attribution,
         org_id,
         &items,
-        scanned.profiles,
         (before, from),
     );
     let all = whatif::union(scanned.detections.iter().map(|(_, d)| d.removed.as_slice()));
@@ -383,12 +384,14 @@ fn org_recommendations(
 
 /// The profiles of the integrations that carry at least [`PROFILED_PERCENT`] of the org's peak
 /// and have no recommendation that saves calls (a composite-batch one explains hidden calls).
+/// Only those are profiled, from their counted calls, after the scan: most integrations never
+/// need one.
 fn unexplained(
+    (calls, tables): (&Calls, &classify::Tables),
     streams: &whatif::OrgStreams,
     attribution: &Attribution,
     org_id: &str,
     items: &[Recommendation],
-    profiles: Vec<(usize, Detection)>,
     (before, from): (Option<Peak>, Millis),
 ) -> Vec<Unexplained> {
     let org_peak = before.map_or(0, |p| p.calls);
@@ -397,20 +400,37 @@ fn unexplained(
             .iter()
             .any(|r| r.integration == key && (r.calls_saved_at_peak > 0 || r.kind == Kind::CompositeBatch))
     };
-    profiles
-        .into_iter()
-        .filter_map(|(integration, d)| {
+    (0..streams.integrations.len())
+        .filter(|&i| !streams.of(i).rows.is_empty())
+        .filter_map(|integration| {
             let own = streams.of(integration);
             let in_window = own.in_window(before);
             let own_peak = own.peak_without(&[], from).map_or(0, |p| p.calls);
             let heavy = in_window.max(own_peak) * 100 >= org_peak * PROFILED_PERCENT && org_peak > 0;
             let key = &attribution.integrations[integration].key;
-            (heavy && !explained(key)).then(|| Unexplained {
+            if !heavy || explained(key) {
+                return None;
+            }
+            let d = profile_of(calls, tables, &own.rows)?;
+            Some(Unexplained {
                 recommendation: recommendation(streams, attribution, org_id, integration, &d, (before, from)),
                 calls_in_org_peak_window: in_window,
             })
         })
         .collect()
+}
+
+/// What an integration does, from its counted rows (ascending): the calls the scan gives its
+/// detectors, so in range (not `--since` warm-up) and from a call source.
+fn profile_of(calls: &Calls, tables: &classify::Tables, rows: &[u32]) -> Option<Detection> {
+    let mut profile = profile::Profile::default();
+    for &r in rows {
+        let i = r as usize;
+        if calls.in_range(i) && tables.shapes[calls.shape[i] as usize].api {
+            profile.observe(&tables.row(calls, i));
+        }
+    }
+    profile.finish(calls)
 }
 
 /// The org with every detection applied: `all` is the union of their removed rows.
@@ -421,13 +441,14 @@ fn org_what_if(
     all: &[u32],
     (before, from): (Option<Peak>, Millis),
 ) -> OrgWhatIf {
+    let gone = streams.org.positions(all);
     OrgWhatIf {
         org_id: org_id.to_string(),
         recommendations: n,
-        calls_removed: streams.org.count(all),
-        calls_saved_at_peak: streams.org.count_in_window(all, before),
+        calls_removed: gone.len() as u64,
+        calls_saved_at_peak: streams.org.positions_in_window(&gone, before),
         peak_before: before,
-        peak_after: streams.org.peak_without(all, from),
+        peak_after: streams.org.peak_without_positions(&gone, from),
         removed: all.to_vec(),
     }
 }
@@ -442,13 +463,14 @@ fn recommendation(
 ) -> Recommendation {
     let who = &attribution.integrations[integration];
     let own = streams.of(integration);
-    let (org_after, own_before, own_after) = if d.removed.is_empty() {
-        let own_before = own.peak_without(&[], from);
-        (org_before, own_before, own_before)
+    // Each stream's positions of the removed rows are found once and serve every figure.
+    let gone = streams.org.positions(&d.removed);
+    let own_before = own.peak_without_positions(&[], from);
+    let (org_after, own_after) = if gone.is_empty() {
+        (org_before, own_before)
     } else {
         (
-            streams.org.peak_without(&d.removed, from),
-            own.peak_without(&[], from),
+            streams.org.peak_without_positions(&gone, from),
             own.peak_without(&d.removed, from),
         )
     };
@@ -460,8 +482,8 @@ fn recommendation(
         action: d.action.clone(),
         confidence: d.confidence,
         evidence: d.evidence.clone(),
-        calls_removed: streams.org.count(&d.removed),
-        calls_saved_at_peak: streams.org.count_in_window(&d.removed, org_before),
+        calls_removed: gone.len() as u64,
+        calls_saved_at_peak: streams.org.positions_in_window(&gone, org_before),
         org_peak_before: org_before,
         org_peak_after: org_after,
         integration_peak_before: own_before,

@@ -20,7 +20,6 @@ use super::metadata::Metadata;
 use super::old_version::OldVersions;
 use super::pagination::Pagination;
 use super::polling::Polling;
-use super::profile::Profile;
 use super::single_record::SingleRecord;
 use super::token_churn::TokenChurn;
 use super::{Detection, Settings};
@@ -36,7 +35,6 @@ struct Detectors {
     errors: Errors,
     versions: OldVersions,
     pages: Pagination,
-    profile: Profile,
 }
 
 impl Detectors {
@@ -50,7 +48,6 @@ impl Detectors {
             errors: Errors::default(),
             versions: OldVersions::new(settings.min_api_version),
             pages: Pagination::default(),
-            profile: Profile::default(),
         }
     }
 
@@ -59,7 +56,6 @@ impl Detectors {
     /// a polling rhythm and token requests, but never make a pattern on their own.
     fn observe(&mut self, row: &Row) {
         self.errors.observe(row);
-        self.profile.observe(row);
         match row.class {
             Class::CompositeBatch => self.composite.observe(row),
             Class::Login | Class::OAuthToken => self.churn.observe_token(row),
@@ -78,8 +74,8 @@ impl Detectors {
         }
     }
 
-    /// The detections, and the profile of what the integration does.
-    fn finish(self, calls: &Calls) -> (Vec<Detection>, Option<Detection>) {
+    /// The detections.
+    fn finish(self, calls: &Calls) -> Vec<Detection> {
         let found = [
             self.single.finish(calls),
             self.polling.finish(calls),
@@ -90,7 +86,7 @@ impl Detectors {
             self.versions.finish(calls),
             self.pages.finish(calls),
         ];
-        (found.into_iter().flatten().collect(), self.profile.finish(calls))
+        found.into_iter().flatten().collect()
     }
 }
 
@@ -98,11 +94,9 @@ impl Detectors {
 pub(crate) struct Scanned {
     /// Every detection, with the integration index it belongs to.
     pub detections: Vec<(usize, Detection)>,
-    /// Every integration's profile (`no_known_pattern`), for those that turn out to need one.
-    pub profiles: Vec<(usize, Detection)>,
 }
 
-/// Every detection and profile in the org's `range`.
+/// Every detection in the org's `range`.
 pub(crate) fn scan_org(calls: &Calls, range: Range<usize>, tables: &Tables, settings: &Settings) -> Scanned {
     let mut states: Vec<Option<Detectors>> = (0..tables.integrations).map(|_| None).collect();
     let mut counted_by_shape = vec![0u64; calls.shapes.len()];
@@ -128,13 +122,11 @@ pub(crate) fn scan_org(calls: &Calls, range: Range<usize>, tables: &Tables, sett
     give_logins(calls, tables, &counted_by_shape, &logins, &mut states);
     let mut out = Scanned {
         detections: Vec::new(),
-        profiles: Vec::new(),
     };
     for (i, state) in states.into_iter().enumerate() {
         let Some(state) = state else { continue };
-        let (found, profile) = state.finish(calls);
+        let found = state.finish(calls);
         out.detections.extend(found.into_iter().map(|d| (i, d)));
-        out.profiles.extend(profile.map(|p| (i, p)));
     }
     out
 }

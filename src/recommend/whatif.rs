@@ -2,60 +2,27 @@
 //!
 //! Part of the recommendation stage (after usage, before analysis). A recommendation is
 //! expressed as the counted rows its action makes unnecessary. [`OrgStreams`] gathers an org's
-//! counted timestamps once (and each integration's, in the same pass); every what-if is then
-//! one merge sweep of those sorted timestamps against the sorted removed positions
-//! ([`peak_without`]): no copy of the stream, no allocation, no per-row look-ups. "No change"
-//! reproduces `window::peak` exactly, and removing calls can only lower or keep a peak.
+//! counted timestamps once (and each integration's, in the same pass), and [`Instants`] the
+//! usage at each of a stream's instants, once per stream. Every what-if is then a walk over its
+//! removed entries (where each enters and leaves the window) and a vectorised maximum of the
+//! unchanged usage between those points ([`peak_without`]): one sweep per stream for all of its
+//! recommendations, not one per recommendation. "No change" reproduces `window::peak` exactly,
+//! and removing calls can only lower or keep a peak.
 //! [`Stream`] is the straightforward per-change recomputation, kept as the reference the
 //! sweep is tested against.
 
 use std::ops::Range;
+use std::sync::OnceLock;
 
+pub use super::instants::Instants;
 use crate::attribute::Attribution;
 use crate::model::{Calls, Millis};
-use crate::window::{self, Peak, WINDOW_MS};
+use crate::window::{self, Peak};
 
 /// The peak of `sorted` (ascending timestamps) without the entries at `removed` (ascending,
-/// distinct positions into `sorted`), over instants at or after `from`. One sweep: usage at
-/// each remaining instant `t` is the entries in `(t − 24 h, t]` minus the removed ones there,
-/// both counted with pointers that only move forward.
+/// distinct positions into `sorted`), over instants at or after `from`.
 pub fn peak_without_from(sorted: &[Millis], removed: &[usize], from: Millis) -> Option<Peak> {
-    let n = sorted.len();
-    let (mut lo, mut gone_lo, mut gone_hi) = (0usize, 0usize, 0usize);
-    let mut best: Option<(u64, Millis)> = None;
-    let mut j = 0;
-    while j < n {
-        let t = sorted[j];
-        let mut end = j;
-        while end + 1 < n && sorted[end + 1] == t {
-            end += 1;
-        }
-        let gone_before = gone_hi;
-        while gone_hi < removed.len() && removed[gone_hi] <= end {
-            gone_hi += 1;
-        }
-        let kept_here = (end + 1 - j) > gone_hi - gone_before;
-        if kept_here && t >= from {
-            if let Some(bound) = t.checked_sub(WINDOW_MS) {
-                while sorted[lo] <= bound {
-                    lo += 1;
-                }
-            }
-            while gone_lo < removed.len() && removed[gone_lo] < lo {
-                gone_lo += 1;
-            }
-            let usage = (end + 1 - lo - (gone_hi - gone_lo)) as u64;
-            if best.is_none_or(|(calls, _)| usage > calls) {
-                best = Some((usage, t));
-            }
-        }
-        j = end + 1;
-    }
-    best.map(|(calls, at)| Peak {
-        calls,
-        at,
-        window_start: at.saturating_sub(WINDOW_MS),
-    })
+    Instants::new(sorted).peak_without(sorted, removed, from)
 }
 
 /// [`peak_without_from`] over every instant.
@@ -70,6 +37,9 @@ pub struct Counted {
     pub ts: Vec<Millis>,
     /// Table row of each timestamp, ascending.
     pub rows: Vec<u32>,
+    /// Its instants and the usage at each, made on the first what-if (an integration without
+    /// a recommendation never needs them).
+    instants: OnceLock<Instants>,
 }
 
 impl Counted {
@@ -79,24 +49,11 @@ impl Counted {
     }
 
     /// Positions of `removed` (ascending table rows) in this stream; rows not in it are skipped.
-    fn positions(&self, removed: &[u32]) -> Vec<usize> {
+    pub fn positions(&self, removed: &[u32]) -> Vec<usize> {
         let mut out = Vec::with_capacity(removed.len());
-        if removed.len() * 16 > self.rows.len() {
-            // Dense: one merge walk beats a binary search per row.
-            let mut k = 0;
-            for &r in removed {
-                while k < self.rows.len() && self.rows[k] < r {
-                    k += 1;
-                }
-                if self.rows.get(k) == Some(&r) {
-                    out.push(k);
-                }
-            }
-            return out;
-        }
         let mut from = 0;
         for &r in removed {
-            let at = from + self.rows[from..].partition_point(|&x| x < r);
+            let at = gallop(from, self.rows.len(), |k| self.rows[k] < r);
             if self.rows.get(at) == Some(&r) {
                 out.push(at);
             }
@@ -107,7 +64,19 @@ impl Counted {
 
     /// The peak without `removed` (ascending table rows), over instants ≥ `from`.
     pub fn peak_without(&self, removed: &[u32], from: Millis) -> Option<Peak> {
-        peak_without_from(&self.ts, &self.positions(removed), from)
+        self.peak_without_positions(&self.positions(removed), from)
+    }
+
+    /// The peak without the entries at `positions` (from [`Self::positions`]), over instants
+    /// ≥ `from`.
+    pub fn peak_without_positions(&self, positions: &[usize], from: Millis) -> Option<Peak> {
+        if positions.is_empty() {
+            // Nothing removed: one sweep, without building the instants (most integrations
+            // are only ever asked this).
+            return window::peak_from(&self.ts, self.ts.partition_point(|&t| t < from));
+        }
+        let instants = self.instants.get_or_init(|| Instants::new(&self.ts));
+        instants.peak_without(&self.ts, positions, from)
     }
 
     /// How many of `removed` are in this stream.
@@ -117,15 +86,41 @@ impl Counted {
 
     /// How many of `removed` are in this stream inside `peak`'s window `(at − 24 h, at]`.
     pub fn count_in_window(&self, removed: &[u32], peak: Option<Peak>) -> u64 {
+        self.positions_in_window(&self.positions(removed), peak)
+    }
+
+    /// How many of the entries at `positions` are inside `peak`'s window `(at − 24 h, at]`.
+    pub fn positions_in_window(&self, positions: &[usize], peak: Option<Peak>) -> u64 {
         let Some(p) = peak else { return 0 };
-        let inside = |&pos: &usize| self.ts[pos] > p.window_start && self.ts[pos] <= p.at;
-        self.positions(removed).into_iter().filter(inside).count() as u64
+        let inside = |&&pos: &&usize| self.ts[pos] > p.window_start && self.ts[pos] <= p.at;
+        positions.iter().filter(inside).count() as u64
     }
 
     /// How many entries fall inside `peak`'s window.
     pub fn in_window(&self, peak: Option<Peak>) -> u64 {
         peak.map_or(0, |p| window::window_range(&self.ts, p.at).len() as u64)
     }
+}
+
+/// The first index in `from..len` where `before` is false (`before` holds on a prefix of the
+/// range): exponential steps, then a binary search in the last one.
+pub(super) fn gallop(from: usize, len: usize, before: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut step) = (from, 1);
+    let mut hi = from;
+    while hi < len && before(hi) {
+        lo = hi + 1;
+        hi = hi.saturating_add(step).min(len);
+        step *= 2;
+    }
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if before(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 /// An org's counted calls, and each integration's, gathered in one pass.
@@ -157,6 +152,7 @@ impl OrgStreams {
         static EMPTY: Counted = Counted {
             ts: Vec::new(),
             rows: Vec::new(),
+            instants: OnceLock::new(),
         };
         self.integrations.get(integration).unwrap_or(&EMPTY)
     }
@@ -238,12 +234,51 @@ impl Stream<'_> {
     }
 }
 
-/// The ascending union of ascending row lists.
+/// The ascending union of ascending row lists: merged two by two, round after round, so the
+/// cost is the rows times the rounds (log₂ of the lists), not a sort of them all.
 pub fn union<'a>(lists: impl Iterator<Item = &'a [u32]>) -> Vec<u32> {
-    let mut all: Vec<u32> = lists.flatten().copied().collect();
-    all.sort_unstable();
+    let mut round: Vec<Vec<u32>> = lists.map(ascending).collect();
+    while round.len() > 1 {
+        let mut next = Vec::with_capacity(round.len().div_ceil(2));
+        let mut pairs = round.into_iter();
+        while let Some(a) = pairs.next() {
+            next.push(match pairs.next() {
+                Some(b) => merge(&a, &b),
+                None => a,
+            });
+        }
+        round = next;
+    }
+    let mut all = round.pop().unwrap_or_default();
+    // A single list is returned as given; keep the promise of distinct rows for it too.
     all.dedup();
     all
+}
+
+/// A copy of `rows`, sorted if it was not (every detector's list is, but a merge of an
+/// unsorted one would be silently wrong, and the check costs one read).
+fn ascending(rows: &[u32]) -> Vec<u32> {
+    let mut v = rows.to_vec();
+    if !v.is_sorted() {
+        v.sort_unstable();
+    }
+    v
+}
+
+/// Two ascending lists merged, each row once.
+fn merge(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let (x, y) = (a[i], b[j]);
+        out.push(x.min(y));
+        i += usize::from(x <= y);
+        j += usize::from(y <= x);
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out.dedup();
+    out
 }
 
 #[cfg(test)]
@@ -274,9 +309,16 @@ mod tests {
     }
 
     #[test]
-    fn union_sorts_and_deduplicates() {
+    fn union_merges_and_deduplicates() {
         let a = [1u32, 5, 9];
         let b = [2u32, 5];
+        let c = [0u32, 9, 12];
         assert_eq!(union([&a[..], &b[..]].into_iter()), vec![1, 2, 5, 9]);
+        assert_eq!(
+            union([&a[..], &b[..], &c[..]].into_iter()),
+            vec![0, 1, 2, 5, 9, 12]
+        );
+        assert_eq!(union([&a[..]].into_iter()), vec![1, 5, 9]);
+        assert_eq!(union(std::iter::empty()), Vec::<u32>::new());
     }
 }

@@ -96,6 +96,22 @@ proptest! {
     }
 
     #[test]
+    fn the_what_if_peak_equals_a_naive_recount_of_the_calls_that_remain(
+        mut ts in prop::collection::vec(prop_oneof![
+            0i64..3 * 86_400_000,
+            (0i64..72).prop_map(|h| h * 3_600_000),
+            (0i64..6).prop_map(|d| d * 86_400_000 + 5),
+        ], 0..250),
+        mask in prop::collection::vec(prop_oneof![3 => Just(false), 1 => Just(true)], 250),
+        from in prop_oneof![Just(i64::MIN), 0i64..3 * 86_400_000],
+    ) {
+        ts.sort_unstable();
+        let removed: Vec<usize> = (0..ts.len()).filter(|&i| mask[i]).collect();
+        let kept: Vec<i64> = (0..ts.len()).filter(|&i| !mask[i]).map(|i| ts[i]).collect();
+        prop_assert_eq!(whatif::peak_without_from(&ts, &removed, from), naive_peak(&kept, from));
+    }
+
+    #[test]
     fn recommendations_start_from_the_reported_peaks_and_never_raise_them(
         spec in prop::collection::vec((0u8..3, 0u8..5, prop_oneof![0u32..3_000, 50_000u32..4_000_000]), 1..400),
     ) {
@@ -123,6 +139,23 @@ proptest! {
         prop_assert_eq!(r.what_if[0].peak_before, org.peak);
         prop_assert!(peak_calls(r.what_if[0].peak_after) <= peak_calls(org.peak));
     }
+}
+
+/// The peak of `kept` (ascending) over its instants at or after `from`, by recounting the
+/// window `(t − 24 h, t]` at every instant: O(n²), the definition itself.
+fn naive_peak(kept: &[i64], from: i64) -> Option<window::Peak> {
+    let mut best: Option<window::Peak> = None;
+    for &t in kept.iter().filter(|&&t| t >= from) {
+        let calls = kept.iter().filter(|&&x| x > t - 86_400_000 && x <= t).count() as u64;
+        if best.is_none_or(|b| calls > b.calls) {
+            best = Some(window::Peak {
+                calls,
+                at: t,
+                window_start: t - 86_400_000,
+            });
+        }
+    }
+    best
 }
 
 // ---- the bundled sample ---------------------------------------------------------------------

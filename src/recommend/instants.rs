@@ -1,0 +1,281 @@
+//! A counted stream's distinct instants and the rolling usage at each, computed once per
+//! stream so that every what-if on it is cheap.
+//!
+//! Part of the recommendation stage's what-if ([`super::whatif`]). Removing entries `R` lowers
+//! the usage at instant `t` by the removed entries in `(t − 24 h, t]`: a step function that
+//! changes only where a removed entry enters the window (its own instant) and where it leaves
+//! (the first instant 24 h or more after it). So a what-if never recounts windows: it marks
+//! those change points and takes the maximum of the unchanged usage minus the removed entries
+//! inside. An instant all of whose entries are removed is no longer an instant of the stream
+//! and is passed over; ties keep the earliest instant, as `window::peak` does.
+//!
+//! Two walks give the same answer: for a few removals, from change point to change point with
+//! a vectorised maximum over the unchanged usage between them; for many, one pass over every
+//! instant with the change counts in two arrays.
+
+use super::whatif::gallop;
+use crate::model::Millis;
+use crate::window::{Peak, WINDOW_MS};
+
+/// Removals above this share of the instants (1 in 8) take the one-pass walk.
+const DENSE_ONE_IN: usize = 8;
+
+/// The instants of one sorted stream and the usage at each.
+#[derive(Debug, Clone, Default)]
+pub struct Instants {
+    /// First entry of each instant, then the number of entries.
+    start: Vec<u32>,
+    /// Entries in `(t − 24 h, t]` at each instant `t`.
+    usage: Vec<u32>,
+    /// For each instant `t`, the first instant at or after `t + 24 h`: where an entry at `t`
+    /// has left the window.
+    expiry: Vec<u32>,
+}
+
+/// Which walk a what-if takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    ChangePoints,
+    EveryInstant,
+}
+
+impl Instants {
+    /// The instants of `sorted` (ascending timestamps) and the usage at each, in one pass: the
+    /// instants still inside the window of the newest one are those from `inside` on, and an
+    /// instant leaves it (its expiry is set) when a newer one is 24 h or more later.
+    pub fn new(sorted: &[Millis]) -> Instants {
+        let mut start: Vec<u32> = Vec::with_capacity(sorted.len() + 1);
+        let mut usage = Vec::with_capacity(sorted.len());
+        let mut expiry = Vec::with_capacity(sorted.len());
+        let mut j = 0;
+        while j < sorted.len() {
+            let t = sorted[j];
+            let mut end = j + 1;
+            while end < sorted.len() && sorted[end] == t {
+                end += 1;
+            }
+            let now = start.len() as u32;
+            // Instants at or before t − 24 h have left the window at this one.
+            if let Some(bound) = t.checked_sub(WINDOW_MS) {
+                while expiry.len() < start.len() && sorted[start[expiry.len()] as usize] <= bound {
+                    expiry.push(now);
+                }
+            }
+            start.push(j as u32);
+            let first_inside = start[expiry.len()] as usize;
+            usage.push((end - first_inside) as u32);
+            j = end;
+        }
+        expiry.resize(start.len(), start.len() as u32);
+        start.push(sorted.len() as u32);
+        Instants { start, usage, expiry }
+    }
+
+    /// The instant of each of `removed` (ascending positions), walking forward.
+    fn instants_of<'a>(&'a self, removed: &'a [usize]) -> impl Iterator<Item = usize> + 'a {
+        let mut at = 0;
+        removed.iter().map(move |&p| {
+            at = gallop(at, self.len(), |j| self.start[j + 1] as usize <= p);
+            at
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.usage.len()
+    }
+
+    fn entries_at(&self, instant: usize) -> u32 {
+        self.start[instant + 1] - self.start[instant]
+    }
+
+    fn time(&self, sorted: &[Millis], instant: usize) -> Millis {
+        sorted[self.start[instant] as usize]
+    }
+
+    /// The peak of `sorted` (the stream these instants were made from) without the entries at
+    /// `removed` (ascending, distinct positions), over instants at or after `from`: the largest
+    /// usage, at its earliest instant.
+    pub fn peak_without(&self, sorted: &[Millis], removed: &[usize], from: Millis) -> Option<Peak> {
+        let walk = if removed.len() * DENSE_ONE_IN > self.len() {
+            Walk::EveryInstant
+        } else {
+            Walk::ChangePoints
+        };
+        self.peak_with(walk, sorted, removed, from)
+    }
+
+    fn peak_with(&self, walk: Walk, sorted: &[Millis], removed: &[usize], from: Millis) -> Option<Peak> {
+        let first = self.start[..self.len()].partition_point(|&s| sorted[s as usize] < from);
+        let best = match walk {
+            Walk::ChangePoints => self.by_change_points(removed, first),
+            Walk::EveryInstant => self.by_every_instant(removed, first),
+        };
+        best.0.map(|(calls, instant)| {
+            let at = self.time(sorted, instant);
+            Peak {
+                calls: u64::from(calls),
+                at,
+                window_start: at.saturating_sub(WINDOW_MS),
+            }
+        })
+    }
+
+    /// From change point to change point: between two, the usage is the unchanged usage minus
+    /// a constant.
+    fn by_change_points(&self, removed: &[usize], first: usize) -> Best {
+        let (mut enter, leave) = self.changes(removed);
+        enter.dedup_by(|later, earlier| {
+            // Runs of removals at one instant become one change with their count.
+            let same = later.0 == earlier.0;
+            if same {
+                earlier.1 += later.1;
+            }
+            same
+        });
+        let mut best = Best::default();
+        let (mut plus, mut minus) = (enter.iter().peekable(), leave.iter().peekable());
+        let (mut at, mut inside) = (0, 0u32);
+        while at < self.len() {
+            let next = match (plus.peek(), minus.peek()) {
+                (Some(p), Some(&&m)) => p.0.min(m),
+                (Some(p), None) => p.0,
+                (None, Some(&&m)) => m,
+                (None, None) => self.len(),
+            };
+            best.run(&self.usage, at.max(first), next, inside);
+            if next == self.len() {
+                break;
+            }
+            while minus.next_if(|&&m| m == next).is_some() {
+                inside -= 1;
+            }
+            let mut gone = false;
+            if let Some(&(_, n)) = plus.next_if(|p| p.0 == next) {
+                inside += n;
+                gone = n == self.entries_at(next);
+            }
+            if !gone && next >= first {
+                best.run(&self.usage, next, next + 1, inside);
+            }
+            at = next + 1;
+        }
+        best
+    }
+
+    /// One pass over every instant, the removals entering and leaving counted per instant.
+    fn by_every_instant(&self, removed: &[usize], first: usize) -> Best {
+        let mut enter = vec![0u32; self.len()];
+        let mut leave = vec![0u32; self.len() + 1];
+        for own in self.instants_of(removed) {
+            enter[own] += 1;
+            leave[self.expiry[own] as usize] += 1;
+        }
+        let mut inside = 0u32;
+        let mut best: Option<(u32, usize)> = None;
+        for j in 0..self.len() {
+            inside = inside + enter[j] - leave[j];
+            if j < first || enter[j] == self.entries_at(j) {
+                continue;
+            }
+            let usage = self.usage[j] - inside;
+            if best.is_none_or(|(b, _)| usage > b) {
+                best = Some((usage, j));
+            }
+        }
+        Best(best)
+    }
+
+    /// Each removal's instant (with 1) and the instant where it leaves the window, both
+    /// ascending.
+    fn changes(&self, removed: &[usize]) -> (Vec<(usize, u32)>, Vec<usize>) {
+        let enter: Vec<(usize, u32)> = self.instants_of(removed).map(|j| (j, 1)).collect();
+        let leave = enter.iter().map(|&(j, _)| self.expiry[j] as usize).collect();
+        (enter, leave)
+    }
+}
+
+/// The best usage seen so far and its instant; a later instant replaces it only when higher,
+/// so ties keep the earliest.
+#[derive(Debug, Default)]
+struct Best(Option<(u32, usize)>);
+
+impl Best {
+    /// The instants `from..to`, whose usage is the unchanged usage minus `inside`.
+    fn run(&mut self, usage: &[u32], from: usize, to: usize, inside: u32) {
+        let Some(slice) = usage.get(from..to).filter(|s| !s.is_empty()) else {
+            return;
+        };
+        // A plain maximum over u32 vectorises; the position is looked for only when the run
+        // improves on the best.
+        let top = slice.iter().copied().fold(0, u32::max);
+        let value = top - inside;
+        if self.0.is_none_or(|(best, _)| value > best) {
+            let offset = slice.iter().position(|&u| u == top).unwrap_or(0);
+            self.0 = Some((value, from + offset));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const H: i64 = 3_600_000;
+
+    /// The definition: at every remaining instant at or after `from`, recount the window.
+    fn naive(sorted: &[Millis], removed: &[usize], from: Millis) -> Option<Peak> {
+        let kept: Vec<Millis> = (0..sorted.len())
+            .filter(|i| !removed.contains(i))
+            .map(|i| sorted[i])
+            .collect();
+        let mut best: Option<Peak> = None;
+        for &t in kept.iter().filter(|&&t| t >= from) {
+            let calls = kept.iter().filter(|&&x| x > t - WINDOW_MS && x <= t).count() as u64;
+            if best.is_none_or(|b| calls > b.calls) {
+                best = Some(Peak {
+                    calls,
+                    at: t,
+                    window_start: t - WINDOW_MS,
+                });
+            }
+        }
+        best
+    }
+
+    #[test]
+    fn an_instant_whose_calls_are_all_removed_is_no_instant() {
+        let ts = [0, 5, 5, 5, H, 25 * H, 25 * H];
+        let i = Instants::new(&ts);
+        for walk in [Walk::ChangePoints, Walk::EveryInstant] {
+            let p = i.peak_with(walk, &ts, &[1, 2], Millis::MIN).unwrap();
+            assert_eq!((p.calls, p.at), (3, H));
+            assert_eq!(i.peak_with(walk, &ts, &[1, 2, 3], Millis::MIN).unwrap().calls, 2);
+            let p = i.peak_with(walk, &ts, &[], 2 * H).unwrap();
+            assert_eq!((p.calls, p.at), (2, 25 * H));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        #[test]
+        fn both_walks_equal_the_definition(
+            mut ts in prop::collection::vec(prop_oneof![
+                0i64..3 * 86_400_000,
+                (0i64..72).prop_map(|h| h * H),
+                (0i64..6).prop_map(|d| d * 86_400_000 + 7),
+            ], 0..160),
+            mask in prop::collection::vec(prop_oneof![6 => Just(false), 1 => Just(true)], 160),
+            from in prop_oneof![Just(Millis::MIN), 0i64..3 * 86_400_000],
+        ) {
+            ts.sort_unstable();
+            let removed: Vec<usize> = (0..ts.len()).filter(|&i| mask[i]).collect();
+            let instants = Instants::new(&ts);
+            let want = naive(&ts, &removed, from);
+            prop_assert_eq!(instants.peak_with(Walk::ChangePoints, &ts, &removed, from), want);
+            prop_assert_eq!(instants.peak_with(Walk::EveryInstant, &ts, &removed, from), want);
+            prop_assert_eq!(instants.peak_without(&ts, &removed, from), want);
+        }
+    }
+}
