@@ -4,7 +4,7 @@
 //! ledger, and converts times to RFC 3339 strings, so `summary.json` is this struct serialised
 //! and the Markdown/CSV renderers never compute anything of their own.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -17,6 +17,7 @@ use crate::findings::{self, Finding, Thresholds};
 use crate::ingest::{FileError, FileReport, Skipped};
 use crate::model::{Examples, RowTally};
 use crate::recommend;
+use crate::text::{rfc3339, share};
 use crate::usage::{Count, OrgSeries, OrgUsage, WarmUpSpan};
 use crate::window::{DayPeak, Peak, WINDOW_MS};
 
@@ -299,6 +300,7 @@ pub fn assemble(
     generated_at: DateTime<Utc>,
 ) -> Analysis {
     let findings = parts.findings;
+    let statuses = statuses_of(&findings);
     let mut orgs = Vec::new();
     let mut series = Vec::new();
     for (mut org, warm_up) in parts.usage.into_iter().zip(parts.warm_ups) {
@@ -314,7 +316,7 @@ pub fn assemble(
         let mut report = org_report(org, &allocation, allocations, thresholds);
         report.warm_up = warm_up.map(warm_up_view);
         report.allocation.meter = meter;
-        report.status = status_of(&findings, &report.org_id);
+        report.status = statuses.get(report.org_id.as_str()).copied();
         orgs.push(report);
     }
     let (recommendations, recommendations_omitted, what_if) = match parts.recommendations {
@@ -344,18 +346,28 @@ pub fn assemble(
     }
 }
 
-/// The org's most severe org-level finding (over limit, near limit, allocation unknown);
-/// chatty integrations are counted apart, and staleness is about the logs, not the usage.
-fn status_of(findings: &[Finding], org_id: &str) -> Option<findings::FindingKind> {
-    findings
-        .iter()
-        .filter(|f| f.org_id == org_id && f.integration.is_none())
-        .map(|f| f.kind)
-        .filter(|k| *k != findings::FindingKind::Stale)
-        .min()
+/// Each org's most severe org-level finding (over limit, near limit, allocation unknown), in
+/// one pass over the findings: chatty integrations are counted apart, and staleness is about
+/// the logs, not the usage.
+fn statuses_of(findings: &[Finding]) -> HashMap<&str, findings::FindingKind> {
+    let mut out: HashMap<&str, findings::FindingKind> = HashMap::new();
+    for f in findings.iter().filter(|f| f.integration.is_none()) {
+        if f.kind != findings::FindingKind::Stale {
+            let k = out.entry(f.org_id.as_str()).or_insert(f.kind);
+            *k = (*k).min(f.kind);
+        }
+    }
+    out
 }
 
-use crate::text::{rfc3339, share};
+/// The org `org_id` of `orgs` (in id order, so a binary search finds it; the scan is for
+/// safety only).
+fn org_in<'a>(orgs: &'a [OrgReport], org_id: &str) -> Option<&'a OrgReport> {
+    match orgs.binary_search_by(|o| o.org_id.as_str().cmp(org_id)) {
+        Ok(i) => orgs.get(i),
+        Err(_) => orgs.iter().find(|o| o.org_id == org_id),
+    }
+}
 
 fn warm_up_view(span: WarmUpSpan) -> WarmUp {
     WarmUp {
@@ -566,10 +578,16 @@ fn recommendation_views(
     orgs: &[OrgReport],
     findings: &[Finding],
 ) -> (Vec<RecommendationView>, Vec<WhatIfView>) {
-    r.answer_unexplained(|u| needs_answer(u, orgs, findings));
+    let chatty: HashSet<(&str, &str)> = findings
+        .iter()
+        .filter(|f| f.kind == findings::FindingKind::ChattyIntegration)
+        .filter_map(|f| Some((f.org_id.as_str(), f.integration.as_deref()?)))
+        .collect();
+    r.answer_unexplained(|u| needs_answer(u, orgs, &chatty));
     let allocation = |org: &str| {
-        let o = orgs.iter().find(|o| o.org_id == org);
-        o.and_then(|o| o.allocation.calls).filter(|a| *a > 0)
+        org_in(orgs, org)
+            .and_then(|o| o.allocation.calls)
+            .filter(|a| *a > 0)
     };
     let items = r.items.into_iter().map(|i| {
         let a = allocation(&i.org_id);
@@ -609,14 +627,10 @@ fn recommendation_views(
 /// Whether a heavy integration without a call-saving recommendation must still get an answer
 /// (SPEC.md §3.5): it is chatty, or it carries at least a quarter of the peak window of an org
 /// near or over its limit.
-fn needs_answer(u: &recommend::Unexplained, orgs: &[OrgReport], findings: &[Finding]) -> bool {
+fn needs_answer(u: &recommend::Unexplained, orgs: &[OrgReport], chatty: &HashSet<(&str, &str)>) -> bool {
     let r = &u.recommendation;
-    let chatty = findings.iter().any(|f| {
-        f.kind == findings::FindingKind::ChattyIntegration
-            && f.org_id == r.org_id
-            && f.integration.as_deref() == Some(r.integration.as_str())
-    });
-    let status = orgs.iter().find(|o| o.org_id == r.org_id).and_then(|o| o.status);
+    let chatty = chatty.contains(&(r.org_id.as_str(), r.integration.as_str()));
+    let status = org_in(orgs, &r.org_id).and_then(|o| o.status);
     let at_risk = matches!(
         status,
         Some(findings::FindingKind::OverLimit | findings::FindingKind::NearLimit)
@@ -640,15 +654,21 @@ fn evidence_view(e: recommend::Evidence) -> EvidenceView {
 /// Each org's capacity plan against its allocation, in `orgs` order, with the projection of
 /// every recommendation applied where the org has some.
 fn capacity_plans(orgs: &[OrgReport], parts: &CapacityParts) -> Vec<OrgCapacity> {
+    let daily: HashMap<&str, &OrgDaily> = parts.daily.iter().map(|d| (d.org_id.as_str(), d)).collect();
+    let without: HashMap<&str, &[DayPeak]> = parts
+        .without
+        .iter()
+        .map(|(id, days)| (id.as_str(), days.as_slice()))
+        .collect();
     orgs.iter()
         .map(|o| {
-            let mut plan = match parts.daily.iter().find(|d| d.org_id == o.org_id) {
+            let mut plan = match daily.get(o.org_id.as_str()) {
                 Some(days) => capacity::plan(days, o.allocation.calls),
                 None => capacity::plan(&OrgDaily::empty(&o.org_id), o.allocation.calls),
             };
             let until = o.warm_up.as_ref().and_then(|w| w.lower_bound_until.as_deref());
             capacity::mark_partial(&mut plan, until);
-            if let Some((_, days)) = parts.without.iter().find(|(id, _)| *id == o.org_id) {
+            if let Some(days) = without.get(o.org_id.as_str()) {
                 plan.what_if = Some(capacity::what_if_plan(days, o.allocation.calls));
             }
             plan
@@ -659,7 +679,11 @@ fn capacity_plans(orgs: &[OrgReport], parts: &CapacityParts) -> Vec<OrgCapacity>
 impl Analysis {
     /// The capacity plan of `org_id`, when the capacity stage ran.
     pub fn capacity_of(&self, org_id: &str) -> Option<&OrgCapacity> {
-        self.capacity.iter().find(|c| c.org_id == org_id)
+        // In `orgs` order, so by id: a binary search, with a scan for safety only.
+        match self.capacity.binary_search_by(|c| c.org_id.as_str().cmp(org_id)) {
+            Ok(i) => self.capacity.get(i),
+            Err(_) => self.capacity.iter().find(|c| c.org_id == org_id),
+        }
     }
 
     /// [`Self::org_status`] of every org with one.
@@ -678,11 +702,7 @@ impl Analysis {
 
     /// The org `org_id`, if the analysis has it.
     pub fn org(&self, org_id: &str) -> Option<&OrgReport> {
-        // Orgs are in id order, so a binary search finds it; the scan is for safety only.
-        match self.orgs.binary_search_by(|o| o.org_id.as_str().cmp(org_id)) {
-            Ok(i) => self.orgs.get(i),
-            Err(_) => self.orgs.iter().find(|o| o.org_id == org_id),
-        }
+        org_in(&self.orgs, org_id)
     }
 
     /// Orgs riskiest first: by peak share of the allocation (calls refused with

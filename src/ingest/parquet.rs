@@ -109,7 +109,8 @@ fn read_unguarded(path: &Path, label: &str, settings: &Settings) -> Result<Part,
 /// [`guarded`] cannot catch it, and the whole run ended "out of memory". A page may hold at
 /// most `i32::MAX` values, and a page of a flat (non-repeated) column at most its row group's
 /// rows. Only page headers are read; any other problem is left to polars to report.
-/// Returns the row groups' row counts (empty when the footer cannot be read here).
+/// Returns the row groups' row counts, which the slices follow (empty when the footer cannot be
+/// read here).
 fn check_page_value_counts(path: &Path, label: &str) -> Result<Vec<usize>, FileError> {
     use polars_parquet::parquet::page::CompressedPage;
     use polars_parquet::parquet::read::{get_page_iterator, read_metadata};
@@ -207,7 +208,6 @@ fn first_bad_column(
         .unwrap_or_else(|| fallback.to_string())
 }
 
-/// The projected columns of `len` rows from `offset`.
 /// Hands the memory freed while reading a file back to the system. polars decodes on its own
 /// threads, and glibc keeps what they free in per-thread arenas rather than returning it: on
 /// 10 M rows in eight typed files the process held 1.2-1.4 GiB at its peak, 0.84-0.88 GiB with
@@ -221,6 +221,7 @@ fn return_freed_memory() {
     }
 }
 
+/// The projected columns of `len` rows from `offset`.
 fn read_slice(path: &Path, wanted: &[(Field, String)], offset: usize, len: usize) -> PolarsResult<DataFrame> {
     let file = File::open(path)?;
     ParquetReader::new(file)
@@ -259,7 +260,8 @@ fn mapped_fields(map: &ColumnMap, names: &[String]) -> Vec<(Field, String)> {
         .collect()
 }
 
-/// One projected column, ready to be walked.
+/// One projected column, ready to be walked: in one chunk, so a value is an index into its
+/// array.
 enum Prepared {
     /// Text (cast from any non-datetime type).
     Text(Field, StringChunked),
@@ -277,34 +279,27 @@ fn prepare(df: &DataFrame, field: Field, name: &str) -> PolarsResult<Prepared> {
         };
         let physical = column.datetime()?.physical().clone();
         // Floor division keeps pre-1970 instants correct, though none are expected.
-        return Ok(Prepared::Time(physical.apply_values(|v| v.div_euclid(per_ms))));
+        let ms = physical.apply_values(|v| v.div_euclid(per_ms));
+        return Ok(Prepared::Time(ms.rechunk().into_owned()));
     }
     let text = column.cast(&DataType::String)?;
-    Ok(Prepared::Text(field, text.str()?.clone()))
+    Ok(Prepared::Text(field, text.str()?.rechunk().into_owned()))
 }
 
-/// Walks the prepared columns in lockstep, one row at a time. Each column is made one chunk
-/// first, so a value is an index into its array (no iterator per column and row).
+/// Walks the prepared columns in lockstep, one row at a time, reading each value by index (no
+/// iterator per column and row).
 fn walk(df: &DataFrame, columns: &[Prepared], offset: usize, builder: &mut PartBuilder) {
-    if df.height() == 0 {
-        return;
-    }
-    let texts: Vec<(Field, StringChunked)> = columns
+    let texts: Vec<(Field, &_)> = columns
         .iter()
         .filter_map(|c| match c {
-            Prepared::Text(field, ca) => Some((*field, ca.rechunk().into_owned())),
+            Prepared::Text(field, ca) => ca.downcast_iter().next().map(|a| (*field, a)),
             Prepared::Time(_) => None,
         })
         .collect();
-    let times: Option<Int64Chunked> = columns.iter().find_map(|c| match c {
-        Prepared::Time(ca) => Some(ca.rechunk().into_owned()),
+    let times = columns.iter().find_map(|c| match c {
+        Prepared::Time(ca) => ca.downcast_iter().next(),
         Prepared::Text(..) => None,
     });
-    let texts: Vec<(Field, &_)> = texts
-        .iter()
-        .filter_map(|(field, ca)| ca.downcast_iter().next().map(|a| (*field, a)))
-        .collect();
-    let times = times.as_ref().and_then(|ca| ca.downcast_iter().next());
     for index in 0..df.height() {
         let mut row = ParquetRow {
             values: [&[]; FIELD_COUNT],

@@ -13,7 +13,6 @@
 //! a vectorised maximum over the unchanged usage between them; for many, one pass over every
 //! instant with the change counts in two arrays.
 
-use super::whatif::gallop;
 use crate::model::Millis;
 use crate::window::{Peak, WINDOW_MS};
 
@@ -192,6 +191,27 @@ impl Instants {
         let leave = enter.iter().map(|&(j, _)| self.expiry[j] as usize).collect();
         (enter, leave)
     }
+}
+
+/// The first index in `from..len` where `before` is false (`before` holds on a prefix of the
+/// range): exponential steps, then a binary search in the last one.
+pub(super) fn gallop(from: usize, len: usize, before: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut step) = (from, 1);
+    let mut hi = from;
+    while hi < len && before(hi) {
+        lo = hi + 1;
+        hi = hi.saturating_add(step).min(len);
+        step *= 2;
+    }
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if before(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 /// The best usage seen so far and its instant; a later instant replaces it only when higher,

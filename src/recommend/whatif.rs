@@ -4,16 +4,17 @@
 //! expressed as the counted rows its action makes unnecessary. [`OrgStreams`] gathers an org's
 //! counted timestamps once (and each integration's, in the same pass), and [`Instants`] the
 //! usage at each of a stream's instants, once per stream. Every what-if is then a walk over its
-//! removed entries (where each enters and leaves the window) and a vectorised maximum of the
-//! unchanged usage between those points ([`peak_without`]): one sweep per stream for all of its
-//! recommendations, not one per recommendation. "No change" reproduces `window::peak` exactly,
-//! and removing calls can only lower or keep a peak.
+//! removed entries (where each enters and leaves the window) and a maximum of the unchanged
+//! usage between those points ([`peak_without`]), instead of recounting every window of the
+//! stream. "No change" reproduces `window::peak` exactly, and removing calls can only lower or
+//! keep a peak.
 //! [`Stream`] is the straightforward per-change recomputation, kept as the reference the
 //! sweep is tested against.
 
 use std::ops::Range;
 use std::sync::OnceLock;
 
+use super::instants::gallop;
 pub use super::instants::Instants;
 use crate::attribute::Attribution;
 use crate::model::{Calls, Millis};
@@ -100,27 +101,6 @@ impl Counted {
     pub fn in_window(&self, peak: Option<Peak>) -> u64 {
         peak.map_or(0, |p| window::window_range(&self.ts, p.at).len() as u64)
     }
-}
-
-/// The first index in `from..len` where `before` is false (`before` holds on a prefix of the
-/// range): exponential steps, then a binary search in the last one.
-pub(super) fn gallop(from: usize, len: usize, before: impl Fn(usize) -> bool) -> usize {
-    let (mut lo, mut step) = (from, 1);
-    let mut hi = from;
-    while hi < len && before(hi) {
-        lo = hi + 1;
-        hi = hi.saturating_add(step).min(len);
-        step *= 2;
-    }
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if before(mid) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    lo
 }
 
 /// An org's counted calls, and each integration's, gathered in one pass.

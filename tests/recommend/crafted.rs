@@ -173,6 +173,28 @@ pub fn run(calls: Vec<Call>) -> Recommendations {
     run_with(calls, &Settings::default())
 }
 
+/// The analysis of `table` as `report` builds it, recommendations included: the table's calls
+/// attributed, judged against `allocation`, at `generated`.
+pub fn analyse_with_recommendations(
+    table: &Table,
+    allocation: &apiusage::allocation::AllocationInputs,
+    generated: chrono::DateTime<chrono::Utc>,
+) -> apiusage::analysis::Analysis {
+    let a = attribute(&table.calls, &IntegrationMap::default());
+    let settings = apiusage::pipeline::Settings {
+        recommend: Some(Settings::default()),
+        ..apiusage::pipeline::Settings::default()
+    };
+    apiusage::pipeline::analyse_table(
+        table,
+        &a,
+        &settings,
+        allocation,
+        generated,
+        &mut apiusage::pipeline::Watch::silent(),
+    )
+}
+
 pub fn kinds(r: &Recommendations) -> Vec<(String, Kind)> {
     r.items.iter().map(|i| (i.integration.clone(), i.kind)).collect()
 }

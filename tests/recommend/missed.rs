@@ -3,8 +3,8 @@
 
 use apiusage::allocation::AllocationInputs;
 use apiusage::attribute::{attribute, IntegrationMap};
-use apiusage::recommend::{Confidence, Kind, Recommendations, Settings};
-use apiusage::{analysis, pipeline, usage};
+use apiusage::recommend::{Confidence, Kind, Recommendations};
+use apiusage::{analysis, usage};
 
 use super::crafted::*;
 
@@ -84,22 +84,8 @@ fn people(seed: u64) -> Vec<Call> {
 }
 
 fn analyse(calls: Vec<Call>, allocation: u64) -> analysis::Analysis {
-    let t = table(calls);
-    let a = attribute(&t.calls, &IntegrationMap::default());
     let inputs = AllocationInputs::load(&[allocation.to_string()], &[], &[]).unwrap();
-    let generated = "2026-11-06T00:00:00Z".parse().unwrap();
-    let settings = pipeline::Settings {
-        recommend: Some(Settings::default()),
-        ..pipeline::Settings::default()
-    };
-    pipeline::analyse_table(
-        &t,
-        &a,
-        &settings,
-        &inputs,
-        generated,
-        &mut pipeline::Watch::silent(),
-    )
+    analyse_with_recommendations(&table(calls), &inputs, "2026-11-06T00:00:00Z".parse().unwrap())
 }
 
 fn of<'a>(r: &'a Recommendations, integration: &str, kind: Kind) -> &'a apiusage::recommend::Recommendation {

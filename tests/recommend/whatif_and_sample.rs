@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use apiusage::allocation::AllocationInputs;
-use apiusage::attribute::{attribute, Attribution, IntegrationMap};
+use apiusage::attribute::{attribute, IntegrationMap};
 use apiusage::dedup;
 use apiusage::recommend::whatif::{self, Stream};
 use apiusage::recommend::{recommend, Kind, Settings};
-use apiusage::{analysis, ingest, pipeline, render, sample, usage, window};
+use apiusage::{analysis, ingest, render, sample, usage, window};
 use proptest::prelude::*;
 
 use super::crafted::*;
@@ -96,22 +96,6 @@ proptest! {
     }
 
     #[test]
-    fn the_what_if_peak_equals_a_naive_recount_of_the_calls_that_remain(
-        mut ts in prop::collection::vec(prop_oneof![
-            0i64..3 * 86_400_000,
-            (0i64..72).prop_map(|h| h * 3_600_000),
-            (0i64..6).prop_map(|d| d * 86_400_000 + 5),
-        ], 0..250),
-        mask in prop::collection::vec(prop_oneof![3 => Just(false), 1 => Just(true)], 250),
-        from in prop_oneof![Just(i64::MIN), 0i64..3 * 86_400_000],
-    ) {
-        ts.sort_unstable();
-        let removed: Vec<usize> = (0..ts.len()).filter(|&i| mask[i]).collect();
-        let kept: Vec<i64> = (0..ts.len()).filter(|&i| !mask[i]).map(|i| ts[i]).collect();
-        prop_assert_eq!(whatif::peak_without_from(&ts, &removed, from), naive_peak(&kept, from));
-    }
-
-    #[test]
     fn recommendations_start_from_the_reported_peaks_and_never_raise_them(
         spec in prop::collection::vec((0u8..3, 0u8..5, prop_oneof![0u32..3_000, 50_000u32..4_000_000]), 1..400),
     ) {
@@ -141,23 +125,6 @@ proptest! {
     }
 }
 
-/// The peak of `kept` (ascending) over its instants at or after `from`, by recounting the
-/// window `(t − 24 h, t]` at every instant: O(n²), the definition itself.
-fn naive_peak(kept: &[i64], from: i64) -> Option<window::Peak> {
-    let mut best: Option<window::Peak> = None;
-    for &t in kept.iter().filter(|&&t| t >= from) {
-        let calls = kept.iter().filter(|&&x| x > t - 86_400_000 && x <= t).count() as u64;
-        if best.is_none_or(|b| calls > b.calls) {
-            best = Some(window::Peak {
-                calls,
-                at: t,
-                window_start: t - 86_400_000,
-            });
-        }
-    }
-    best
-}
-
 // ---- the bundled sample ---------------------------------------------------------------------
 
 /// The sample, generated into a temporary folder and analysed like `apiusage report` does
@@ -177,22 +144,9 @@ fn analyse_sample() -> analysis::Analysis {
     )
     .unwrap();
     let table = dedup::reconcile(ingested);
-    let a: Attribution = attribute(&table.calls, &IntegrationMap::default());
     let profile: PathBuf = dir.path().join("org_profile.toml");
     let allocation = AllocationInputs::load(&[], &[], &[profile]).unwrap();
-    let generated = "2026-11-05T00:00:00Z".parse().unwrap();
-    let settings = pipeline::Settings {
-        recommend: Some(Settings::default()),
-        ..pipeline::Settings::default()
-    };
-    pipeline::analyse_table(
-        &table,
-        &a,
-        &settings,
-        &allocation,
-        generated,
-        &mut pipeline::Watch::silent(),
-    )
+    analyse_with_recommendations(&table, &allocation, "2026-11-05T00:00:00Z".parse().unwrap())
 }
 
 #[test]
