@@ -284,17 +284,18 @@ pub fn template_into(raw: &str, out: &mut String) -> bool {
             out.push('/');
         }
         let after = since_sobjects.map(|s| i - s);
+        let is_id = looks_like_id(seg);
         let replacement = if after == Some(3) && last && !entity_field_is_id {
             Some("{value}")
         } else if prev == "query" && seg.contains('-') {
             Some("{locator}")
-        } else if looks_like_id(seg) {
+        } else if is_id {
             Some("{id}")
         } else {
             None
         };
         if after == Some(2) {
-            entity_field_is_id = looks_like_id(seg);
+            entity_field_is_id = is_id;
         }
         match replacement {
             Some(r) => {
@@ -314,10 +315,11 @@ pub fn template_into(raw: &str, out: &mut String) -> bool {
         i += 1;
     }
     if let Some(query) = query {
-        let template = query_template(query);
-        if !template.is_empty() {
-            out.push('?');
-            out.push_str(&template);
+        out.push('?');
+        let mark = out.len();
+        query_template_into(query, out);
+        if out.len() == mark {
+            out.pop();
         }
         changed = out.as_str() != raw;
     }
@@ -337,6 +339,15 @@ const MAX_QUERY_TEMPLATE: usize = 300;
 /// become `?`, runs of blanks one space. Other parameters keep their name and lose their value.
 pub fn query_template(query: &str) -> String {
     let mut out = String::new();
+    query_template_into(query, &mut out);
+    out
+}
+
+/// [`query_template`], appended to `out`: the row loop reuses one buffer instead of allocating
+/// a template, a decoded copy and a lossy copy per row.
+fn query_template_into(query: &str, out: &mut String) {
+    let start = out.len();
+    let mut decoded = Vec::new();
     for (n, param) in query.split('&').filter(|p| !p.is_empty()).enumerate() {
         if n > 0 {
             out.push('&');
@@ -345,12 +356,12 @@ pub fn query_template(query: &str) -> String {
         out.push_str(name);
         out.push('=');
         if name == "q" {
-            soql_template(&percent_decode(value), &mut out);
+            soql_template(&percent_decode(value, &mut decoded), out);
         } else if !value.is_empty() {
             out.push('?');
         }
-        if out.len() > MAX_QUERY_TEMPLATE {
-            let mut cut = MAX_QUERY_TEMPLATE;
+        if out.len() - start > MAX_QUERY_TEMPLATE {
+            let mut cut = start + MAX_QUERY_TEMPLATE;
             while !out.is_char_boundary(cut) {
                 cut -= 1;
             }
@@ -359,75 +370,125 @@ pub fn query_template(query: &str) -> String {
             break;
         }
     }
-    out
 }
 
-/// `+` as a space and `%XX` as its byte; invalid escapes are kept as written.
-fn percent_decode(raw: &str) -> String {
+/// `+` as a space and `%XX` as its byte; invalid escapes are kept as written, and invalid UTF-8
+/// after decoding is replaced lossily. Borrows `raw` when there is nothing to decode.
+fn percent_decode<'a>(raw: &'a str, buf: &'a mut Vec<u8>) -> Cow<'a, str> {
     let b = raw.as_bytes();
-    let mut bytes = Vec::with_capacity(b.len());
+    if !b.iter().any(|&c| c == b'%' || c == b'+') {
+        return Cow::Borrowed(raw);
+    }
+    buf.clear();
     let mut i = 0;
     while i < b.len() {
         let hex = |c: u8| (c as char).to_digit(16);
         match b[i] {
-            b'+' => bytes.push(b' '),
+            b'+' => buf.push(b' '),
             b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
                 (Some(h), Some(l)) => {
-                    bytes.push((h * 16 + l) as u8);
+                    buf.push((h * 16 + l) as u8);
                     i += 2;
                 }
-                _ => bytes.push(b'%'),
+                _ => buf.push(b'%'),
             },
-            c => bytes.push(c),
+            c => buf.push(c),
         }
         i += 1;
     }
-    String::from_utf8_lossy(&bytes).into_owned()
+    String::from_utf8_lossy(buf)
+}
+
+/// The blanks of `char::is_whitespace` below U+0080 (note: `u8::is_ascii_whitespace` leaves out
+/// the vertical tab, which SOQL treats as a blank like Rust's `trim` does).
+fn is_ascii_blank(c: u8) -> bool {
+    matches!(c, b' ' | b'\t'..=b'\r')
+}
+
+/// Whether the char starting at byte `i` of `s` is a blank, and its length in bytes.
+fn blank_at(s: &str, i: usize) -> Option<usize> {
+    let c = s.as_bytes()[i];
+    if c < 0x80 {
+        return is_ascii_blank(c).then_some(1);
+    }
+    let ch = s[i..].chars().next()?;
+    ch.is_whitespace().then(|| ch.len_utf8())
 }
 
 /// Appends `soql` with quoted strings and digit-led tokens replaced by `?` and blanks collapsed.
+/// Works on bytes (every byte it looks for is ASCII, so every cut is a char boundary) and
+/// copies runs of plain text at once; non-ASCII chars are judged as chars.
 fn soql_template(soql: &str, out: &mut String) {
-    let mut chars = soql.trim().chars().peekable();
+    let s = soql.trim();
+    let b = s.as_bytes();
     let mut prev_word = false;
-    while let Some(c) = chars.next() {
-        if c == '\'' {
-            while let Some(d) = chars.next() {
-                match d {
-                    '\\' => {
-                        chars.next();
-                    }
-                    '\'' => break,
-                    _ => {}
+    let mut plain_from = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\'' {
+            out.push_str(&s[plain_from..i]);
+            i += 1;
+            while i < b.len() {
+                match b[i] {
+                    b'\\' => i += 2,
+                    b'\'' => break,
+                    _ => i += 1,
                 }
+            }
+            i = (i + 1).min(b.len());
+            out.push('?');
+            prev_word = true;
+            plain_from = i;
+        } else if let Some(len) = blank_at(s, i) {
+            out.push_str(&s[plain_from..i]);
+            i += len;
+            while let Some(len) = (i < b.len()).then(|| blank_at(s, i)).flatten() {
+                i += len;
+            }
+            out.push(' ');
+            prev_word = false;
+            plain_from = i;
+        } else if c.is_ascii_digit() && !prev_word {
+            out.push_str(&s[plain_from..i]);
+            i += 1;
+            while i < b.len()
+                && (b[i].is_ascii_alphanumeric() || matches!(b[i], b':' | b'.' | b'-' | b'+' | b'_'))
+            {
+                i += 1;
             }
             out.push('?');
             prev_word = true;
-        } else if c.is_whitespace() {
-            while chars.next_if(|d| d.is_whitespace()).is_some() {}
-            out.push(' ');
-            prev_word = false;
-        } else if c.is_ascii_digit() && !prev_word {
-            while chars
-                .next_if(|d| d.is_ascii_alphanumeric() || matches!(d, ':' | '.' | '-' | '+' | '_'))
-                .is_some()
-            {}
-            out.push('?');
-            prev_word = true;
+            plain_from = i;
+        } else if c < 0x80 {
+            prev_word = c.is_ascii_alphanumeric() || c == b'_';
+            i += 1;
         } else {
-            out.push(c);
-            prev_word = c.is_alphanumeric() || c == '_';
+            let ch = s[i..].chars().next().unwrap_or(char::REPLACEMENT_CHARACTER);
+            prev_word = ch.is_alphanumeric();
+            i += ch.len_utf8();
         }
     }
+    out.push_str(&s[plain_from..]);
 }
 
 /// A 15- or 18-character alphanumeric token with at least one digit and one letter: the shape of
 /// a Salesforce record id (`001…`, `a0B…`), never of an entity or endpoint name.
 pub fn looks_like_id(seg: &str) -> bool {
     let b = seg.as_bytes();
-    (b.len() == 15 || b.len() == 18)
-        && b.iter().all(u8::is_ascii_alphanumeric)
-        && b.iter().any(u8::is_ascii_digit)
-        && b.iter().any(u8::is_ascii_alphabetic)
+    if b.len() != 15 && b.len() != 18 {
+        return false;
+    }
+    // One pass: this runs for nearly every path segment of every row.
+    let (mut digit, mut alpha) = (false, false);
+    for &c in b {
+        digit |= c.is_ascii_digit();
+        alpha |= c.is_ascii_alphabetic();
+        if !c.is_ascii_alphanumeric() {
+            return false;
+        }
+    }
+    digit && alpha
 }
 
 #[cfg(test)]
@@ -571,5 +632,21 @@ mod tests {
             Cow::Borrowed(_)
         ));
         assert_eq!(resource_template("describeSObjects"), "describeSObjects");
+    }
+
+    #[test]
+    fn soql_blanks_follow_unicode_and_templates_may_end_in_a_placeholder() {
+        // No-break space, ideographic space and vertical tab are blanks, as in `str::trim`.
+        assert_eq!(
+            resource_template("/v60.0/query?q=SELECT+Id%C2%A0FROM%E3%80%80Order%0BLIMIT+5"),
+            "/v60.0/query?q=SELECT Id FROM Order LIMIT ?"
+        );
+        // A letter outside ASCII makes the digit after it part of a word, not a literal.
+        assert_eq!(
+            resource_template("/v60.0/query?q=SELECT+Ω1+FROM+X"),
+            "/v60.0/query?q=SELECT Ω1 FROM X"
+        );
+        assert_eq!(resource_template("/v60.0/query?"), "/v60.0/query");
+        assert_eq!(resource_template("/v60.0/query?&&"), "/v60.0/query");
     }
 }
