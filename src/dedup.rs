@@ -63,11 +63,7 @@ pub fn reconcile(ingested: Ingested) -> Table {
         skipped,
     } = ingested;
     let groups = sorted_by_org(&calls);
-    let mut keep = vec![true; calls.len()];
-    for (_, order) in &groups {
-        mark_duplicates(&calls, order, &mut keep, &mut files);
-        mark_superseded(&mut calls, order, &keep);
-    }
+    let keep = mark_duplicates_and_superseded(&mut calls, &groups, &mut files);
     count_used_and_context(&calls, &keep, &mut files);
     let orgs = gather(&mut calls, groups, &keep);
     let mut total = RowTally::default();
@@ -107,9 +103,57 @@ fn sorted_by_org(calls: &Calls) -> Vec<(StrId, Vec<(i64, u32)>)> {
     orgs.into_iter().zip(groups).collect()
 }
 
-/// Marks later copies of a row as duplicates. Equal rows share a timestamp, so only rows within
-/// one run of equal timestamps are compared.
-fn mark_duplicates(calls: &Calls, order: &[(i64, u32)], keep: &mut [bool], files: &mut [FileReport]) {
+/// Which rows stay (`false` for later copies of a row, counted against their file) and the
+/// superseded flag on fallback rows. Orgs are independent, so they are judged in parallel and
+/// their verdicts applied afterwards, in org order.
+fn mark_duplicates_and_superseded(
+    calls: &mut Calls,
+    groups: &[(StrId, Vec<(i64, u32)>)],
+    files: &mut [FileReport],
+) -> Vec<bool> {
+    let verdicts: Vec<OrgVerdict> = groups
+        .par_iter()
+        .map(|(_, order)| judge_org(calls, order))
+        .collect();
+    let mut keep = vec![true; calls.len()];
+    for verdict in verdicts {
+        for row in verdict.duplicates {
+            keep[row as usize] = false;
+            files[calls.file[row as usize] as usize].rows.duplicates += 1;
+        }
+        for row in verdict.superseded {
+            calls.flags[row as usize] |= flags::SUPERSEDED;
+        }
+    }
+    keep
+}
+
+/// One org's duplicate rows and superseded fallback rows.
+struct OrgVerdict {
+    duplicates: Vec<u32>,
+    superseded: Vec<u32>,
+}
+
+/// Judges one org's rows (`order`: sorted by time, then row).
+fn judge_org(calls: &Calls, order: &[(i64, u32)]) -> OrgVerdict {
+    let kept = kept_positions(calls, order);
+    let duplicates = order
+        .iter()
+        .zip(&kept)
+        .filter(|(_, k)| !**k)
+        .map(|((_, row), _)| *row)
+        .collect();
+    let superseded = superseded_rows(calls, order, &kept);
+    OrgVerdict {
+        duplicates,
+        superseded,
+    }
+}
+
+/// Per position of `order`, whether the row is the first of its copies. Equal rows share a
+/// timestamp, so only rows within one run of equal timestamps are compared.
+fn kept_positions(calls: &Calls, order: &[(i64, u32)]) -> Vec<bool> {
+    let mut kept = vec![true; order.len()];
     let mut start = 0;
     while start < order.len() {
         let end = start
@@ -117,38 +161,37 @@ fn mark_duplicates(calls: &Calls, order: &[(i64, u32)], keep: &mut [bool], files
                 .iter()
                 .take_while(|(t, _)| *t == order[start].0)
                 .count();
-        let run = &order[start..end];
-        for (j, &(_, row)) in run.iter().enumerate().skip(1) {
-            let row = row as usize;
-            let same = |&(_, earlier): &(i64, u32)| {
-                let earlier = earlier as usize;
-                keep[earlier]
+        for j in start + 1..end {
+            let row = order[j].1 as usize;
+            let same = |i: usize| {
+                let earlier = order[i].1 as usize;
+                kept[i]
                     && calls.key[earlier] == calls.key[row]
                     && calls.shape_of(earlier).event == calls.shape_of(row).event
             };
-            if run[..j].iter().any(same) {
-                keep[row] = false;
-                files[calls.file[row] as usize].rows.duplicates += 1;
+            if (start..j).any(same) {
+                kept[j] = false;
             }
         }
         start = end;
     }
+    kept
 }
 
-/// Drops fallback rows on the org-days that have ApiTotalUsage rows.
-fn mark_superseded(calls: &mut Calls, order: &[(i64, u32)], keep: &[bool]) {
+/// Kept fallback rows on the org-days that have kept ApiTotalUsage rows.
+fn superseded_rows(calls: &Calls, order: &[(i64, u32)], kept: &[bool]) -> Vec<u32> {
     let day = |ts: i64| ts.div_euclid(WINDOW_MS);
-    let primary_days: BTreeSet<i64> = order
-        .iter()
-        .filter(|(_, r)| keep[*r as usize] && calls.event_of(*r as usize).role() == Role::Primary)
-        .map(|(ts, _)| day(*ts))
+    let kept_rows = || order.iter().zip(kept).filter(|(_, k)| **k).map(|(o, _)| *o);
+    let primary_days: BTreeSet<i64> = kept_rows()
+        .filter(|(_, r)| calls.event_of(*r as usize).role() == Role::Primary)
+        .map(|(ts, _)| day(ts))
         .collect();
-    for &(ts, row) in order {
-        let row = row as usize;
-        if keep[row] && calls.event_of(row).role() == Role::Fallback && primary_days.contains(&day(ts)) {
-            calls.flags[row] |= flags::SUPERSEDED;
-        }
-    }
+    kept_rows()
+        .filter(|(ts, r)| {
+            calls.event_of(*r as usize).role() == Role::Fallback && primary_days.contains(&day(*ts))
+        })
+        .map(|(_, r)| r)
+        .collect()
 }
 
 /// Kept call-source rows are used; kept context and superseded rows are ignored (but stay in
@@ -184,8 +227,13 @@ fn gather(
             ranges.push((org, start..order.len()));
         }
     }
-    fn pick<T: Copy>(col: &mut Vec<T>, order: &[u32]) {
-        let picked: Vec<T> = order.iter().map(|&r| col[r as usize]).collect();
+    // Each column is gathered on all cores, one column at a time (see above for why).
+    fn pick<T: Copy + Send + Sync>(col: &mut Vec<T>, order: &[u32]) {
+        let mut picked: Vec<T> = Vec::new();
+        order
+            .par_iter()
+            .map(|&r| col[r as usize])
+            .collect_into_vec(&mut picked);
         *col = picked;
     }
     pick(&mut calls.ts, &order);
