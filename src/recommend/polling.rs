@@ -223,14 +223,20 @@ struct Run {
 }
 
 impl Run {
-    fn at(position: usize, ts: Millis) -> Run {
-        Run {
+    /// A run starting at `position`, reusing `self`'s beat buffer: a group of irregular calls
+    /// restarts the run at nearly every call, and a fresh `Vec` each time was most of the
+    /// walk's cost.
+    fn restart(&mut self, position: usize, ts: Millis) {
+        let mut on_beat = std::mem::take(&mut self.on_beat);
+        on_beat.clear();
+        on_beat.push(position);
+        *self = Run {
             start: ts,
             anchor: ts,
-            on_beat: vec![position],
+            on_beat,
             calls: 1,
             ..Run::default()
-        }
+        };
     }
 
     fn beat(&mut self, position: usize, ts: Millis, m: f64) {
@@ -262,20 +268,26 @@ impl Run {
 /// The group's calls read against period `p`: the polling runs found, merged.
 fn walk(beats: &[Beat], p: f64) -> Option<Poll> {
     let mut poll = Poll::default();
-    let mut run = Run::at(0, beats[0].ts);
+    let mut run = Run::default();
+    run.restart(0, beats[0].ts);
+    let (per_period, tolerance) = (1.0 / p, TOLERANCE * p);
+    let silence = (MAX_MULTIPLE as f64 + 0.5) * p;
     for (position, b) in beats.iter().enumerate().skip(1) {
         let g = (b.ts - run.anchor) as f64;
-        let m = (g / p).round();
-        if m >= 1.0 && m <= MAX_MULTIPLE as f64 && (g - m * p).abs() <= TOLERANCE * p {
-            run.beat(position, b.ts, m);
-        } else if g < (MAX_MULTIPLE as f64 + 0.5) * p && run.on_beat.len() > 1 {
+        // The nearest whole multiple of the period. `g` ≥ 0 (calls in time order), so adding ½
+        // and truncating rounds, without a call to `round`; a product may differ from the
+        // quotient only next to a half period, where neither multiple is within tolerance.
+        let m = (g * per_period + 0.5) as i64;
+        if (1..=MAX_MULTIPLE).contains(&m) && (g - m as f64 * p).abs() <= tolerance {
+            run.beat(position, b.ts, m as f64);
+        } else if g < silence && run.on_beat.len() > 1 {
             run.calls += 1;
         } else {
             // A silence, or a lone start that was itself off the beat: start again here.
             if run.polling() {
                 poll.absorb(&run, beats);
             }
-            run = Run::at(position, b.ts);
+            run.restart(position, b.ts);
         }
     }
     if run.polling() {
