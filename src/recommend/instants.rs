@@ -19,6 +19,13 @@ use crate::window::{Peak, WINDOW_MS};
 /// Removals above this share of the instants (1 in 8) take the one-pass walk.
 const DENSE_ONE_IN: usize = 8;
 
+thread_local! {
+    /// The one-pass walk's difference array, kept per thread: what-ifs run one after another
+    /// on each of rayon's threads, and a stream's length of fresh memory per walk cost more in
+    /// page faults than the walk itself.
+    static SCRATCH: std::cell::RefCell<Vec<i32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// The instants of one sorted stream and the usage at each.
 #[derive(Debug, Clone, Default)]
 pub struct Instants {
@@ -29,6 +36,9 @@ pub struct Instants {
     /// For each instant `t`, the first instant at or after `t + 24 h`: where an entry at `t`
     /// has left the window.
     expiry: Vec<u32>,
+    /// The instant of each entry: every what-if looks its removals up here (a search per
+    /// removal was most of a dense walk's cost).
+    instant_of: Vec<u32>,
 }
 
 /// Which walk a what-if takes.
@@ -46,6 +56,7 @@ impl Instants {
         let mut start: Vec<u32> = Vec::with_capacity(sorted.len() + 1);
         let mut usage = Vec::with_capacity(sorted.len());
         let mut expiry = Vec::with_capacity(sorted.len());
+        let mut instant_of = Vec::with_capacity(sorted.len());
         let mut j = 0;
         while j < sorted.len() {
             let t = sorted[j];
@@ -61,22 +72,24 @@ impl Instants {
                 }
             }
             start.push(j as u32);
+            instant_of.resize(end, now);
             let first_inside = start[expiry.len()] as usize;
             usage.push((end - first_inside) as u32);
             j = end;
         }
         expiry.resize(start.len(), start.len() as u32);
         start.push(sorted.len() as u32);
-        Instants { start, usage, expiry }
+        Instants {
+            start,
+            usage,
+            expiry,
+            instant_of,
+        }
     }
 
-    /// The instant of each of `removed` (ascending positions), walking forward.
+    /// The instant of each of `removed` (positions).
     fn instants_of<'a>(&'a self, removed: &'a [usize]) -> impl Iterator<Item = usize> + 'a {
-        let mut at = 0;
-        removed.iter().map(move |&p| {
-            at = gallop(at, self.len(), |j| self.start[j + 1] as usize <= p);
-            at
-        })
+        removed.iter().map(|&p| self.instant_of[p] as usize)
     }
 
     fn len(&self) -> usize {
@@ -161,27 +174,58 @@ impl Instants {
         best
     }
 
-    /// One pass over every instant, the removals entering and leaving counted per instant.
+    /// One pass over every instant, with the removals as a difference array (+1 where an entry
+    /// enters the window, −1 at its expiry) in this thread's scratch buffer: a fresh array as
+    /// long as the stream cost more in page faults than the walk, and reading the removals
+    /// from cursors mispredicted a branch at every one. Instants all of whose entries are
+    /// removed are listed apart (ascending) and passed over.
     fn by_every_instant(&self, removed: &[usize], first: usize) -> Best {
-        let mut enter = vec![0u32; self.len()];
-        let mut leave = vec![0u32; self.len() + 1];
-        for own in self.instants_of(removed) {
-            enter[own] += 1;
-            leave[self.expiry[own] as usize] += 1;
-        }
-        let mut inside = 0u32;
-        let mut best: Option<(u32, usize)> = None;
-        for j in 0..self.len() {
-            inside = inside + enter[j] - leave[j];
-            if j < first || enter[j] == self.entries_at(j) {
-                continue;
+        SCRATCH.with_borrow_mut(|delta| {
+            delta.clear();
+            delta.resize(self.len() + 1, 0);
+            let gone = self.mark(removed, delta);
+            let mut gone = gone.iter().peekable();
+            let mut inside = 0i32;
+            let mut best: Option<(u32, usize)> = None;
+            for (j, &change) in delta[..self.len()].iter().enumerate() {
+                inside += change;
+                // Advanced before `first` too, or it would stop at an instant before it.
+                let all_removed = gone.next_if(|&&g| g == j).is_some();
+                if j < first || all_removed {
+                    continue;
+                }
+                let usage = self.usage[j] - inside as u32;
+                if best.is_none_or(|(b, _)| usage > b) {
+                    best = Some((usage, j));
+                }
             }
-            let usage = self.usage[j] - inside;
-            if best.is_none_or(|(b, _)| usage > b) {
-                best = Some((usage, j));
-            }
+            Best(best)
+        })
+    }
+
+    /// Marks each removal in `delta` where it enters and leaves the window, and returns the
+    /// instants all of whose entries are removed, ascending.
+    fn mark(&self, removed: &[usize], delta: &mut [i32]) -> Vec<usize> {
+        let mut gone = Vec::new();
+        let mut run: Option<(usize, u32)> = None;
+        for j in self.instants_of(removed) {
+            delta[j] += 1;
+            delta[self.expiry[j] as usize] -= 1;
+            run = match run {
+                Some((at, n)) if at == j => Some((at, n + 1)),
+                Some((at, n)) => {
+                    if n == self.entries_at(at) {
+                        gone.push(at);
+                    }
+                    Some((j, 1))
+                }
+                None => Some((j, 1)),
+            };
         }
-        Best(best)
+        if let Some((at, _)) = run.filter(|&(at, n)| n == self.entries_at(at)) {
+            gone.push(at);
+        }
+        gone
     }
 
     /// Each removal's instant (with 1) and the instant where it leaves the window, both
@@ -273,6 +317,12 @@ mod tests {
             assert_eq!(i.peak_with(walk, &ts, &[1, 2, 3], Millis::MIN).unwrap().calls, 2);
             let p = i.peak_with(walk, &ts, &[], 2 * H).unwrap();
             assert_eq!((p.calls, p.at), (2, 25 * H));
+        }
+        // A removed instant before `from` does not hide one after it.
+        let ts = [0, 30 * H, 30 * H];
+        let i = Instants::new(&ts);
+        for walk in [Walk::ChangePoints, Walk::EveryInstant] {
+            assert_eq!(i.peak_with(walk, &ts, &[0, 1, 2], 2 * H), None, "{walk:?}");
         }
     }
 

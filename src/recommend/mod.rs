@@ -357,6 +357,11 @@ fn org_recommendations(
         .map_or(Millis::MIN, |i| calls.ts[i]);
     let scanned = scan::scan_org(calls, range.clone(), tables, settings);
     let streams = whatif::OrgStreams::new(calls, range.clone(), attribution);
+    if !scanned.detections.is_empty() {
+        // Every detection asks for a what-if on the org: made first, its instants give the
+        // logged peak too.
+        streams.org.instants();
+    }
     let before = streams.org.peak_without(&[], from);
     let org_id = calls.strings.get(org);
     let items: Vec<Recommendation> = scanned
@@ -465,15 +470,16 @@ fn recommendation(
     let own = streams.of(integration);
     // Each stream's positions of the removed rows are found once and serve every figure.
     let gone = streams.org.positions(&d.removed);
-    let own_before = own.peak_without_positions(&[], from);
-    let (org_after, own_after) = if gone.is_empty() {
-        (org_before, own_before)
+    let changed = !gone.is_empty();
+    let org_after = if changed {
+        streams.org.peak_without_positions(&gone, from)
     } else {
-        (
-            streams.org.peak_without_positions(&gone, from),
-            own.peak_without(&d.removed, from),
-        )
+        org_before
     };
+    let own_after = changed.then(|| own.peak_without(&d.removed, from));
+    // After the what-if, so that the integration's instants (if it made them) give it.
+    let own_before = own.peak_without_positions(&[], from);
+    let own_after = own_after.unwrap_or(own_before);
     Recommendation {
         org_id: org_id.to_string(),
         integration: who.key.clone(),
