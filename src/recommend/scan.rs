@@ -111,7 +111,8 @@ pub(crate) fn scan_org(calls: &Calls, range: Range<usize>, tables: &Tables, sett
             logins.push((calls.shapes[shape].user_id, i as u32));
         }
         if info.api {
-            let row = soap_rows.join(calls, tables, i, tables.row(calls, i));
+            let mut row = tables.row(calls, i);
+            soap_rows.join(calls, tables, i, &mut row);
             counted_by_shape[shape] += u64::from(row.counted);
             let state = &mut states[info.integration as usize];
             state
@@ -195,16 +196,18 @@ impl SoapRows {
         SoapRows(map)
     }
 
-    /// `row` with the row count of its SOAP API twin, when it is a counted SOAP write without one.
-    fn join(&self, calls: &Calls, tables: &Tables, i: usize, row: Row) -> Row {
+    /// Gives `row` the row count of its SOAP API twin, when it is a counted SOAP write without
+    /// one. In place: a row passed through by value was copied field by field, and reading
+    /// back its byte-sized fields stalled the scan's loop at every row.
+    fn join(&self, calls: &Calls, tables: &Tables, i: usize, row: &mut Row) {
         if self.0.is_empty() || !row.counted || row.rows != u32::MAX {
-            return row;
+            return;
         }
         let Some(op) = tables.soap_write(calls, i) else {
-            return row;
+            return;
         };
         let Some(twins) = self.0.get(&(calls.shape_of(i).user_id, op)) else {
-            return row;
+            return;
         };
         let at = twins.partition_point(|(t, _)| *t < row.ts);
         let near = [at.checked_sub(1), Some(at)]
@@ -213,9 +216,8 @@ impl SoapRows {
             .filter_map(|k| twins.get(k))
             .filter(|(t, _)| (t - row.ts).abs() <= SOAP_JOIN_MS)
             .min_by_key(|(t, _)| (t - row.ts).abs());
-        match near {
-            Some(&(_, rows)) => row.with_rows(op, rows),
-            None => row,
+        if let Some(&(_, rows)) = near {
+            *row = row.with_rows(op, rows);
         }
     }
 }
