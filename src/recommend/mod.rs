@@ -476,8 +476,8 @@ fn recommendation(
     } else {
         org_before
     };
-    let own_after = changed.then(|| own.peak_without(&d.removed, from));
-    // After the what-if, so that the integration's instants (if it made them) give it.
+    let own_after = changed.then(|| own.peak_without_direct(&d.removed, from));
+    // After the what-if, so that the integration's instants (if made) give it.
     let own_before = own.peak_without_positions(&[], from);
     let own_after = own_after.unwrap_or(own_before);
     Recommendation {

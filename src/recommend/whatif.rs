@@ -73,6 +73,18 @@ impl Counted {
         self.peak_without_positions(&self.positions(removed), from)
     }
 
+    /// [`Self::peak_without`] for a stream asked once or twice (an integration, by its own
+    /// recommendations): the kept timestamps swept directly instead of building the stream's
+    /// instants for one walk, unless they are made already.
+    pub fn peak_without_direct(&self, removed: &[u32], from: Millis) -> Option<Peak> {
+        let positions = self.positions(removed);
+        if positions.is_empty() || self.instants.get().is_some() {
+            return self.peak_without_positions(&positions, from);
+        }
+        let kept = without(&self.ts, &positions);
+        window::peak_from(&kept, kept.partition_point(|&t| t < from))
+    }
+
     /// The peak without the entries at `positions` (from [`Self::positions`]), over instants
     /// ≥ `from`.
     pub fn peak_without_positions(&self, positions: &[usize], from: Millis) -> Option<Peak> {
@@ -160,6 +172,18 @@ impl OrgStreams {
         };
         self.integrations.get(integration).unwrap_or(&EMPTY)
     }
+}
+
+/// `sorted` without the entries at `positions` (ascending).
+fn without(sorted: &[Millis], positions: &[usize]) -> Vec<Millis> {
+    let mut kept = Vec::with_capacity(sorted.len() - positions.len());
+    let mut from = 0;
+    for &p in positions {
+        kept.extend_from_slice(&sorted[from..p]);
+        from = p + 1;
+    }
+    kept.extend_from_slice(&sorted[from..]);
+    kept
 }
 
 /// One org's counted calls, as the what-if sees them.
@@ -310,6 +334,29 @@ mod tests {
         // Instants from 2 h on only: the busy start no longer counts as an instant.
         let p = peak_without_from(&ts, &[], 2 * H).unwrap();
         assert_eq!((p.calls, p.at), (2, 25 * H));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(96))]
+
+        #[test]
+        fn the_direct_sweep_equals_the_walk_over_instants(
+            gaps in proptest::collection::vec(0i64..8 * H, 1..120),
+            mask in proptest::collection::vec(proptest::bool::weighted(0.3), 120),
+            from in proptest::prop_oneof![proptest::strategy::Just(Millis::MIN), 0i64..200 * H],
+        ) {
+            let mut stream = Counted::default();
+            let mut t = 0;
+            for (row, gap) in gaps.iter().enumerate() {
+                t += gap;
+                stream.push(row * 3, t);
+            }
+            let removed: Vec<u32> = stream.rows.iter().zip(&mask).filter(|(_, m)| **m).map(|(r, _)| *r).collect();
+            let direct = stream.peak_without_direct(&removed, from);
+            let positions = stream.positions(&removed);
+            let walked = stream.instants().peak_without(&stream.ts, &positions, from);
+            proptest::prop_assert_eq!(direct, walked);
+        }
     }
 
     #[test]
