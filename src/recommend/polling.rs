@@ -165,9 +165,9 @@ fn rhythm(g: f64, m: f64, gg: f64, gm: f64, mm: f64, n: f64) -> (f64, f64) {
 
 /// The best polling reading of a group's calls, if any candidate period gives one.
 fn analyse(beats: &[Beat]) -> Option<Poll> {
-    candidates(beats)
+    walk_all(beats, &candidates(beats))
         .into_iter()
-        .filter_map(|p| walk(beats, p))
+        .flatten()
         .max_by(|a, b| a.removed.len().cmp(&b.removed.len()).then(b.beats.cmp(&a.beats)))
 }
 
@@ -266,35 +266,70 @@ impl Run {
     }
 }
 
-/// The group's calls read against period `p`: the polling runs found, merged.
-fn walk(beats: &[Beat], p: f64) -> Option<Poll> {
-    let mut poll = Poll::default();
-    let mut run = Run::default();
-    run.restart(0, beats[0].ts);
-    let (per_period, tolerance) = (1.0 / p, TOLERANCE * p);
-    let silence = (MAX_MULTIPLE as f64 + 0.5) * p;
+/// The group's calls read against each candidate period (the polling runs found, merged, per
+/// period) in one pass: the walks are
+/// independent, and interleaved they overlap in the processor instead of each waiting on its
+/// own chain of sums.
+fn walk_all(beats: &[Beat], periods: &[f64]) -> Vec<Option<Poll>> {
+    let mut walkers: Vec<Walker> = periods.iter().map(|&p| Walker::new(p, beats[0].ts)).collect();
     for (position, b) in beats.iter().enumerate().skip(1) {
-        let g = (b.ts - run.anchor) as f64;
+        for w in &mut walkers {
+            w.step(position, b.ts, beats);
+        }
+    }
+    walkers.into_iter().map(|w| w.finish(beats)).collect()
+}
+
+/// One candidate period's walk.
+struct Walker {
+    p: f64,
+    per_period: f64,
+    tolerance: f64,
+    silence: f64,
+    poll: Poll,
+    run: Run,
+}
+
+impl Walker {
+    fn new(p: f64, first: Millis) -> Walker {
+        let mut run = Run::default();
+        run.restart(0, first);
+        Walker {
+            p,
+            per_period: 1.0 / p,
+            tolerance: TOLERANCE * p,
+            silence: (MAX_MULTIPLE as f64 + 0.5) * p,
+            poll: Poll::default(),
+            run,
+        }
+    }
+
+    fn step(&mut self, position: usize, ts: Millis, beats: &[Beat]) {
+        let g = (ts - self.run.anchor) as f64;
         // The nearest whole multiple of the period. `g` ≥ 0 (calls in time order), so adding ½
         // and truncating rounds, without a call to `round`; a product may differ from the
         // quotient only next to a half period, where neither multiple is within tolerance.
-        let m = (g * per_period + 0.5) as i64;
-        if (1..=MAX_MULTIPLE).contains(&m) && (g - m as f64 * p).abs() <= tolerance {
-            run.beat(position, b.ts, m as f64);
-        } else if g < silence && run.on_beat.len() > 1 {
-            run.calls += 1;
+        let m = (g * self.per_period + 0.5) as i64;
+        if (1..=MAX_MULTIPLE).contains(&m) && (g - m as f64 * self.p).abs() <= self.tolerance {
+            self.run.beat(position, ts, m as f64);
+        } else if g < self.silence && self.run.on_beat.len() > 1 {
+            self.run.calls += 1;
         } else {
             // A silence, or a lone start that was itself off the beat: start again here.
-            if run.polling() {
-                poll.absorb(&run, beats);
+            if self.run.polling() {
+                self.poll.absorb(&self.run, beats);
             }
-            run.restart(position, b.ts);
+            self.run.restart(position, ts);
         }
     }
-    if run.polling() {
-        poll.absorb(&run, beats);
+
+    fn finish(mut self, beats: &[Beat]) -> Option<Poll> {
+        if self.run.polling() {
+            self.poll.absorb(&self.run, beats);
+        }
+        let poll = self.poll;
+        (poll.runs > 0 && !poll.removed.is_empty()).then_some(poll)
     }
-    (poll.runs > 0 && !poll.removed.is_empty()).then_some(poll)
 }
 
 /// What to do instead.
