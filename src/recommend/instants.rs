@@ -11,7 +11,7 @@
 //!
 //! Two walks give the same answer: for a few removals, from change point to change point with
 //! a vectorised maximum over the unchanged usage between them; for many, one pass over every
-//! instant with the change counts in two arrays.
+//! instant with the changes in a difference array (one per thread, reused).
 
 use crate::model::Millis;
 use crate::window::{Peak, WINDOW_MS};

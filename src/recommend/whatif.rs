@@ -6,8 +6,10 @@
 //! usage at each of a stream's instants, once per stream. Every what-if is then a walk over its
 //! removed entries (where each enters and leaves the window) and a maximum of the unchanged
 //! usage between those points ([`peak_without`]), instead of recounting every window of the
-//! stream. "No change" reproduces `window::peak` exactly, and removing calls can only lower or
-//! keep a peak.
+//! stream. A stream asked once (an integration, by its own recommendation) is instead swept
+//! over its kept calls ([`Counted::peak_without_direct`]), and a stream's logged peak is
+//! remembered. "No change" reproduces `window::peak` exactly, and removing calls can only
+//! lower or keep a peak.
 //! [`Stream`] is the straightforward per-change recomputation, kept as the reference the
 //! sweep is tested against.
 
