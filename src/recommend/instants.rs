@@ -26,6 +26,14 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Vec<i32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// Frees the one-pass walk's scratch on every thread of rayon's pool and on this one: it is
+/// as long as the longest stream walked, and nothing after the recommendation stage needs it.
+pub(super) fn release_scratch() {
+    let release = || SCRATCH.with_borrow_mut(|delta| *delta = Vec::new());
+    rayon::broadcast(|_| release());
+    release();
+}
+
 /// The instants of one sorted stream and the usage at each.
 #[derive(Debug, Clone, Default)]
 pub struct Instants {
@@ -203,27 +211,18 @@ impl Instants {
         })
     }
 
-    /// Marks each removal in `delta` where it enters and leaves the window, and returns the
-    /// instants all of whose entries are removed, ascending.
+    /// Marks the removals in `delta`, an instant at a time: +n where they enter the window,
+    /// −n at its expiry. Returns the instants all of whose entries are removed, ascending.
     fn mark(&self, removed: &[usize], delta: &mut [i32]) -> Vec<usize> {
         let mut gone = Vec::new();
-        let mut run: Option<(usize, u32)> = None;
-        for j in self.instants_of(removed) {
-            delta[j] += 1;
-            delta[self.expiry[j] as usize] -= 1;
-            run = match run {
-                Some((at, n)) if at == j => Some((at, n + 1)),
-                Some((at, n)) => {
-                    if n == self.entries_at(at) {
-                        gone.push(at);
-                    }
-                    Some((j, 1))
-                }
-                None => Some((j, 1)),
-            };
-        }
-        if let Some((at, _)) = run.filter(|&(at, n)| n == self.entries_at(at)) {
-            gone.push(at);
+        for same in removed.chunk_by(|&a, &b| self.instant_of[a] == self.instant_of[b]) {
+            let j = self.instant_of[same[0]] as usize;
+            let n = same.len() as u32;
+            delta[j] += n as i32;
+            delta[self.expiry[j] as usize] -= n as i32;
+            if n == self.entries_at(j) {
+                gone.push(j);
+            }
         }
         gone
     }

@@ -330,6 +330,7 @@ pub fn recommend(table: &Table, attribution: &Attribution, settings: &Settings) 
         out.unexplained.extend(r.unexplained);
     }
     rank(&mut out.items);
+    instants::release_scratch();
     out
 }
 
@@ -470,16 +471,15 @@ fn recommendation(
     let own = streams.of(integration);
     // Each stream's positions of the removed rows are found once and serve every figure.
     let gone = streams.org.positions(&d.removed);
-    let changed = !gone.is_empty();
-    let org_after = if changed {
-        streams.org.peak_without_positions(&gone, from)
-    } else {
-        org_before
-    };
-    let own_after = changed.then(|| own.peak_without_direct(&d.removed, from));
-    // After the what-if, so that the integration's instants (if made) give it.
     let own_before = own.peak_without_positions(&[], from);
-    let own_after = own_after.unwrap_or(own_before);
+    let (org_after, own_after) = if gone.is_empty() {
+        (org_before, own_before)
+    } else {
+        (
+            streams.org.peak_without_positions(&gone, from),
+            own.peak_without_direct(&d.removed, from),
+        )
+    };
     Recommendation {
         org_id: org_id.to_string(),
         integration: who.key.clone(),

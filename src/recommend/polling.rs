@@ -266,10 +266,9 @@ impl Run {
     }
 }
 
-/// The group's calls read against each candidate period (the polling runs found, merged, per
-/// period) in one pass: the walks are
-/// independent, and interleaved they overlap in the processor instead of each waiting on its
-/// own chain of sums.
+/// The group's calls read against each candidate period in one pass: per period, the polling
+/// runs found, merged. The walks are independent, and interleaved they overlap in the
+/// processor instead of each waiting on its own chain of sums.
 fn walk_all(beats: &[Beat], periods: &[f64]) -> Vec<Option<Poll>> {
     let mut walkers: Vec<Walker> = periods.iter().map(|&p| Walker::new(p, beats[0].ts)).collect();
     for (position, b) in beats.iter().enumerate().skip(1) {
