@@ -1,10 +1,13 @@
 //! The Parquet reader, on polars: projection pushdown reads only the mapped columns, which are
-//! then walked row by row into the same [`PartBuilder`] the CSV reader uses.
+//! then walked row by row into the same [`PartBuilder`] the CSV reader uses. A file's slices
+//! (whole row groups) are decoded and walked in parallel, each into a part of its own, merged
+//! in file order.
 //!
 //! Event Log Object exports (`ApiTotalUsageEventLog`) carry CamelCase names, 18-character ids,
-//! real nulls, booleans and a datetime `Timestamp`. Non-string columns are cast to strings so
-//! the one set of `normalize` rules applies; datetime columns are read natively as UTC
-//! milliseconds. A row's "line" in reports is its 1-based row number.
+//! real nulls, booleans and a datetime `Timestamp`. Datetime columns are read natively as UTC
+//! milliseconds; booleans and numbers stay typed and are written as text one row at a time,
+//! exactly as polars' cast would write them, so the one set of `normalize` rules applies. A
+//! row's "line" in reports is its 1-based row number.
 
 use std::cell::Cell;
 use std::fs::File;
@@ -13,10 +16,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use super::builder::{Part, PartBuilder, RowSource};
 use super::columns::{ColumnMap, Field, FIELD_COUNT};
 use super::{FileError, Settings};
+use crate::ingest;
 use crate::model::Millis;
 
 /// Rows decoded at a time, at most: memory stays bounded by one slice's columns (their cast to
@@ -86,19 +91,59 @@ fn read_unguarded(path: &Path, label: &str, settings: &Settings) -> Result<Part,
     let wanted: Vec<(Field, String)> = mapped_fields(&map, &names);
     let rows = row_count(path, label)?;
     let groups = check_page_value_counts(path, label)?;
-    let mut builder = PartBuilder::new(label, &map, settings);
-    for (offset, len) in slices(rows, &groups) {
-        let df = read_slice(path, &wanted, offset, len)
-            .map_err(|e| FileError::corrupt(label, &first_bad_column(path, &wanted, offset, len, &e)))?;
-        let columns = wanted
-            .iter()
-            .map(|(field, name)| prepare(&df, *field, name))
-            .collect::<PolarsResult<Vec<_>>>()
-            .map_err(|e| FileError::corrupt(label, &e.to_string()))?;
-        walk(&df, &columns, offset, &mut builder);
+    // Slices are decoded and walked in parallel, each into its own part, merged in file
+    // order: the same rows, ids and accounting as one builder over the file.
+    let parts: Vec<Part> = slices(rows, &groups)
+        .into_par_iter()
+        .map(|(offset, len)| {
+            on_this_thread(|| read_part(path, label, &map, &wanted, (offset, len), settings))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut parts = parts.into_iter();
+    let mut whole = parts
+        .next()
+        .unwrap_or_else(|| PartBuilder::new(label, &map, settings).finish());
+    for part in parts {
+        ingest::merge_part(&mut whole, part);
     }
     return_freed_memory();
+    Ok(whole)
+}
+
+/// One slice of the file, decoded and walked into a part of its own.
+fn read_part(
+    path: &Path,
+    label: &str,
+    map: &ColumnMap,
+    wanted: &[(Field, String)],
+    (offset, len): (usize, usize),
+    settings: &Settings,
+) -> Result<Part, FileError> {
+    let df = read_slice(path, wanted, offset, len)
+        .map_err(|e| FileError::corrupt(label, &first_bad_column(path, wanted, offset, len, &e)))?;
+    let columns = wanted
+        .iter()
+        .map(|(field, name)| prepare(&df, *field, name))
+        .collect::<PolarsResult<Vec<_>>>()
+        .map_err(|e| FileError::corrupt(label, &e.to_string()))?;
+    let mut builder = PartBuilder::new(label, map, settings);
+    walk(&df, &columns, offset, &mut builder);
     Ok(builder.finish())
+}
+
+/// Runs `f` with this thread marked as guarded: a slice runs on any of rayon's threads, and a
+/// decoder panic there is caught by [`guarded`] on the caller's.
+fn on_this_thread<T>(f: impl FnOnce() -> T) -> T {
+    /// Restores the thread's mark when the slice ends, by a panic too (rayon carries the
+    /// panic to the caller; this thread goes on to run other work).
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            GUARDED.with(|g| g.set(self.0));
+        }
+    }
+    let _restore = Restore(GUARDED.with(|g| g.replace(true)));
+    f()
 }
 
 /// Refuses a file whose data page headers claim an impossible number of values, before polars
@@ -231,9 +276,12 @@ fn return_freed_memory() {
 /// The projected columns of `len` rows from `offset`.
 fn read_slice(path: &Path, wanted: &[(Field, String)], offset: usize, len: usize) -> PolarsResult<DataFrame> {
     let file = File::open(path)?;
+    // The slices of every file already keep rayon's threads busy: polars' own pool on top only
+    // made the two compete.
     ParquetReader::new(file)
         .with_columns(Some(wanted.iter().map(|(_, n)| n.clone()).collect()))
         .with_slice(Some((offset, len)))
+        .read_parallel(ParallelStrategy::None)
         .finish()
 }
 
@@ -268,29 +316,105 @@ fn mapped_fields(map: &ColumnMap, names: &[String]) -> Vec<(Field, String)> {
 }
 
 /// One projected column, ready to be walked: in one chunk, so a value is an index into its
-/// array.
+/// array. Typed columns stay typed: their values are written as text one row at a time, the
+/// way polars' cast to text writes them, instead of casting whole columns (a copy of every
+/// value, a third of the memory of a slice).
 enum Prepared {
-    /// Text (cast from any non-datetime type).
+    /// Text, as stored, or cast from a type read no other way.
     Text(Field, StringChunked),
     /// A datetime column, as UTC milliseconds.
     Time(Int64Chunked),
+    /// A boolean (the counted flag): `true` or `false`.
+    Bool(Field, BooleanChunked),
+    /// An integer (a status code): in decimal.
+    Int(Field, Int64Chunked),
+    /// A floating-point number (an API version): shortest round-trip form, as polars casts
+    /// it (`60.0`). A 32-bit float is written as one.
+    Float(Field, Float64Chunked, bool),
 }
 
 fn prepare(df: &DataFrame, field: Field, name: &str) -> PolarsResult<Prepared> {
     let column = df.column(name)?;
-    if let DataType::Datetime(unit, _) = column.dtype() {
-        let per_ms: i64 = match unit {
-            TimeUnit::Milliseconds => 1,
-            TimeUnit::Microseconds => 1_000,
-            TimeUnit::Nanoseconds => 1_000_000,
+    let prepared = match column.dtype() {
+        DataType::Datetime(unit, _) => {
+            let per_ms: i64 = match unit {
+                TimeUnit::Milliseconds => 1,
+                TimeUnit::Microseconds => 1_000,
+                TimeUnit::Nanoseconds => 1_000_000,
+            };
+            let physical = column.datetime()?.physical().clone();
+            // Floor division keeps pre-1970 instants correct, though none are expected.
+            let ms = physical.apply_values(|v| v.div_euclid(per_ms));
+            Prepared::Time(ms.rechunk().into_owned())
+        }
+        DataType::String => Prepared::Text(field, column.str()?.rechunk().into_owned()),
+        DataType::Boolean => Prepared::Bool(field, column.bool()?.rechunk().into_owned()),
+        DataType::Float32 | DataType::Float64 => {
+            let single = column.dtype() == &DataType::Float32;
+            let values = column.cast(&DataType::Float64)?;
+            Prepared::Float(field, values.f64()?.rechunk().into_owned(), single)
+        }
+        dtype if dtype.is_integer() && dtype != &DataType::UInt64 => {
+            let values = column.cast(&DataType::Int64)?;
+            Prepared::Int(field, values.i64()?.rechunk().into_owned())
+        }
+        _ => {
+            let text = column.cast(&DataType::String)?;
+            Prepared::Text(field, text.str()?.rechunk().into_owned())
+        }
+    };
+    Ok(prepared)
+}
+
+/// A typed column's array, walked by index.
+enum Typed<'a> {
+    Bool(&'a <BooleanType as PolarsDataType>::Array),
+    Int(&'a <Int64Type as PolarsDataType>::Array),
+    Float(&'a <Float64Type as PolarsDataType>::Array, bool),
+}
+
+/// A typed column's value at a row, as text, in a buffer of the column's own.
+struct Written<'a> {
+    field: Field,
+    column: Typed<'a>,
+    text: Vec<u8>,
+    /// The value `text` holds (bits of the number; `None` for a null or before the first):
+    /// consecutive rows mostly repeat a status or a version, which is then not written again.
+    holds: Option<Option<u64>>,
+}
+
+impl Written<'_> {
+    /// Writes the value at `index` (nothing for a null).
+    fn write(&mut self, index: usize) {
+        let value = match &self.column {
+            Typed::Bool(a) => a.get(index).map(u64::from),
+            Typed::Int(a) => a.get(index).map(|v| v as u64),
+            Typed::Float(a, _) => a.get(index).map(f64::to_bits),
         };
-        let physical = column.datetime()?.physical().clone();
-        // Floor division keeps pre-1970 instants correct, though none are expected.
-        let ms = physical.apply_values(|v| v.div_euclid(per_ms));
-        return Ok(Prepared::Time(ms.rechunk().into_owned()));
+        if self.holds == Some(value) {
+            return;
+        }
+        self.holds = Some(value);
+        self.text.clear();
+        let Some(bits) = value else { return };
+        match &self.column {
+            Typed::Bool(_) => self
+                .text
+                .extend_from_slice(if bits == 1 { b"true" } else { b"false" }),
+            Typed::Int(_) => self
+                .text
+                .extend_from_slice(itoa::Buffer::new().format(bits as i64).as_bytes()),
+            Typed::Float(_, single) => {
+                let (v, mut buffer) = (f64::from_bits(bits), zmij::Buffer::new());
+                let text = if *single {
+                    buffer.format(v as f32)
+                } else {
+                    buffer.format(v)
+                };
+                self.text.extend_from_slice(text.as_bytes());
+            }
+        }
     }
-    let text = column.cast(&DataType::String)?;
-    Ok(Prepared::Text(field, text.str()?.rechunk().into_owned()))
 }
 
 /// Walks the prepared columns in lockstep, one row at a time, reading each value by index (no
@@ -300,14 +424,18 @@ fn walk(df: &DataFrame, columns: &[Prepared], offset: usize, builder: &mut PartB
         .iter()
         .filter_map(|c| match c {
             Prepared::Text(field, ca) => ca.downcast_iter().next().map(|a| (*field, a)),
-            Prepared::Time(_) => None,
+            _ => None,
         })
         .collect();
+    let mut typed: Vec<Written> = columns.iter().filter_map(written).collect();
     let times = columns.iter().find_map(|c| match c {
         Prepared::Time(ca) => ca.downcast_iter().next(),
-        Prepared::Text(..) => None,
+        _ => None,
     });
     for index in 0..df.height() {
+        for column in &mut typed {
+            column.write(index);
+        }
         let mut row = ParquetRow {
             values: [&[]; FIELD_COUNT],
             time: None,
@@ -317,9 +445,28 @@ fn walk(df: &DataFrame, columns: &[Prepared], offset: usize, builder: &mut PartB
                 row.values[*field as usize] = value.as_bytes();
             }
         }
+        for column in &typed {
+            row.values[column.field as usize] = &column.text;
+        }
         row.time = times.and_then(|t| t.get(index));
         builder.push((offset + index) as u64 + 1, &row);
     }
+}
+
+/// A typed column's writer (`None` for text and datetime columns).
+fn written(c: &Prepared) -> Option<Written<'_>> {
+    let (field, column) = match c {
+        Prepared::Bool(f, ca) => (*f, Typed::Bool(ca.downcast_iter().next()?)),
+        Prepared::Int(f, ca) => (*f, Typed::Int(ca.downcast_iter().next()?)),
+        Prepared::Float(f, ca, single) => (*f, Typed::Float(ca.downcast_iter().next()?, *single)),
+        Prepared::Text(..) | Prepared::Time(_) => return None,
+    };
+    Some(Written {
+        field,
+        column,
+        text: Vec::with_capacity(24),
+        holds: None,
+    })
 }
 
 /// One Parquet row's values by field.
