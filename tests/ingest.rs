@@ -473,6 +473,73 @@ fn typed_parquet_numbers_and_flags_read_as_their_text() {
 }
 
 #[test]
+fn a_parquet_file_of_several_slices_reads_as_one_with_row_numbers_across_them() {
+    // Two row groups too large to share a slice: read in parallel, merged in order. Rows
+    // alternate between two users (so the string pools of the parts differ in order), and a
+    // few far-off timestamps in both groups are bad rows named by their file row number.
+    let n: usize = 300_000;
+    let bad = [7usize, 150_003, 299_999];
+    let ts: Vec<i64> = (0..n)
+        .map(|i| {
+            if bad.contains(&(i + 1)) {
+                -2_208_988_800_000
+            } else {
+                1_790_000_000_000 + i as i64 * 10
+            }
+        })
+        .collect();
+    let users = ["005000000000001", "005000000000002"];
+    let mut df = DataFrame::new(
+        n,
+        vec![
+            Column::new("Timestamp".into(), ts)
+                .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+                .unwrap(),
+            Column::new(
+                "RequestIdentifier".into(),
+                (0..n).map(|i| format!("r{i}")).collect::<Vec<_>>(),
+            ),
+            Column::new("InternalOrganizationId".into(), vec!["00D5j000000AbCdEAF"; n]),
+            Column::new(
+                "UserIdentifier".into(),
+                (0..n).map(|i| users[(i / 3) % 2]).collect::<Vec<_>>(),
+            ),
+            Column::new("ApiResource".into(), vec!["/v58.0/query"; n]),
+            Column::new(
+                "IsApiLimitCounted".into(),
+                (0..n).map(|i| i % 5 != 0).collect::<Vec<_>>(),
+            ),
+        ],
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.parquet");
+    ParquetWriter::new(fs::File::create(&path).unwrap())
+        .with_row_group_size(Some(150_000))
+        .finish(&mut df)
+        .unwrap();
+    let settings = ingest::Settings::at(chrono::DateTime::from_timestamp(1_796_083_200, 0).unwrap());
+    let part = ingest::parquet::read(&path, "x.parquet", &settings).unwrap();
+    assert_eq!(part.tally.read, n as u64);
+    assert_eq!(part.calls.len(), n - bad.len());
+    assert_eq!(part.calls.files, vec!["x.parquet".to_string()]);
+    let examples: Vec<String> = part.tally.bad.values().flat_map(|e| e.examples.clone()).collect();
+    assert_eq!(
+        examples,
+        vec!["x.parquet:7", "x.parquet:150003", "x.parquet:299999"]
+    );
+    // Every row in file order, with its row number and its own user and flag.
+    let c = &part.calls;
+    let good: Vec<usize> = (0..n).filter(|i| !bad.contains(&(i + 1))).collect();
+    for (k, &i) in good.iter().enumerate() {
+        assert_eq!(c.line[k] as usize, i + 1);
+        let shape = c.shape_of(k);
+        assert_eq!(c.strings.get(shape.user_id), users[(i / 3) % 2], "row {}", i + 1);
+        assert_eq!(shape.counts, i % 5 != 0, "row {}", i + 1);
+    }
+}
+
+#[test]
 fn a_truncated_gzip_and_a_corrupt_parquet_are_named_while_good_files_count() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "good.csv", atu_csv(&three_calls()));

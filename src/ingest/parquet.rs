@@ -93,12 +93,18 @@ fn read_unguarded(path: &Path, label: &str, settings: &Settings) -> Result<Part,
     let groups = check_page_value_counts(path, label)?;
     // Slices are decoded and walked in parallel, each into its own part, merged in file
     // order: the same rows, ids and accounting as one builder over the file.
-    let parts: Vec<Part> = slices(rows, &groups)
+    // Collected whole before the first error is taken, so that a file with several damaged
+    // slices is named by the same one on every run, whichever thread failed first.
+    let results: Vec<Result<Part, FileError>> = slices(rows, &groups)
         .into_par_iter()
         .map(|(offset, len)| {
-            on_this_thread(|| read_part(path, label, &map, &wanted, (offset, len), settings))
+            // Guarded on the thread that runs it: a decoder panic becomes this slice's error.
+            guarded(label, || {
+                read_part(path, label, &map, &wanted, (offset, len), settings)
+            })
         })
-        .collect::<Result<_, _>>()?;
+        .collect();
+    let parts: Vec<Part> = results.into_iter().collect::<Result<_, _>>()?;
     let mut parts = parts.into_iter();
     let mut whole = parts
         .next()
@@ -129,21 +135,6 @@ fn read_part(
     let mut builder = PartBuilder::new(label, map, settings);
     walk(&df, &columns, offset, &mut builder);
     Ok(builder.finish())
-}
-
-/// Runs `f` with this thread marked as guarded: a slice runs on any of rayon's threads, and a
-/// decoder panic there is caught by [`guarded`] on the caller's.
-fn on_this_thread<T>(f: impl FnOnce() -> T) -> T {
-    /// Restores the thread's mark when the slice ends, by a panic too (rayon carries the
-    /// panic to the caller; this thread goes on to run other work).
-    struct Restore(bool);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            GUARDED.with(|g| g.set(self.0));
-        }
-    }
-    let _restore = Restore(GUARDED.with(|g| g.replace(true)));
-    f()
 }
 
 /// Refuses a file whose data page headers claim an impossible number of values, before polars
