@@ -153,7 +153,9 @@ pub fn analyse_table(
     let recommendations = match settings.recommend {
         Some(s) => {
             watch.progress.stage("looking for bulkification patterns");
-            Recommended::Found(watch.stage("recommend", || recommend::recommend(table, attribution, &s)))
+            Recommended::Found(watch.stage("recommend", || {
+                recommend::recommend(table, attribution, &usage, &s)
+            }))
         }
         None => Recommended::NotAsked,
     };

@@ -2,7 +2,8 @@
 //! calls the change would save at the org's rolling-24h peak.
 //!
 //! Pipeline position: after attribution and usage, before analysis. Pure functions over the
-//! reconciled table and the attribution; nothing here reads files or the clock.
+//! reconciled table, the attribution and usage (whose integration peaks the what-if starts
+//! from); nothing here reads files or the clock.
 //!
 //! 1. `classify` decides once per resource template and once per call shape what a call is,
 //!    so the per-row cost is a few table look-ups.
@@ -45,7 +46,7 @@ use serde::Serialize;
 use crate::attribute::Attribution;
 use crate::dedup::Table;
 use crate::model::{Calls, Millis, StrId};
-use crate::usage::Count;
+use crate::usage::{Count, OrgUsage};
 use crate::window::Peak;
 
 /// A recommendation kind, documented like a lint rule. The full entry (what it detects, why it
@@ -316,12 +317,20 @@ pub(crate) struct Detection {
 }
 
 /// Detects patterns in every integration of every org and computes each what-if.
-pub fn recommend(table: &Table, attribution: &Attribution, settings: &Settings) -> Recommendations {
+pub fn recommend(
+    table: &Table,
+    attribution: &Attribution,
+    usage: &[OrgUsage],
+    settings: &Settings,
+) -> Recommendations {
     let tables = classify::Tables::new(&table.calls, attribution);
     let per_org: Vec<OrgResult> = table
         .orgs
         .par_iter()
-        .map(|(org, range)| org_recommendations(table, attribution, &tables, settings, *org, range))
+        .zip(usage)
+        .map(|((org, range), used)| {
+            org_recommendations(table, (attribution, used), &tables, settings, *org, range)
+        })
         .collect();
     let mut out = Recommendations::default();
     for r in per_org {
@@ -343,7 +352,7 @@ struct OrgResult {
 
 fn org_recommendations(
     table: &Table,
-    attribution: &Attribution,
+    (attribution, used): (&Attribution, &OrgUsage),
     tables: &classify::Tables,
     settings: &Settings,
     org: StrId,
@@ -358,6 +367,7 @@ fn org_recommendations(
         .map_or(Millis::MIN, |i| calls.ts[i]);
     let scanned = scan::scan_org(calls, range.clone(), tables, settings);
     let streams = whatif::OrgStreams::new(calls, range.clone(), attribution);
+    remember_integration_peaks(&streams, attribution, used, from);
     if !scanned.detections.is_empty() {
         // Every detection asks for a what-if on the org: made first, its instants give the
         // logged peak too.
@@ -385,6 +395,26 @@ fn org_recommendations(
         what_if: org_what_if(&streams, org_id, scanned.detections.len(), &all, (before, from)),
         items,
         unexplained,
+    }
+}
+
+/// Hands each integration's stream its peak as usage reported it (the same calls, over the
+/// same instants): the profiling and every recommendation ask for it, and a sweep per
+/// integration was a twentieth of this stage.
+fn remember_integration_peaks(
+    streams: &whatif::OrgStreams,
+    attribution: &Attribution,
+    used: &OrgUsage,
+    from: Millis,
+) {
+    for u in &used.integrations {
+        // Integrations are sorted by key.
+        if let Ok(i) = attribution
+            .integrations
+            .binary_search_by(|x| x.key.as_str().cmp(&u.key))
+        {
+            streams.of(i).remember_logged_peak(from, u.peak);
+        }
     }
 }
 

@@ -8,8 +8,8 @@
 //! usage between those points ([`peak_without`]), instead of recounting every window of the
 //! stream. A stream asked once (an integration, by its own recommendation) is instead swept
 //! over its kept calls ([`Counted::peak_without_direct`]), and a stream's logged peak is
-//! remembered. "No change" reproduces `window::peak` exactly, and removing calls can only
-//! lower or keep a peak.
+//! remembered (an integration's is handed over from usage, which computed it). "No change"
+//! reproduces `window::peak` exactly, and removing calls can only lower or keep a peak.
 //! [`Stream`] is the straightforward per-change recomputation, kept as the reference the
 //! sweep is tested against.
 
@@ -112,6 +112,12 @@ impl Counted {
         peak
     }
 
+    /// Remembers the logged peak over instants ≥ `from` when it is known already (usage
+    /// computed every integration's), so the what-if does not sweep the stream again for it.
+    pub fn remember_logged_peak(&self, from: Millis, peak: Option<Peak>) {
+        let _ = self.logged.set((from, peak));
+    }
+
     /// Its instants and the usage at each, made once.
     pub fn instants(&self) -> &Instants {
         self.instants.get_or_init(|| Instants::new(&self.ts))
@@ -127,11 +133,15 @@ impl Counted {
         self.positions_in_window(&self.positions(removed), peak)
     }
 
-    /// How many of the entries at `positions` are inside `peak`'s window `(at − 24 h, at]`.
+    /// How many of the entries at `positions` (ascending, as [`Self::positions`] gives them)
+    /// are inside `peak`'s window `(at − 24 h, at]`: their times ascend too, so the ones
+    /// inside are one run, found by two searches.
     pub fn positions_in_window(&self, positions: &[usize], peak: Option<Peak>) -> u64 {
         let Some(p) = peak else { return 0 };
-        let inside = |&&pos: &&usize| self.ts[pos] > p.window_start && self.ts[pos] <= p.at;
-        positions.iter().filter(inside).count() as u64
+        debug_assert!(positions.is_sorted());
+        let first = positions.partition_point(|&pos| self.ts[pos] <= p.window_start);
+        let end = positions.partition_point(|&pos| self.ts[pos] <= p.at);
+        end.saturating_sub(first) as u64
     }
 
     /// How many entries fall inside `peak`'s window.
@@ -264,9 +274,52 @@ impl Stream<'_> {
     }
 }
 
-/// The ascending union of ascending row lists: merged two by two, round after round, so the
-/// cost is the rows times the rounds (log₂ of the lists), not a sort of them all.
+/// The ascending union of row lists. Lists of rows close together (an org's detections,
+/// whose rows all lie in the org's range) are marked in a bitmap over their span and read back
+/// in order: one pass over the rows and one over the span's words. Lists spread far apart
+/// are merged two by two, round after round, so the cost is the rows times the rounds (log₂
+/// of the lists), not a sort of them all.
 pub fn union<'a>(lists: impl Iterator<Item = &'a [u32]>) -> Vec<u32> {
+    let lists: Vec<&[u32]> = lists.collect();
+    let rows: usize = lists.iter().map(|l| l.len()).sum();
+    let Some((low, high)) = bounds(&lists) else {
+        return Vec::new();
+    };
+    let words = (high - low) as usize / 64 + 1;
+    if words <= rows {
+        union_by_bitmap(&lists, low, words, rows)
+    } else {
+        union_by_merging(lists.into_iter())
+    }
+}
+
+/// The smallest and largest row of the lists (`None` when they are all empty).
+fn bounds(lists: &[&[u32]]) -> Option<(u32, u32)> {
+    let all = || lists.iter().flat_map(|l| l.iter().copied());
+    Some((all().min()?, all().max()?))
+}
+
+/// [`union`] by marking every row in a bitmap from `low`, `words` long, and reading the marks
+/// back in order.
+fn union_by_bitmap(lists: &[&[u32]], low: u32, words: usize, rows: usize) -> Vec<u32> {
+    let mut marks = vec![0u64; words];
+    for &row in lists.iter().flat_map(|l| l.iter()) {
+        let k = (row - low) as usize;
+        marks[k / 64] |= 1 << (k % 64);
+    }
+    let mut out = Vec::with_capacity(rows);
+    for (w, &word) in marks.iter().enumerate() {
+        let mut bits = word;
+        while bits != 0 {
+            out.push(low + (w * 64) as u32 + bits.trailing_zeros());
+            bits &= bits - 1;
+        }
+    }
+    out
+}
+
+/// [`union`] by merging the lists two by two.
+fn union_by_merging<'a>(lists: impl Iterator<Item = &'a [u32]>) -> Vec<u32> {
     let mut round: Vec<Vec<u32>> = lists.map(ascending).collect();
     while round.len() > 1 {
         let mut next = Vec::with_capacity(round.len().div_ceil(2));
@@ -358,6 +411,59 @@ mod tests {
             let positions = stream.positions(&removed);
             let walked = stream.instants().peak_without(&stream.ts, &positions, from);
             proptest::prop_assert_eq!(direct, walked);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(96))]
+
+        #[test]
+        fn removed_calls_in_a_window_are_counted_like_one_by_one(
+            gaps in proptest::collection::vec(0i64..6 * H, 1..120),
+            mask in proptest::collection::vec(proptest::bool::weighted(0.4), 120),
+            at in 0usize..120,
+        ) {
+            let mut stream = Counted::default();
+            let mut t = 0;
+            for (row, gap) in gaps.iter().enumerate() {
+                t += gap;
+                stream.push(row, t);
+            }
+            let removed: Vec<u32> = stream.rows.iter().zip(&mask).filter(|(_, m)| **m).map(|(r, _)| *r).collect();
+            let positions = stream.positions(&removed);
+            let at = stream.ts[at % stream.ts.len()];
+            let peak = Peak { calls: 0, at, window_start: at - window::WINDOW_MS };
+            let one_by_one = positions
+                .iter()
+                .filter(|&&p| stream.ts[p] > peak.window_start && stream.ts[p] <= peak.at)
+                .count() as u64;
+            proptest::prop_assert_eq!(stream.positions_in_window(&positions, Some(peak)), one_by_one);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn the_bitmap_union_equals_the_merged_one(
+            lists in proptest::collection::vec(proptest::collection::vec(0u32..5_000, 0..60), 0..6),
+            far in proptest::option::of(u32::MAX - 3..=u32::MAX),
+        ) {
+            // Sorted lists, one maybe reaching far away (the span then takes the merge).
+            let mut lists: Vec<Vec<u32>> = lists;
+            for l in &mut lists {
+                l.sort_unstable();
+                l.dedup();
+            }
+            if let (Some(f), Some(l)) = (far, lists.last_mut()) {
+                l.push(f);
+            }
+            let refs = || lists.iter().map(|l| l.as_slice());
+            let mut expected: Vec<u32> = lists.iter().flatten().copied().collect();
+            expected.sort_unstable();
+            expected.dedup();
+            proptest::prop_assert_eq!(union(refs()), expected.clone());
+            proptest::prop_assert_eq!(union_by_merging(refs()), expected);
         }
     }
 

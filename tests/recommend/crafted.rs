@@ -11,7 +11,7 @@ use apiusage::model::RowTally;
 use apiusage::model::{Calls, EventType, Shape};
 use apiusage::normalize::resource_template;
 use apiusage::recommend::{recommend, Kind, Recommendation, Recommendations, Settings};
-use apiusage::window;
+use apiusage::{usage, window};
 
 pub const ORG: &str = "00D5j000000VI3n";
 /// 2026-11-02T00:00:00Z.
@@ -149,7 +149,7 @@ pub fn table(mut calls: Vec<Call>) -> Table {
 pub fn run_with(calls: Vec<Call>, settings: &Settings) -> Recommendations {
     let t = table(calls);
     let a = attribute(&t.calls, &IntegrationMap::default());
-    recommend(&t, &a, settings)
+    recommend(&t, &a, &usage::compute(&t.calls, &t.orgs, &a), settings)
 }
 
 /// Recommendations after `filter` is applied as `report` applies it (`Table::restrict`).
@@ -166,7 +166,12 @@ pub fn run_filtered(calls: Vec<Call>, filter: &Filter) -> Recommendations {
     });
     t.restrict(filter);
     let a = attribute(&t.calls, &IntegrationMap::default());
-    recommend(&t, &a, &Settings::default())
+    recommend(
+        &t,
+        &a,
+        &usage::compute(&t.calls, &t.orgs, &a),
+        &Settings::default(),
+    )
 }
 
 pub fn run(calls: Vec<Call>) -> Recommendations {

@@ -111,7 +111,7 @@ proptest! {
             prop_assert_eq!(unchanged.integration, u.peak);
             prop_assert_eq!(unchanged.integration_before, u.peak);
         }
-        let r = recommend(&t, &a, &Settings::default());
+        let r = recommend(&t, &a, &usage::compute(&t.calls, &t.orgs, &a), &Settings::default());
         for rec in &r.items {
             let own = org.integrations.iter().find(|u| u.key == rec.integration).unwrap();
             prop_assert_eq!(rec.org_peak_before, org.peak);
