@@ -56,8 +56,40 @@ impl Counted {
         self.ts.push(ts);
     }
 
-    /// Positions of `removed` (ascending table rows) in this stream; rows not in it are skipped.
+    /// Positions of `removed` (ascending, distinct table rows) in this stream; rows not in it
+    /// are skipped. Many removals (a detection's polls, all of an org's detections) are marked
+    /// in a bitmap and the stream's rows between the first and the last are tested against it
+    /// without a branch; a few are searched for one by one.
     pub fn positions(&self, removed: &[u32]) -> Vec<usize> {
+        if removed.len() * MARKED_ONE_IN >= self.rows.len() {
+            self.positions_marked(removed)
+        } else {
+            self.positions_searched(removed)
+        }
+    }
+
+    fn positions_marked(&self, removed: &[u32]) -> Vec<usize> {
+        let (Some(&low), Some(&high)) = (removed.first(), removed.last()) else {
+            return Vec::new();
+        };
+        let mut marks = Marks::spanning(low, high);
+        for &r in removed {
+            marks.set(r);
+        }
+        let start = self.rows.partition_point(|&r| r < low);
+        let end = self.rows.partition_point(|&r| r <= high);
+        // One slot more than can match, so the write ahead of the count stays in bounds.
+        let mut out = vec![0usize; removed.len().min(end - start) + 1];
+        let mut n = 0;
+        for (p, &r) in self.rows[start..end].iter().enumerate() {
+            out[n] = start + p;
+            n += usize::from(marks.contains(r));
+        }
+        out.truncate(n);
+        out
+    }
+
+    fn positions_searched(&self, removed: &[u32]) -> Vec<usize> {
         let mut out = Vec::with_capacity(removed.len());
         let mut from = 0;
         for &r in removed {
@@ -147,6 +179,50 @@ impl Counted {
     /// How many entries fall inside `peak`'s window.
     pub fn in_window(&self, peak: Option<Peak>) -> u64 {
         peak.map_or(0, |p| window::window_range(&self.ts, p.at).len() as u64)
+    }
+}
+
+/// Removals at least this share of a stream (1 in 16) are found by a bitmap, not searches.
+const MARKED_ONE_IN: usize = 16;
+
+/// A set of table rows between two bounds, as one bit per row.
+struct Marks {
+    low: u32,
+    words: Vec<u64>,
+}
+
+impl Marks {
+    /// An empty set for rows `low..=high`.
+    fn spanning(low: u32, high: u32) -> Marks {
+        Marks {
+            low,
+            words: vec![0; (high - low) as usize / 64 + 1],
+        }
+    }
+
+    /// Adds `row` (within the bounds).
+    fn set(&mut self, row: u32) {
+        let k = (row - self.low) as usize;
+        self.words[k / 64] |= 1 << (k % 64);
+    }
+
+    /// Whether `row` (within the bounds) is in the set.
+    fn contains(&self, row: u32) -> bool {
+        let k = (row - self.low) as usize;
+        self.words[k / 64] >> (k % 64) & 1 == 1
+    }
+
+    /// The rows in the set, ascending.
+    fn ascending(&self, capacity: usize) -> Vec<u32> {
+        let mut out = Vec::with_capacity(capacity);
+        for (w, &word) in self.words.iter().enumerate() {
+            let mut bits = word;
+            while bits != 0 {
+                out.push(self.low + (w * 64) as u32 + bits.trailing_zeros());
+                bits &= bits - 1;
+            }
+        }
+        out
     }
 }
 
@@ -287,7 +363,7 @@ pub fn union<'a>(lists: impl Iterator<Item = &'a [u32]>) -> Vec<u32> {
     };
     let words = (high - low) as usize / 64 + 1;
     if words <= rows {
-        union_by_bitmap(&lists, low, words, rows)
+        union_by_bitmap(&lists, (low, high), rows)
     } else {
         union_by_merging(lists.into_iter())
     }
@@ -299,23 +375,14 @@ fn bounds(lists: &[&[u32]]) -> Option<(u32, u32)> {
     Some((all().min()?, all().max()?))
 }
 
-/// [`union`] by marking every row in a bitmap from `low`, `words` long, and reading the marks
-/// back in order.
-fn union_by_bitmap(lists: &[&[u32]], low: u32, words: usize, rows: usize) -> Vec<u32> {
-    let mut marks = vec![0u64; words];
+/// [`union`] by marking every row in a bitmap over `low..=high` and reading the marks back
+/// in order.
+fn union_by_bitmap(lists: &[&[u32]], (low, high): (u32, u32), rows: usize) -> Vec<u32> {
+    let mut marks = Marks::spanning(low, high);
     for &row in lists.iter().flat_map(|l| l.iter()) {
-        let k = (row - low) as usize;
-        marks[k / 64] |= 1 << (k % 64);
+        marks.set(row);
     }
-    let mut out = Vec::with_capacity(rows);
-    for (w, &word) in marks.iter().enumerate() {
-        let mut bits = word;
-        while bits != 0 {
-            out.push(low + (w * 64) as u32 + bits.trailing_zeros());
-            bits &= bits - 1;
-        }
-    }
-    out
+    marks.ascending(rows)
 }
 
 /// [`union`] by merging the lists two by two.
@@ -464,6 +531,32 @@ mod tests {
             expected.dedup();
             proptest::prop_assert_eq!(union(refs()), expected.clone());
             proptest::prop_assert_eq!(union_by_merging(refs()), expected);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn removed_rows_are_found_alike_by_bitmap_and_by_search(
+            steps in proptest::collection::vec(1u32..4, 1..200),
+            mask in proptest::collection::vec(proptest::bool::weighted(0.5), 200),
+            others in proptest::collection::btree_set(0u32..800, 0..40),
+        ) {
+            // A stream of every few rows; removals in it (its first and last often among
+            // them), between its rows and beyond it.
+            let mut stream = Counted::default();
+            let mut row = 0;
+            for (k, step) in steps.iter().enumerate() {
+                row += step;
+                stream.push(row as usize, k as Millis);
+            }
+            let mut removed: std::collections::BTreeSet<u32> = others;
+            removed.extend(stream.rows.iter().zip(&mask).filter(|(_, m)| **m).map(|(r, _)| *r));
+            let removed: Vec<u32> = removed.into_iter().collect();
+            let searched = stream.positions_searched(&removed);
+            proptest::prop_assert_eq!(stream.positions_marked(&removed), searched.clone());
+            proptest::prop_assert_eq!(stream.positions(&removed), searched);
         }
     }
 
