@@ -366,7 +366,14 @@ fn org_recommendations(
         .find(|&i| calls.in_range(i))
         .map_or(Millis::MIN, |i| calls.ts[i]);
     let scanned = scan::scan_org(calls, range.clone(), tables, settings);
-    let streams = whatif::OrgStreams::new(calls, range.clone(), attribution);
+    let heavy = heavy_integrations(attribution, used);
+    let wanted: Vec<usize> = scanned
+        .detections
+        .iter()
+        .map(|(i, _)| *i)
+        .chain(heavy.iter().map(|h| h.0))
+        .collect();
+    let streams = whatif::OrgStreams::of_integrations(calls, range.clone(), attribution, &wanted);
     remember_integration_peaks(&streams, attribution, used, from);
     if !scanned.detections.is_empty() {
         // Every detection asks for a what-if on the org: made first, its instants give the
@@ -385,7 +392,7 @@ fn org_recommendations(
     let unexplained = unexplained(
         (calls, tables),
         &streams,
-        attribution,
+        (attribution, &heavy),
         org_id,
         &items,
         (before, from),
@@ -409,45 +416,61 @@ fn remember_integration_peaks(
 ) {
     for u in &used.integrations {
         // Integrations are sorted by key.
-        if let Ok(i) = attribution
+        let found = attribution
             .integrations
-            .binary_search_by(|x| x.key.as_str().cmp(&u.key))
-        {
-            streams.of(i).remember_logged_peak(from, u.peak);
+            .binary_search_by(|x| x.key.as_str().cmp(&u.key));
+        // Only a gathered stream: the shared empty one must never remember a peak.
+        if let Some(own) = found.ok().and_then(|i| streams.gathered(i)) {
+            own.remember_logged_peak(from, u.peak);
         }
     }
 }
 
-/// The profiles of the integrations that carry at least [`PROFILED_PERCENT`] of the org's peak
-/// and have no recommendation that saves calls (a composite-batch one explains hidden calls).
-/// Only those are profiled, from their counted calls, after the scan: most integrations never
-/// need one.
+/// The integrations that carry at least [`PROFILED_PERCENT`] of the org's peak, by their own
+/// peak or by their calls in the org's peak window (index order), with those calls: usage
+/// counted both.
+fn heavy_integrations(attribution: &Attribution, used: &OrgUsage) -> Vec<(usize, u64)> {
+    let org_peak = used.peak.map_or(0, |p| p.calls);
+    let mut heavy: Vec<(usize, u64)> = used
+        .integrations
+        .iter()
+        .filter(|u| {
+            let own_peak = u.peak.map_or(0, |p| p.calls);
+            org_peak > 0 && u.calls_in_org_peak_window.max(own_peak) * 100 >= org_peak * PROFILED_PERCENT
+        })
+        .filter_map(|u| {
+            let i = attribution
+                .integrations
+                .binary_search_by(|x| x.key.as_str().cmp(&u.key))
+                .ok()?;
+            Some((i, u.calls_in_org_peak_window))
+        })
+        .collect();
+    heavy.sort_unstable();
+    heavy
+}
+
+/// The profiles of the heavy integrations (see [`heavy_integrations`]) that have no
+/// recommendation that saves calls (a composite-batch one explains hidden calls). Only those
+/// are profiled, from their counted calls, after the scan: most integrations never need one.
 fn unexplained(
     (calls, tables): (&Calls, &classify::Tables),
     streams: &whatif::OrgStreams,
-    attribution: &Attribution,
+    (attribution, heavy): (&Attribution, &[(usize, u64)]),
     org_id: &str,
     items: &[Recommendation],
     (before, from): (Option<Peak>, Millis),
 ) -> Vec<Unexplained> {
-    let org_peak = before.map_or(0, |p| p.calls);
     let explained = |key: &str| {
         items
             .iter()
             .any(|r| r.integration == key && (r.calls_saved_at_peak > 0 || r.kind == Kind::CompositeBatch))
     };
-    (0..streams.integrations.len())
-        .filter(|&i| !streams.of(i).rows.is_empty())
-        .filter_map(|integration| {
-            let own = streams.of(integration);
-            let in_window = own.in_window(before);
-            let own_peak = own.peak_without(&[], from).map_or(0, |p| p.calls);
-            let heavy = in_window.max(own_peak) * 100 >= org_peak * PROFILED_PERCENT && org_peak > 0;
-            let key = &attribution.integrations[integration].key;
-            if !heavy || explained(key) {
-                return None;
-            }
-            let d = profile_of(calls, tables, &own.rows)?;
+    heavy
+        .iter()
+        .filter(|(integration, _)| !explained(&attribution.integrations[*integration].key))
+        .filter_map(|&(integration, in_window)| {
+            let d = profile_of(calls, tables, &streams.of(integration).rows)?;
             Some(Unexplained {
                 recommendation: recommendation(streams, attribution, org_id, integration, &d, (before, from)),
                 calls_in_org_peak_window: in_window,

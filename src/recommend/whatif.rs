@@ -226,31 +226,60 @@ impl Marks {
     }
 }
 
-/// An org's counted calls, and each integration's, gathered in one pass.
+/// An org's counted calls, and the asked-for integrations' (those with a detection or a
+/// profile), gathered in one pass.
 #[derive(Debug, Clone, Default)]
 pub struct OrgStreams {
     /// The org's counted calls.
     pub org: Counted,
-    /// Each integration's counted calls, by integration index.
-    pub integrations: Vec<Counted>,
+    /// The asked-for integrations' counted calls, by slot.
+    integrations: Vec<Counted>,
+    /// Each integration's slot, [`NO_STREAM`] when not asked for.
+    slot: Vec<u32>,
 }
 
+/// The slot of an integration whose calls are not gathered.
+const NO_STREAM: u32 = u32::MAX;
+
 impl OrgStreams {
-    /// The counted rows of the org's `range` of `calls`.
+    /// The counted rows of the org's `range` of `calls`, every integration's gathered.
     pub fn new(calls: &Calls, range: Range<usize>, attribution: &Attribution) -> OrgStreams {
+        let all: Vec<usize> = (0..attribution.integrations.len()).collect();
+        OrgStreams::of_integrations(calls, range, attribution, &all)
+    }
+
+    /// The counted rows of the org's `range` of `calls`, and those of the integrations in
+    /// `wanted` (indices). Most integrations of an org have no detection and no profile, and
+    /// gathering their calls was a tenth of the recommendation stage.
+    pub fn of_integrations(
+        calls: &Calls,
+        range: Range<usize>,
+        attribution: &Attribution,
+        wanted: &[usize],
+    ) -> OrgStreams {
         let mut s = OrgStreams {
             org: Counted::default(),
-            integrations: vec![Counted::default(); attribution.integrations.len()],
+            integrations: Vec::with_capacity(wanted.len()),
+            slot: vec![NO_STREAM; attribution.integrations.len()],
         };
+        for &i in wanted {
+            if s.slot[i] == NO_STREAM {
+                s.slot[i] = s.integrations.len() as u32;
+                s.integrations.push(Counted::default());
+            }
+        }
         for i in range.filter(|&i| calls.counts(i)) {
             let ts = calls.ts[i];
             s.org.push(i, ts);
-            s.integrations[attribution.of_row(calls, i)].push(i, ts);
+            let slot = s.slot[attribution.of_row(calls, i)];
+            if slot != NO_STREAM {
+                s.integrations[slot as usize].push(i, ts);
+            }
         }
         s
     }
 
-    /// The integration's counted calls (empty when it has none).
+    /// The integration's counted calls (empty when it has none or was not asked for).
     pub fn of(&self, integration: usize) -> &Counted {
         static EMPTY: Counted = Counted {
             ts: Vec::new(),
@@ -258,7 +287,13 @@ impl OrgStreams {
             instants: OnceLock::new(),
             logged: OnceLock::new(),
         };
-        self.integrations.get(integration).unwrap_or(&EMPTY)
+        self.gathered(integration).unwrap_or(&EMPTY)
+    }
+
+    /// The integration's counted calls, if they were gathered.
+    pub fn gathered(&self, integration: usize) -> Option<&Counted> {
+        let slot = self.slot.get(integration).copied().unwrap_or(NO_STREAM);
+        self.integrations.get(slot as usize)
     }
 }
 
