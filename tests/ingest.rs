@@ -513,13 +513,21 @@ fn a_parquet_file_of_several_slices_reads_as_one_with_row_numbers_across_them() 
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("x.parquet");
-    ParquetWriter::new(fs::File::create(&path).unwrap())
-        .with_row_group_size(Some(150_000))
-        .finish(&mut df)
-        .unwrap();
+    // Two groups of a slice each, then 300 small groups packed into two slices (each slice is
+    // read with the footer trimmed to its own groups).
+    for group_rows in [150_000, 1_000] {
+        let path = dir.path().join("x.parquet");
+        ParquetWriter::new(fs::File::create(&path).unwrap())
+            .with_row_group_size(Some(group_rows))
+            .finish(&mut df)
+            .unwrap();
+        check_slices_read_as_one(&path, n, &bad, &users);
+    }
+}
+
+fn check_slices_read_as_one(path: &Path, n: usize, bad: &[usize], users: &[&str; 2]) {
     let settings = ingest::Settings::at(chrono::DateTime::from_timestamp(1_796_083_200, 0).unwrap());
-    let part = ingest::parquet::read(&path, "x.parquet", &settings).unwrap();
+    let part = ingest::parquet::read(path, "x.parquet", &settings).unwrap();
     assert_eq!(part.tally.read, n as u64);
     assert_eq!(part.calls.len(), n - bad.len());
     assert_eq!(part.calls.files, vec!["x.parquet".to_string()]);

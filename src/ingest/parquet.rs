@@ -15,6 +15,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
 
+use polars::io::parquet::metadata::FileMetadataRef;
 use polars::prelude::*;
 use rayon::prelude::*;
 
@@ -95,15 +96,24 @@ fn read_unguarded(path: &Path, label: &str, settings: &Settings) -> Result<Part,
     // order: the same rows, ids and accounting as one builder over the file.
     // Collected whole before the first error is taken, so that a file with several damaged
     // slices is named by the same one on every run, whichever thread failed first.
+    let footer = footer_of(path);
+    // While this thread waits for its slices it runs other queued work (other files' reads),
+    // whose panics must not be silenced: the mark is off for the fan-out, and each slice is
+    // guarded on the thread that runs it (a decoder panic becomes that slice's error).
+    let outer = GUARDED.with(|g| g.replace(false));
     let results: Vec<Result<Part, FileError>> = slices(rows, &groups)
         .into_par_iter()
         .map(|(offset, len)| {
-            // Guarded on the thread that runs it: a decoder panic becomes this slice's error.
             guarded(label, || {
-                read_part(path, label, &map, &wanted, (offset, len), settings)
+                let source = Source {
+                    path,
+                    footer: footer.as_ref(),
+                };
+                read_part(&source, label, &map, &wanted, (offset, len), settings)
             })
         })
         .collect();
+    GUARDED.with(|g| g.set(outer));
     let parts: Vec<Part> = results.into_iter().collect::<Result<_, _>>()?;
     let mut parts = parts.into_iter();
     let mut whole = parts
@@ -117,16 +127,59 @@ fn read_unguarded(path: &Path, label: &str, settings: &Settings) -> Result<Part,
 }
 
 /// One slice of the file, decoded and walked into a part of its own.
+/// A file to read slices of, with its footer when it could be read once for all of them.
+struct Source<'a> {
+    path: &'a Path,
+    footer: Option<&'a FileMetadataRef>,
+}
+
+/// The file's footer, read once: each slice is given the part of it that covers its own row
+/// groups. Told only the slice, polars visits every row group before it (decoding each one's
+/// dictionary pages into an empty frame), so a file's cost grew with the square of its slices.
+fn footer_of(path: &Path) -> Option<FileMetadataRef> {
+    let mut reader = ParquetReader::new(File::open(path).ok()?);
+    reader.get_metadata().ok().cloned()
+}
+
+/// The footer trimmed to the row groups that rows `offset..offset + len` lie in, and the
+/// offset relative to the first of them.
+fn trimmed(footer: &FileMetadataRef, offset: usize, len: usize) -> (FileMetadataRef, usize) {
+    let mut start = 0;
+    let mut first = None;
+    let mut groups = Vec::new();
+    for group in &footer.row_groups {
+        let rows = group.num_rows();
+        if start + rows > offset && start < offset + len {
+            first.get_or_insert(start);
+            groups.push(group.clone());
+        }
+        start += rows;
+    }
+    // Field by field: a clone of the whole footer would copy every group's metadata per slice.
+    let part = polars_parquet::parquet::metadata::FileMetadata {
+        version: footer.version,
+        num_rows: groups.iter().map(|g| g.num_rows()).sum(),
+        max_row_group_height: footer.max_row_group_height,
+        created_by: footer.created_by.clone(),
+        row_groups: groups,
+        key_value_metadata: footer.key_value_metadata.clone(),
+        schema_descr: footer.schema_descr.clone(),
+        column_orders: footer.column_orders.clone(),
+        footer_buf: footer.footer_buf.clone(),
+    };
+    (std::sync::Arc::new(part), offset - first.unwrap_or(offset))
+}
+
 fn read_part(
-    path: &Path,
+    source: &Source,
     label: &str,
     map: &ColumnMap,
     wanted: &[(Field, String)],
     (offset, len): (usize, usize),
     settings: &Settings,
 ) -> Result<Part, FileError> {
-    let df = read_slice(path, wanted, offset, len)
-        .map_err(|e| FileError::corrupt(label, &first_bad_column(path, wanted, offset, len, &e)))?;
+    let df = read_slice(source, wanted, offset, len)
+        .map_err(|e| FileError::corrupt(label, &first_bad_column(source, wanted, offset, len, &e)))?;
     let columns = wanted
         .iter()
         .map(|(field, name)| prepare(&df, *field, name))
@@ -235,7 +288,7 @@ fn slices(rows: usize, groups: &[usize]) -> Vec<(usize, usize)> {
 /// differ between runs on one file. So the columns are tried one at a time, in file order,
 /// and the first that fails is named; `fallback` when none fails alone.
 fn first_bad_column(
-    path: &Path,
+    source: &Source,
     wanted: &[(Field, String)],
     offset: usize,
     len: usize,
@@ -244,7 +297,7 @@ fn first_bad_column(
     wanted
         .iter()
         .find_map(|column| {
-            read_slice(path, std::slice::from_ref(column), offset, len)
+            read_slice(source, std::slice::from_ref(column), offset, len)
                 .err()
                 .map(|e| format!("column {}: {e}", column.1))
         })
@@ -265,11 +318,22 @@ fn return_freed_memory() {
 }
 
 /// The projected columns of `len` rows from `offset`.
-fn read_slice(path: &Path, wanted: &[(Field, String)], offset: usize, len: usize) -> PolarsResult<DataFrame> {
-    let file = File::open(path)?;
+fn read_slice(
+    source: &Source,
+    wanted: &[(Field, String)],
+    offset: usize,
+    len: usize,
+) -> PolarsResult<DataFrame> {
+    let mut reader = ParquetReader::new(File::open(source.path)?);
+    let mut offset = offset;
+    if let Some(footer) = source.footer {
+        let (part, relative) = trimmed(footer, offset, len);
+        reader.set_metadata(part);
+        offset = relative;
+    }
     // The slices of every file already keep rayon's threads busy: polars' own pool on top only
     // made the two compete.
-    ParquetReader::new(file)
+    reader
         .with_columns(Some(wanted.iter().map(|(_, n)| n.clone()).collect()))
         .with_slice(Some((offset, len)))
         .read_parallel(ParallelStrategy::None)
