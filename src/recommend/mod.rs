@@ -316,13 +316,20 @@ pub(crate) struct Detection {
     pub confidence: Confidence,
 }
 
-/// Detects patterns in every integration of every org and computes each what-if.
+/// Detects patterns in every integration of every org and computes each what-if. `usage` is
+/// [`crate::usage::compute`] over the same table (its integration peaks are reused).
 pub fn recommend(
     table: &Table,
     attribution: &Attribution,
     usage: &[OrgUsage],
     settings: &Settings,
 ) -> Recommendations {
+    // Usage is computed over the same table, one entry per org in its order.
+    assert_eq!(
+        usage.len(),
+        table.orgs.len(),
+        "usage of every org, in the table's order"
+    );
     let tables = classify::Tables::new(&table.calls, attribution);
     let per_org: Vec<OrgResult> = table
         .orgs
@@ -359,6 +366,7 @@ fn org_recommendations(
     range: &Range<usize>,
 ) -> OrgResult {
     let calls = &table.calls;
+    assert_eq!(calls.strings.get(org), used.org_id, "usage of this org");
     // What-if peaks, like the reported ones, are taken over the instants in range: from the
     // first row not flagged as `--since` warm-up context (`Table::restrict` sets the flag).
     let from = range

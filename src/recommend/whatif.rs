@@ -69,6 +69,8 @@ impl Counted {
     }
 
     fn positions_marked(&self, removed: &[u32]) -> Vec<usize> {
+        // Its bounds are the first and the last: every detector lists its rows ascending.
+        debug_assert!(removed.is_sorted());
         let (Some(&low), Some(&high)) = (removed.first(), removed.last()) else {
             return Vec::new();
         };
