@@ -62,6 +62,16 @@ impl Attribution {
     pub fn of_row(&self, calls: &Calls, i: usize) -> usize {
         self.of_shape[calls.shape[i] as usize] as usize
     }
+
+    /// The index of the integration with `key`.
+    pub fn index_of(&self, key: &str) -> Option<usize> {
+        index_of(&self.integrations, key)
+    }
+}
+
+/// The index of `key` in `integrations` (sorted by key).
+fn index_of(integrations: &[Integration], key: &str) -> Option<usize> {
+    integrations.binary_search_by(|i| i.key.as_str().cmp(key)).ok()
 }
 
 /// Renames and merges from a user's TOML file.
@@ -153,11 +163,7 @@ pub fn attribute(calls: &Calls, map: &IntegrationMap) -> Attribution {
         .collect();
     let of_shape = keys
         .iter()
-        .map(|k| {
-            integrations
-                .binary_search_by(|i| i.key.as_str().cmp(k))
-                .unwrap_or(0) as u32
-        })
+        .map(|k| index_of(&integrations, k).unwrap_or(0) as u32)
         .collect();
     Attribution {
         integrations,

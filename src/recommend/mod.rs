@@ -382,13 +382,8 @@ fn org_recommendations(
         .chain(heavy.iter().map(|h| h.0))
         .collect();
     let streams = whatif::OrgStreams::of_integrations(calls, range.clone(), attribution, &wanted);
-    remember_integration_peaks(&streams, attribution, used, from);
-    if !scanned.detections.is_empty() {
-        // Every detection asks for a what-if on the org: made first, its instants give the
-        // logged peak too.
-        streams.org.instants();
-    }
-    let before = streams.org.peak_without(&[], from);
+    remember_logged_peaks(&streams, attribution, used, from);
+    let before = used.peak;
     let org_id = calls.strings.get(org);
     let items: Vec<Recommendation> = scanned
         .detections
@@ -413,22 +408,19 @@ fn org_recommendations(
     }
 }
 
-/// Hands each integration's stream its peak as usage reported it (the same calls, over the
-/// same instants): the profiling and every recommendation ask for it, and a sweep per
-/// integration was a twentieth of this stage.
-fn remember_integration_peaks(
+/// Hands the org's stream and each integration's their peaks as usage reported them (the same
+/// calls, over the same instants): every recommendation and the profiling ask for them, and a
+/// sweep per integration was a twentieth of this stage.
+fn remember_logged_peaks(
     streams: &whatif::OrgStreams,
     attribution: &Attribution,
     used: &OrgUsage,
     from: Millis,
 ) {
+    streams.org.remember_logged_peak(from, used.peak);
     for u in &used.integrations {
-        // Integrations are sorted by key.
-        let found = attribution
-            .integrations
-            .binary_search_by(|x| x.key.as_str().cmp(&u.key));
         // Only a gathered stream: the shared empty one must never remember a peak.
-        if let Some(own) = found.ok().and_then(|i| streams.gathered(i)) {
+        if let Some(own) = attribution.index_of(&u.key).and_then(|i| streams.gathered(i)) {
             own.remember_logged_peak(from, u.peak);
         }
     }
@@ -446,13 +438,7 @@ fn heavy_integrations(attribution: &Attribution, used: &OrgUsage) -> Vec<(usize,
             let own_peak = u.peak.map_or(0, |p| p.calls);
             org_peak > 0 && u.calls_in_org_peak_window.max(own_peak) * 100 >= org_peak * PROFILED_PERCENT
         })
-        .filter_map(|u| {
-            let i = attribution
-                .integrations
-                .binary_search_by(|x| x.key.as_str().cmp(&u.key))
-                .ok()?;
-            Some((i, u.calls_in_org_peak_window))
-        })
+        .filter_map(|u| Some((attribution.index_of(&u.key)?, u.calls_in_org_peak_window)))
         .collect();
     heavy.sort_unstable();
     heavy
