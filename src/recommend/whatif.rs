@@ -495,8 +495,30 @@ mod tests {
         assert_eq!((p.calls, p.at), (2, 25 * H));
     }
 
+    /// A stream with an entry per gap (each after the last by the gap), at rows `0, step, …`.
+    fn stream_of(gaps: &[i64], step: usize) -> Counted {
+        let mut stream = Counted::default();
+        let mut t = 0;
+        for (k, gap) in gaps.iter().enumerate() {
+            t += gap;
+            stream.push(k * step, t);
+        }
+        stream
+    }
+
+    /// The stream's rows where `mask` is set.
+    fn masked(stream: &Counted, mask: &[bool]) -> Vec<u32> {
+        stream
+            .rows
+            .iter()
+            .zip(mask)
+            .filter(|(_, m)| **m)
+            .map(|(r, _)| *r)
+            .collect()
+    }
+
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(96))]
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
 
         #[test]
         fn the_direct_sweep_equals_the_walk_over_instants(
@@ -504,22 +526,13 @@ mod tests {
             mask in proptest::collection::vec(proptest::bool::weighted(0.3), 120),
             from in proptest::prop_oneof![proptest::strategy::Just(Millis::MIN), 0i64..200 * H],
         ) {
-            let mut stream = Counted::default();
-            let mut t = 0;
-            for (row, gap) in gaps.iter().enumerate() {
-                t += gap;
-                stream.push(row * 3, t);
-            }
-            let removed: Vec<u32> = stream.rows.iter().zip(&mask).filter(|(_, m)| **m).map(|(r, _)| *r).collect();
+            let stream = stream_of(&gaps, 3);
+            let removed = masked(&stream, &mask);
             let direct = stream.peak_without_direct(&removed, from);
             let positions = stream.positions(&removed);
             let walked = stream.instants().peak_without(&stream.ts, &positions, from);
             proptest::prop_assert_eq!(direct, walked);
         }
-    }
-
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(96))]
 
         #[test]
         fn removed_calls_in_a_window_are_counted_like_one_by_one(
@@ -527,14 +540,8 @@ mod tests {
             mask in proptest::collection::vec(proptest::bool::weighted(0.4), 120),
             at in 0usize..120,
         ) {
-            let mut stream = Counted::default();
-            let mut t = 0;
-            for (row, gap) in gaps.iter().enumerate() {
-                t += gap;
-                stream.push(row, t);
-            }
-            let removed: Vec<u32> = stream.rows.iter().zip(&mask).filter(|(_, m)| **m).map(|(r, _)| *r).collect();
-            let positions = stream.positions(&removed);
+            let stream = stream_of(&gaps, 1);
+            let positions = stream.positions(&masked(&stream, &mask));
             let at = stream.ts[at % stream.ts.len()];
             let peak = Peak { calls: 0, at, window_start: at - window::WINDOW_MS };
             let one_by_one = positions
@@ -543,10 +550,6 @@ mod tests {
                 .count() as u64;
             proptest::prop_assert_eq!(stream.positions_in_window(&positions, Some(peak)), one_by_one);
         }
-    }
-
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
 
         #[test]
         fn the_bitmap_union_equals_the_merged_one(
@@ -569,14 +572,10 @@ mod tests {
             proptest::prop_assert_eq!(union(refs()), expected.clone());
             proptest::prop_assert_eq!(union_by_merging(refs()), expected);
         }
-    }
-
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
 
         #[test]
         fn removed_rows_are_found_alike_by_bitmap_and_by_search(
-            steps in proptest::collection::vec(1u32..4, 1..200),
+            steps in proptest::collection::vec(1usize..4, 1..200),
             mask in proptest::collection::vec(proptest::bool::weighted(0.5), 200),
             others in proptest::collection::btree_set(0u32..800, 0..40),
         ) {
@@ -586,10 +585,10 @@ mod tests {
             let mut row = 0;
             for (k, step) in steps.iter().enumerate() {
                 row += step;
-                stream.push(row as usize, k as Millis);
+                stream.push(row, k as Millis);
             }
             let mut removed: std::collections::BTreeSet<u32> = others;
-            removed.extend(stream.rows.iter().zip(&mask).filter(|(_, m)| **m).map(|(r, _)| *r));
+            removed.extend(masked(&stream, &mask));
             let removed: Vec<u32> = removed.into_iter().collect();
             let searched = stream.positions_searched(&removed);
             proptest::prop_assert_eq!(stream.positions_marked(&removed), searched.clone());
