@@ -90,13 +90,13 @@ fn read_unguarded(path: &Path, label: &str, settings: &Settings) -> Result<Part,
     map.check_required()
         .map_err(|m| FileError::missing(label, &map, &m))?;
     let wanted: Vec<(Field, String)> = mapped_fields(&map, &names);
-    let rows = row_count(path, label)?;
+    let footer = read_footer(path, label)?;
+    let rows = footer.num_rows;
     let groups = check_page_value_counts(path, label)?;
     // Slices are decoded and walked in parallel, each into its own part, merged in file
     // order: the same rows, ids and accounting as one builder over the file.
     // Collected whole before the first error is taken, so that a file with several damaged
     // slices is named by the same one on every run, whichever thread failed first.
-    let footer = footer_of(path);
     // While this thread waits for its slices it runs other queued work (other files' reads),
     // whose panics must not be silenced: the mark is off for the fan-out, and each slice is
     // guarded on the thread that runs it (a decoder panic becomes that slice's error).
@@ -107,7 +107,7 @@ fn read_unguarded(path: &Path, label: &str, settings: &Settings) -> Result<Part,
             guarded(label, || {
                 let source = Source {
                     path,
-                    footer: footer.as_ref(),
+                    footer: &footer,
                 };
                 read_part(&source, label, &map, &wanted, (offset, len), settings)
             })
@@ -127,18 +127,13 @@ fn read_unguarded(path: &Path, label: &str, settings: &Settings) -> Result<Part,
 }
 
 /// One slice of the file, decoded and walked into a part of its own.
-/// A file to read slices of, with its footer when it could be read once for all of them.
+/// A file to read slices of, with its footer, read once: each slice is given the part of it
+/// that covers its own row groups. Told only the slice, polars visits every row group before
+/// it (decoding each one's dictionary pages into an empty frame), so a file's cost grew with
+/// the square of its slices.
 struct Source<'a> {
     path: &'a Path,
-    footer: Option<&'a FileMetadataRef>,
-}
-
-/// The file's footer, read once: each slice is given the part of it that covers its own row
-/// groups. Told only the slice, polars visits every row group before it (decoding each one's
-/// dictionary pages into an empty frame), so a file's cost grew with the square of its slices.
-fn footer_of(path: &Path) -> Option<FileMetadataRef> {
-    let mut reader = ParquetReader::new(File::open(path).ok()?);
-    reader.get_metadata().ok().cloned()
+    footer: &'a FileMetadataRef,
 }
 
 /// The footer trimmed to the row groups that rows `offset..offset + len` lie in, and the
@@ -325,12 +320,8 @@ fn read_slice(
     len: usize,
 ) -> PolarsResult<DataFrame> {
     let mut reader = ParquetReader::new(File::open(source.path)?);
-    let mut offset = offset;
-    if let Some(footer) = source.footer {
-        let (part, relative) = trimmed(footer, offset, len);
-        reader.set_metadata(part);
-        offset = relative;
-    }
+    let (part, offset) = trimmed(source.footer, offset, len);
+    reader.set_metadata(part);
     // The slices of every file already keep rayon's threads busy: polars' own pool on top only
     // made the two compete.
     reader
@@ -352,12 +343,13 @@ pub fn read_map(path: &Path, label: &str) -> Result<(ColumnMap, Vec<String>), Fi
     Ok((ColumnMap::from_header(&names), names))
 }
 
-/// Number of rows in a Parquet file, from its footer.
-pub fn row_count(path: &Path, label: &str) -> Result<usize, FileError> {
+/// The footer of a Parquet file (its rows, row groups and schema).
+fn read_footer(path: &Path, label: &str) -> Result<FileMetadataRef, FileError> {
     let file = File::open(path).map_err(|e| FileError::io(label, &e))?;
     guarded(label, || {
         ParquetReader::new(file)
-            .num_rows()
+            .get_metadata()
+            .cloned()
             .map_err(|e| FileError::corrupt(label, &e.to_string()))
     })
 }
