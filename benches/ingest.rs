@@ -35,7 +35,8 @@ fn data(rows: u64, format: BenchFormat, name: &str) -> PathBuf {
     if !done.exists() {
         let _ = std::fs::remove_dir_all(&dir);
         let start = Instant::now();
-        sample::write_bench_logs(&dir, rows, format).expect("generate bench data");
+        sample::write_bench_logs(&dir, rows, format, sample::BenchLayout::default())
+            .expect("generate bench data");
         std::fs::write(&done, b"").expect("mark bench data");
         println!(
             "generated {rows} {name} rows in {:.2} s",

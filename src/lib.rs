@@ -521,7 +521,7 @@ fn sample_logs(args: &SampleArgs) -> anyhow::Result<Outcome> {
                 BenchFormatArg::Csv => sample::BenchFormat::Csv,
                 BenchFormatArg::Parquet => sample::BenchFormat::Parquet,
             };
-            sample::write_bench_logs(&args.out, rows, format)?
+            sample::write_bench_logs(&args.out, rows, format, sample::BenchLayout::default())?
         }
         None => sample::write_sample_logs(&args.out)?,
     };

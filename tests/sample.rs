@@ -7,7 +7,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use apiusage::sample::{self, BenchFormat, CHATTY_APP_ID, ORG_A, ORG_B, ORG_C, SAMPLE_DATES};
+use apiusage::sample::{self, BenchFormat, BenchLayout, CHATTY_APP_ID, ORG_A, ORG_B, ORG_C, SAMPLE_DATES};
 use flate2::read::GzDecoder;
 use polars::prelude::*;
 
@@ -220,7 +220,8 @@ fn erp_sync_is_chatty_and_org_a_stays_near_but_below_its_limit() {
 #[test]
 fn bench_csv_has_the_requested_rows_fully_quoted() {
     let dir = tempfile::tempdir().unwrap();
-    let files = sample::write_bench_logs(dir.path(), 10_000, BenchFormat::Csv).unwrap();
+    let files =
+        sample::write_bench_logs(dir.path(), 10_000, BenchFormat::Csv, BenchLayout::default()).unwrap();
     assert_eq!(files.len(), 3, "spread over three orgs");
     let mut rows = 0;
     let mut bytes = 0;
@@ -252,7 +253,8 @@ fn bench_csv_has_the_requested_rows_fully_quoted() {
 #[test]
 fn bench_parquet_has_the_requested_rows() {
     let dir = tempfile::tempdir().unwrap();
-    let files = sample::write_bench_logs(dir.path(), 10_000, BenchFormat::Parquet).unwrap();
+    let files =
+        sample::write_bench_logs(dir.path(), 10_000, BenchFormat::Parquet, BenchLayout::default()).unwrap();
     assert_eq!(files.len(), 3);
     let mut rows = 0;
     for file in &files {

@@ -5,6 +5,10 @@
 //! or one batch (Parquet) whatever the row count, and CSV output runs well above 1 M rows/s in
 //! release builds. The same generator feeds both formats, so a CSV and a Parquet run with the
 //! same row count hold the same rows.
+//!
+//! Files are one per org per day, as users download them: by default three orgs and as many days
+//! as keep each file at most [`MAX_ROWS_PER_FILE`] rows; [`BenchLayout`] sets other shapes (up to
+//! [`MAX_BENCH_ORGS`] orgs, or an exact number of days whatever the rows per file).
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -13,7 +17,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use super::csvw::push_field;
-use super::ids;
+use super::ids::{self, BASE62};
 use super::model::API_TOTAL_USAGE_HEADER;
 use super::parquet::{EloColumns, EloParquetWriter, EloRow};
 use super::rng::{fnv1a, Rng};
@@ -32,10 +36,17 @@ pub enum BenchFormat {
 /// Upper bound of rows in one daily file (a large org's day is ~1–5 M calls; we stay at 1 M so a
 /// file fits comfortably in memory of the readers under test).
 pub const MAX_ROWS_PER_FILE: u64 = 1_000_000;
-/// Orgs the benchmark rows are spread over.
-const BENCH_ORGS: u64 = 3;
-const ORG_PODS: [&str; BENCH_ORGS as usize] = ["5j", "8b", "4Q"];
-const ORG_DOMAINS: [&str; BENCH_ORGS as usize] = ["northwind", "contoso", "fabrikam"];
+/// Orgs the benchmark rows are spread over unless told otherwise.
+pub const DEFAULT_BENCH_ORGS: usize = 3;
+/// Most orgs [`BenchLayout::orgs`] may ask for.
+pub const MAX_BENCH_ORGS: usize = 1_000;
+/// Most days [`BenchLayout::days`] may ask for (ten years).
+pub const MAX_BENCH_DAYS: usize = 3_660;
+/// Pods and domains of the first orgs; later orgs derive theirs from their index.
+const ORG_PODS: [&str; DEFAULT_BENCH_ORGS] = ["5j", "8b", "4Q"];
+const ORG_DOMAINS: [&str; DEFAULT_BENCH_ORGS] = ["northwind", "contoso", "fabrikam"];
+/// First character of a derived pod: a letter, so it never equals a pod of [`ORG_PODS`].
+const POD_LEAD: &[u8; 52] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 /// Rows buffered per Parquet batch (one row group each).
 const PARQUET_BATCH: usize = 65_536;
 /// CSV bytes buffered before a write.
@@ -43,19 +54,55 @@ const CSV_FLUSH: usize = 1 << 20;
 /// Every this many rows, a call reuses the previous REQUEST_ID (it is not a unique key).
 const SHARED_REQUEST_EVERY: u64 = 9_973;
 
-/// Writes `rows` ApiTotalUsage rows spread over [`BENCH_ORGS`] orgs and as many consecutive days
-/// as needed to keep each file at most [`MAX_ROWS_PER_FILE`] rows. Returns the files, sorted.
-pub fn write_bench_logs(out: &Path, rows: u64, format: BenchFormat) -> Result<Vec<PathBuf>> {
+/// How [`write_bench_logs`] spreads its rows: one file per org per consecutive day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BenchLayout {
+    /// Orgs, `1..=`[`MAX_BENCH_ORGS`].
+    pub orgs: usize,
+    /// Days per org, `1..=`[`MAX_BENCH_DAYS`], whatever the rows per file that gives; `None`: as
+    /// many as keep each file at most [`MAX_ROWS_PER_FILE`] rows.
+    pub days: Option<usize>,
+}
+
+impl Default for BenchLayout {
+    /// Three orgs, files of at most [`MAX_ROWS_PER_FILE`] rows.
+    fn default() -> Self {
+        Self {
+            orgs: DEFAULT_BENCH_ORGS,
+            days: None,
+        }
+    }
+}
+
+/// Writes `rows` ApiTotalUsage rows spread evenly over one file per org per day of `layout`.
+/// Returns the files, sorted.
+pub fn write_bench_logs(
+    out: &Path,
+    rows: u64,
+    format: BenchFormat,
+    layout: BenchLayout,
+) -> Result<Vec<PathBuf>> {
+    anyhow::ensure!(
+        (1..=MAX_BENCH_ORGS).contains(&layout.orgs),
+        "benchmark orgs must be 1 to {MAX_BENCH_ORGS}, not {}",
+        layout.orgs
+    );
+    if let Some(days) = layout.days {
+        anyhow::ensure!(
+            (1..=MAX_BENCH_DAYS).contains(&days),
+            "benchmark days must be 1 to {MAX_BENCH_DAYS}, not {days}"
+        );
+    }
     fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let mut written = Vec::new();
-    for plan in plan_files(rows) {
+    for plan in plan_files(rows, layout) {
         let org = BenchOrg::new(plan.org);
         let date = time::date(day_start(plan.day));
         let path = match format {
             BenchFormat::Csv => out.join(format!("ApiTotalUsage_{date}_{}.csv", org.id)),
             BenchFormat::Parquet => out.join(format!("ApiTotalUsageEventLog_{date}_{}.parquet", org.id)),
         };
-        let rows = RowGen::new(&plan, org.pod);
+        let rows = RowGen::new(&plan, &org.pod);
         match format {
             BenchFormat::Csv => write_csv(&path, &org, rows),
             BenchFormat::Parquet => write_parquet(&path, &org, rows),
@@ -75,17 +122,20 @@ struct FilePlan {
     rows: u64,
 }
 
-/// Spreads `rows` evenly over orgs × days (remainder to the first files).
-fn plan_files(rows: u64) -> Vec<FilePlan> {
-    let days = rows.div_ceil(BENCH_ORGS * MAX_ROWS_PER_FILE).max(1);
-    let files = days * BENCH_ORGS;
-    (0..files)
-        .map(|i| FilePlan {
-            org: (i % BENCH_ORGS) as usize,
-            day: (i / BENCH_ORGS) as usize,
-            rows: rows / files + u64::from(i < rows % files),
-        })
-        .collect()
+/// Spreads `rows` evenly over orgs × days (remainder to the first files), day by day. Lazy, so
+/// the plan of a large run takes no memory.
+fn plan_files(rows: u64, layout: BenchLayout) -> impl Iterator<Item = FilePlan> {
+    let orgs = layout.orgs as u64;
+    let days = match layout.days {
+        Some(days) => days as u64,
+        None => rows.div_ceil(orgs * MAX_ROWS_PER_FILE).max(1),
+    };
+    let files = days * orgs;
+    (0..files).map(move |i| FilePlan {
+        org: (i % orgs) as usize,
+        day: (i / orgs) as usize,
+        rows: rows / files + u64::from(i < rows % files),
+    })
 }
 
 /// A request shape: who calls what. Weights give a realistic mix (single-record REST, polling,
@@ -208,15 +258,33 @@ struct Identity {
 struct BenchOrg {
     id: String,
     id18: String,
-    pod: &'static str,
+    /// The two characters after the key prefix of the org's ids (`5j` in `00D5j…`).
+    pod: String,
     /// Per [`WHO`] entry, in the same order.
     who: Vec<Identity>,
 }
 
 impl BenchOrg {
+    /// Org `index`: the first ones named in [`ORG_PODS`], later ones with a pod of their own (a
+    /// letter and a base-62 character, distinct for the first 3,224 of them), so every org's org,
+    /// user and app ids are distinct. The five-digit tail steps by 3,113, coprime with 100,000,
+    /// so it is distinct too for up to 100,000 orgs.
     fn new(index: usize) -> Self {
-        let pod = ORG_PODS[index];
-        let id = format!("00D{pod}00000{:05}", 41_207 + index * 3_113);
+        let (pod, domain) = match (ORG_PODS.get(index), ORG_DOMAINS.get(index)) {
+            (Some(pod), Some(domain)) => (pod.to_string(), domain.to_string()),
+            _ => {
+                let k = index - ORG_PODS.len();
+                let pod = [
+                    POD_LEAD[k % POD_LEAD.len()],
+                    BASE62[k / POD_LEAD.len() % BASE62.len()],
+                ];
+                (
+                    String::from_utf8_lossy(&pod).into_owned(),
+                    format!("org{index:04}"),
+                )
+            }
+        };
+        let id = format!("00D{pod}00000{:05}", (41_207 + index * 3_113) % 100_000);
         let who = WHO
             .iter()
             .enumerate()
@@ -231,7 +299,7 @@ impl BenchOrg {
                     100 + i * 37,
                     &w.user[..2].to_ascii_uppercase()
                 );
-                let name = format!("{}@{}.example", w.user, ORG_DOMAINS[index]);
+                let name = format!("{}@{domain}.example", w.user);
                 Identity {
                     app_id18: ids::to18(&app),
                     app_id: app,
@@ -248,6 +316,15 @@ impl BenchOrg {
             who,
         }
     }
+}
+
+/// The seed of a file's rows, also the first of its request-id sequence numbers. The org's low
+/// byte sits at bit 40 and its higher bits at bit 32, the day at bit 48: seeds are distinct for
+/// up to 65,536 orgs and days, and as they all share their low 32 bits, the sequences of two
+/// files (seed + row) never overlap, so request ids stay unique across files.
+fn bench_seed(org: usize, day: usize) -> u64 {
+    let org = org as u64;
+    fnv1a("bench") ^ ((org & 0xff) << 40) ^ ((org >> 8) << 32) ^ ((day as u64) << 48)
 }
 
 /// One generated row (borrowing its strings from the static tables and the org).
@@ -278,7 +355,7 @@ impl RowGen {
             .enumerate()
             .flat_map(|(i, s)| std::iter::repeat_n(i as u8, s.weight as usize))
             .collect();
-        let seed = fnv1a("bench") ^ ((plan.org as u64) << 40) ^ ((plan.day as u64) << 48);
+        let seed = bench_seed(plan.org, plan.day);
         Self {
             rng: Rng::new(seed),
             day_start: day_start(plan.day),
@@ -494,27 +571,137 @@ fn write_parquet(path: &Path, org: &BenchOrg, rows: RowGen) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use super::*;
+
+    fn layout(orgs: usize, days: Option<usize>) -> BenchLayout {
+        BenchLayout { orgs, days }
+    }
 
     #[test]
     fn plans_cap_file_size_and_keep_every_row() {
         for rows in [0, 1, 10_000, 2_999_999, 3_000_001, 10_000_000] {
-            let plan = plan_files(rows);
+            let plan: Vec<_> = plan_files(rows, BenchLayout::default()).collect();
             assert_eq!(plan.iter().map(|p| p.rows).sum::<u64>(), rows);
             assert!(plan.iter().all(|p| p.rows <= MAX_ROWS_PER_FILE));
-            assert_eq!(plan.len() as u64 % BENCH_ORGS, 0);
+            assert_eq!(plan.len() % DEFAULT_BENCH_ORGS, 0);
         }
     }
 
     #[test]
+    fn plans_keep_every_row_for_any_orgs_and_days() {
+        let rows_cases = [0, 1, 7, 999_999, 10_000_001, 100_000_000, 100_000_007];
+        let layouts = [
+            layout(1, None),
+            layout(1, Some(1)),
+            layout(1, Some(100)),
+            layout(7, None),
+            layout(10, Some(30)),
+            layout(3, Some(7)),
+            layout(1_000, None),
+            layout(1_000, Some(3)),
+        ];
+        for rows in rows_cases {
+            for layout in layouts {
+                let plan: Vec<_> = plan_files(rows, layout).collect();
+                let what = format!("{rows} rows, {layout:?}");
+                assert_eq!(plan.iter().map(|p| p.rows).sum::<u64>(), rows, "{what}");
+                // One file per org per day, in day order, each org once a day.
+                let days = plan.len() / layout.orgs;
+                assert_eq!(plan.len(), days * layout.orgs, "{what}");
+                if let Some(want) = layout.days {
+                    assert_eq!(days, want, "{what}");
+                } else {
+                    assert!(plan.iter().all(|p| p.rows <= MAX_ROWS_PER_FILE), "{what}");
+                    assert!(days == 1 || rows > (days as u64 - 1) * layout.orgs as u64 * MAX_ROWS_PER_FILE);
+                }
+                for (i, p) in plan.iter().enumerate() {
+                    assert_eq!((p.org, p.day), (i % layout.orgs, i / layout.orgs), "{what}");
+                }
+                // Evenly: file sizes differ by at most one row.
+                let (min, max) = plan
+                    .iter()
+                    .fold((u64::MAX, 0), |(lo, hi), p| (lo.min(p.rows), hi.max(p.rows)));
+                assert!(max - min <= 1, "{what}: {min}..{max}");
+            }
+        }
+        let shapes = |rows, layout| plan_files(rows, layout).map(|p| p.rows).collect::<HashSet<_>>();
+        assert_eq!(
+            shapes(100_000_000, layout(10, Some(30))),
+            HashSet::from([333_334, 333_333])
+        );
+        assert_eq!(
+            shapes(100_000_000, layout(1, Some(100))),
+            HashSet::from([1_000_000])
+        );
+    }
+
+    #[test]
     fn org_ids_are_salesforce_shaped() {
-        for i in 0..BENCH_ORGS as usize {
+        for i in 0..DEFAULT_BENCH_ORGS {
             let org = BenchOrg::new(i);
             assert_eq!(org.id.len(), 15, "{}", org.id);
             for id in &org.who {
                 assert!(id.app_id.is_empty() || id.app_id.len() == 15, "{}", id.app_id);
                 assert_eq!(id.user_id.len(), 15, "{}", id.user_id);
                 assert_eq!(id.user_id18.len(), 18);
+            }
+        }
+    }
+
+    #[test]
+    fn the_first_orgs_keep_their_ids() {
+        let ids: Vec<_> = (0..DEFAULT_BENCH_ORGS).map(|i| BenchOrg::new(i).id).collect();
+        assert_eq!(ids, ["00D5j0000041207", "00D8b0000044320", "00D4Q0000047433"]);
+    }
+
+    #[test]
+    fn a_thousand_orgs_have_distinct_valid_ids() {
+        let is_id = |id: &str, prefix: &str| {
+            id.len() == 15 && id.starts_with(prefix) && id.bytes().all(|b| b.is_ascii_alphanumeric())
+        };
+        let mut seen = HashSet::new();
+        let mut seen18 = HashSet::new();
+        for i in 0..MAX_BENCH_ORGS {
+            let org = BenchOrg::new(i);
+            assert!(is_id(&org.id, "00D"), "{}", org.id);
+            assert_eq!(org.id18, ids::to18(&org.id));
+            assert_eq!(org.id18.len(), 18);
+            assert_eq!(org.pod.len(), 2);
+            assert!(seen.insert(org.id.clone()), "org {i}: {} twice", org.id);
+            // The 18-character form is unique even to case-blind readers.
+            assert!(seen18.insert(org.id18.to_ascii_lowercase()), "{}", org.id18);
+            for (w, id) in WHO.iter().zip(&org.who) {
+                assert!(is_id(&id.user_id, "005"), "{}", id.user_id);
+                assert!(seen.insert(id.user_id.clone()), "org {i}: {} twice", id.user_id);
+                match w.app_code {
+                    "" => assert!(id.app_id.is_empty()),
+                    // Salesforce's own app: the same id in every org.
+                    "888" => assert!(is_id(&id.app_id, "888")),
+                    _ => {
+                        assert!(is_id(&id.app_id, "0H4"), "{}", id.app_id);
+                        assert!(seen.insert(id.app_id.clone()), "org {i}: {} twice", id.app_id);
+                    }
+                }
+                assert!(id.user_name.ends_with(".example") && id.user_name.contains('@'));
+            }
+        }
+    }
+
+    #[test]
+    fn files_have_distinct_seeds_so_request_ids_stay_unique() {
+        assert_eq!(
+            bench_seed(2, 5),
+            fnv1a("bench") ^ (2 << 40) ^ (5 << 48),
+            "the default orgs' seeds are kept"
+        );
+        let mut seeds = HashSet::new();
+        for org in 0..MAX_BENCH_ORGS {
+            for day in 0..40 {
+                let seed = bench_seed(org, day);
+                assert_eq!(seed & 0xffff_ffff, fnv1a("bench") & 0xffff_ffff);
+                assert!(seeds.insert(seed), "org {org} day {day}");
             }
         }
     }

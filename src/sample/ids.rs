@@ -6,7 +6,7 @@
 
 use super::rng::{mix64, Rng};
 
-const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+pub(crate) const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 /// The alphabet Salesforce request ids are drawn from (`4ehU_U-nbQyAPFl1cJILm-`).
 const TOKEN64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
 /// Login/session keys look like `bY5Wfv8t/Ith7WVE` (standard base64 alphabet).

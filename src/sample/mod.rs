@@ -24,7 +24,9 @@ mod time;
 
 use std::path::{Path, PathBuf};
 
-pub use bench::{BenchFormat, MAX_ROWS_PER_FILE};
+pub use bench::{
+    BenchFormat, BenchLayout, DEFAULT_BENCH_ORGS, MAX_BENCH_DAYS, MAX_BENCH_ORGS, MAX_ROWS_PER_FILE,
+};
 pub use planted::{
     PlantedIntegration, SampleOrg, CHATTY_APP_ID, CHATTY_APP_NAME, CHATTY_ORG_ID, ORGS, ORG_A, ORG_B, ORG_C,
     PLANTED, SAMPLE_DATES,
@@ -40,12 +42,18 @@ pub fn write_sample_logs(out: &Path) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 /// Benchmark data: `rows` ApiTotalUsage rows (realistic widths, ~290 bytes per row as CSV, fully
-/// quoted like Salesforce), spread over three orgs and daily files of at most
-/// [`MAX_ROWS_PER_FILE`] rows each, named like Salesforce exports
-/// (`ApiTotalUsage_<date>_<org id>.csv`). [`BenchFormat::Parquet`] writes the same rows as
-/// `ApiTotalUsageEventLog_<date>_<org id>.parquet` with Event Log Object column names.
+/// quoted like Salesforce), spread evenly over one file per org per day, named like Salesforce
+/// exports (`ApiTotalUsage_<date>_<org id>.csv`). [`BenchLayout::default`] is three orgs and
+/// daily files of at most [`MAX_ROWS_PER_FILE`] rows each; a layout can ask for up to
+/// [`MAX_BENCH_ORGS`] orgs and an exact number of days. [`BenchFormat::Parquet`] writes the same
+/// rows as `ApiTotalUsageEventLog_<date>_<org id>.parquet` with Event Log Object column names.
 /// Streams: memory is bounded by one output buffer or Parquet batch, never by `rows`.
 /// Returns the files written, sorted.
-pub fn write_bench_logs(out: &Path, rows: u64, format: BenchFormat) -> anyhow::Result<Vec<PathBuf>> {
-    bench::write_bench_logs(out, rows, format)
+pub fn write_bench_logs(
+    out: &Path,
+    rows: u64,
+    format: BenchFormat,
+    layout: BenchLayout,
+) -> anyhow::Result<Vec<PathBuf>> {
+    bench::write_bench_logs(out, rows, format, layout)
 }
