@@ -549,6 +549,27 @@ pub struct SampleArgs {
     /// Format of the benchmark data.
     #[arg(long, value_enum, default_value_t = BenchFormatArg::Csv, requires = "bench_rows")]
     pub bench_format: BenchFormatArg,
+
+    /// Orgs the benchmark rows are spread over, one file per org per day (1 to 1000).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 3,
+        value_parser = clap::value_parser!(u16).range(1..=crate::sample::MAX_BENCH_ORGS as i64),
+        requires = "bench_rows"
+    )]
+    pub bench_orgs: u16,
+
+    /// Spread the benchmark rows evenly over exactly this many consecutive days per org, whatever
+    /// the rows per file (1 to 3660). Without it: as many days as keep each file at most
+    /// 1,000,000 rows.
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = clap::value_parser!(u16).range(1..=crate::sample::MAX_BENCH_DAYS as i64),
+        requires = "bench_rows"
+    )]
+    pub bench_days: Option<u16>,
 }
 
 /// Benchmark data format.

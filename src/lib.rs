@@ -521,7 +521,11 @@ fn sample_logs(args: &SampleArgs) -> anyhow::Result<Outcome> {
                 BenchFormatArg::Csv => sample::BenchFormat::Csv,
                 BenchFormatArg::Parquet => sample::BenchFormat::Parquet,
             };
-            sample::write_bench_logs(&args.out, rows, format, sample::BenchLayout::default())?
+            let layout = sample::BenchLayout {
+                orgs: usize::from(args.bench_orgs),
+                days: args.bench_days.map(usize::from),
+            };
+            sample::write_bench_logs(&args.out, rows, format, layout)?
         }
         None => sample::write_sample_logs(&args.out)?,
     };
