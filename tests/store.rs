@@ -181,6 +181,151 @@ fn seven_days_in_two_ingests_equal_seven_days_at_once() {
     assert_eq!(counted(&steps), 49);
 }
 
+/// `ingest` with the debug build's batch size set to `rows` (`None`: the default).
+fn ingest_in_batches(store: &Path, paths: &[&Path], rows: Option<&str>) -> (i32, String, String) {
+    let mut cmd = apiusage();
+    cmd.arg("ingest").args(paths).arg("--store").arg(store);
+    if let Some(rows) = rows {
+        cmd.env("APIUSAGE_STORE_BATCH_ROWS", rows);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A day's calls in a daily file, and again in 24 hourly files (copies of the daily rows),
+/// in folders that sort the daily file first.
+fn day_and_hours(dir: &Path, day: &str, tag: &str) -> Vec<PathBuf> {
+    let calls: Vec<Call> = (0..48)
+        .map(|i| {
+            let c = Call::at(
+                &format!("{day}T{:02}:{:02}:00.000Z", i / 2, 7 * (i % 2) + 3),
+                &format!("{tag}{i}"),
+            );
+            if i % 4 == 0 {
+                c.app("0H45j000000ZzZz", "Nightly ETL")
+            } else {
+                c
+            }
+        })
+        .collect();
+    let mut files = vec![write(dir, &format!("a/ApiTotalUsage_{day}.csv"), atu_csv(&calls))];
+    for h in 0..24 {
+        files.push(write(
+            dir,
+            &format!("b/hourly/ApiTotalUsage_{day}T{h:02}.csv"),
+            atu_csv(&calls[2 * h..2 * h + 2]),
+        ));
+    }
+    files
+}
+
+/// The snapshot's data: per partition, its rows, counted rows, per-source accounting and
+/// content hash (not file names, which number the writes).
+fn snapshot_data(store: &Path) -> Vec<Value> {
+    manifest(store)["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            serde_json::json!([
+                f["org_id"],
+                f["date"],
+                f["rows"],
+                f["counted"],
+                f["sources"],
+                f["blake3"]
+            ])
+        })
+        .collect()
+}
+
+#[test]
+fn an_ingest_in_many_small_batches_equals_one_batch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut files = day_and_hours(tmp.path(), "2026-11-03", "x");
+    files.extend(day_and_hours(tmp.path(), "2026-11-04", "y"));
+    files.extend(week(tmp.path()));
+    let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let (one, many) = (tmp.path().join("one"), tmp.path().join("many"));
+    let (code, _, err) = ingest_in_batches(&one, &refs, None);
+    assert_eq!(code, 0, "{err}");
+    // A batch of one row: every group of files is a batch, and the org-days of the hourly
+    // files are rewritten by one batch after another.
+    let (code, out, err) = ingest_in_batches(&many, &refs, Some("1"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("7 data file(s) written"), "{out}");
+    assert_eq!(snapshot_data(&one), snapshot_data(&many));
+    assert_eq!(manifest(&one)["sources"], manifest(&many)["sources"]);
+    assert_eq!(counted(&many), 49 + 96);
+    // The files an earlier batch wrote and a later one replaced are gone.
+    let (code, o, e) = store_cmd("verify", &many, &[]);
+    assert_eq!(code, 0, "{o}{e}");
+    assert!(!o.contains("not in the snapshot"), "{o}");
+    let parquet = walk(&many.join("calls"));
+    assert_eq!(parquet.len(), 7, "{parquet:?}");
+    let (_, _, a) = store_report(&one, &[], &tmp.path().join("ra"), &[]);
+    let (_, _, b) = store_report(&many, &[], &tmp.path().join("rb"), &[]);
+    assert_eq!(a, b);
+    let (_, _, raw) = raw_report(&refs, &tmp.path().join("raw"), &[]);
+    assert_eq!(without_inputs(raw), without_inputs(b));
+}
+
+#[test]
+fn a_changed_file_in_a_later_batch_replaces_rows_an_earlier_batch_rewrote() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = day_and_hours(tmp.path(), "2026-11-03", "x");
+    let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let (steps, once) = (tmp.path().join("steps"), tmp.path().join("once"));
+    assert_eq!(ingest_in_batches(&steps, &refs[..1], Some("1")).0, 0);
+    // The daily file loses its first ten calls; the hourly files come in the same ingest and
+    // sort after it, so the org-day is rewritten again by later batches.
+    let calls: Vec<Call> = (10..48)
+        .map(|i| {
+            Call::at(
+                &format!("2026-11-03T{:02}:{:02}:00.000Z", i / 2, 7 * (i % 2) + 3),
+                &format!("x{i}"),
+            )
+        })
+        .collect();
+    let changed = tmp.path().join("a/ApiTotalUsage_2026-11-03.csv");
+    fs::write(&changed, atu_csv(&calls)).unwrap();
+    let (code, out, err) = ingest_in_batches(&steps, &refs, Some("1"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("1 data file(s) written"), "{out}");
+    assert_eq!(ingest_in_batches(&once, &refs, None).0, 0);
+    assert_eq!(snapshot_data(&steps), snapshot_data(&once));
+    let (_, _, a) = store_report(&steps, &[], &tmp.path().join("ra"), &[]);
+    let (_, _, b) = store_report(&once, &[], &tmp.path().join("rb"), &[]);
+    assert_eq!(a, b);
+    // The first snapshot's file stays until the next writer (a reader may still be on it);
+    // of this snapshot's writes, only the last one is left.
+    let mine: Vec<PathBuf> = walk(&steps.join("calls"))
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("part-00000002-"))
+        .collect();
+    assert_eq!(mine.len(), 1, "{mine:?}");
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap().flatten() {
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    out
+}
+
 #[test]
 fn an_hourly_file_after_its_daily_file_adds_no_call() {
     let tmp = tempfile::tempdir().unwrap();
@@ -479,7 +624,14 @@ fn a_killed_ingest_leaves_the_last_commit() {
         "manifest-written",
         "committed",
     ];
-    for (k, step) in steps.iter().enumerate() {
+    // In batches of one row on one thread, the week is read two files at a time, and the
+    // later kills land after earlier batches wrote their files.
+    let batched = [("APIUSAGE_STORE_BATCH_ROWS", "1"), ("RAYON_NUM_THREADS", "1")];
+    let runs = steps
+        .iter()
+        .map(|s| (*s, &[][..]))
+        .chain(["data-file-written:2", "data-file-written:3"].map(|s| (s, &batched[..])));
+    for (k, (step, env)) in runs.enumerate() {
         for first in [false, true] {
             let store = tmp.path().join(format!("store-{k}-{first}"));
             if !first {
@@ -493,6 +645,7 @@ fn a_killed_ingest_leaves_the_last_commit() {
                 .arg("--store")
                 .arg(&store)
                 .env("APIUSAGE_STORE_CRASH", step)
+                .envs(env.iter().copied())
                 .output()
                 .unwrap()
                 .status;
@@ -508,7 +661,7 @@ fn a_killed_ingest_leaves_the_last_commit() {
                 after == before || after == redone,
                 "{step}: neither the old nor the new snapshot"
             );
-            if *step != "committed" {
+            if step != "committed" {
                 assert_eq!(
                     after, before,
                     "{step}: a kill before the rename keeps the old snapshot"

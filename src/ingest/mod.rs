@@ -282,8 +282,53 @@ fn merge_at(into: &mut Calls, part: Calls, file_base: u32) {
     into.line.extend_from_slice(&part.line);
 }
 
+/// Appends rows `rows` of `part` to `into`: only the strings and shapes those rows use are
+/// added to `into`'s pools (a partition takes a few of a big source's rows).
+pub fn merge_rows(into: &mut Calls, part: &Calls, rows: &[usize]) {
+    let file_base = into.files.len() as u32;
+    into.files.extend(part.files.iter().cloned());
+    let mut strings = vec![StrId::MAX; part.strings.len()];
+    let mut string = |id: StrId, into: &mut Calls| -> StrId {
+        let slot = &mut strings[id as usize];
+        if *slot == StrId::MAX {
+            *slot = into.strings.intern(part.strings.get(id));
+        }
+        *slot
+    };
+    let mut known: FxHashMap<Shape, ShapeId> = into
+        .shapes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (*s, i as ShapeId))
+        .collect();
+    let mut shapes = vec![ShapeId::MAX; part.shapes.len()];
+    for &r in rows {
+        let old = part.shape[r] as usize;
+        if shapes[old] == ShapeId::MAX {
+            let mapped = remap_shape_by(&part.shapes[old], |id| string(id, into));
+            let next = into.shapes.len() as ShapeId;
+            shapes[old] = *known.entry(mapped).or_insert_with(|| {
+                into.shapes.push(mapped);
+                next
+            });
+        }
+        let resource = string(part.resource[r], into);
+        into.ts.push(part.ts[r]);
+        into.shape.push(shapes[old]);
+        into.resource.push(resource);
+        into.rows_processed.push(part.rows_processed[r]);
+        into.flags.push(part.flags[r]);
+        into.key.push(part.key[r]);
+        into.file.push(part.file[r] + file_base);
+        into.line.push(part.line[r]);
+    }
+}
+
 fn remap_shape(s: &Shape, strings: &[StrId]) -> Shape {
-    let m = |id: StrId| strings[id as usize];
+    remap_shape_by(s, |id| strings[id as usize])
+}
+
+fn remap_shape_by(s: &Shape, mut m: impl FnMut(StrId) -> StrId) -> Shape {
     Shape {
         org: m(s.org),
         user_id: m(s.user_id),

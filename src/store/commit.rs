@@ -19,9 +19,9 @@ use rayon::prelude::*;
 
 use super::layout;
 use super::lock;
-use super::manifest::{sync_dir, DataFile, LimitsEntry, Manifest, Source};
+use super::manifest::{LimitsEntry, Manifest, Source};
 use super::partition::{self, hash_file, Ranks};
-use super::rows;
+use super::rewrite::{self, group_by_partition, Writes};
 use super::StoreError;
 use crate::ingest::{self, FileError, InputFile, Skipped};
 use crate::marker;
@@ -125,14 +125,9 @@ pub fn ingest_excluding(
     };
     let plan = plan(&mut manifest, discovery.files, &mut summary)?;
     summary.limits_added = add_limits(dir, &mut manifest, paths)?;
-    let read = read_sources(&plan.to_read, settings, &mut summary);
-    let changed =
-        !read.is_empty() || !plan.moved.is_empty() || !plan.dropped.is_empty() || summary.limits_added > 0;
-    if !changed {
-        summary.snapshot = manifest.snapshot;
-        return Ok(summary);
-    }
     let snapshot = manifest.snapshot + 1;
+    let ranks = planned_ranks(&manifest, &plan);
+    let mut writes = Writes::new(dir, snapshot, &ranks);
     let mut removed: BTreeSet<String> = BTreeSet::new();
     let mut touched: BTreeSet<String> = plan.moved.iter().flat_map(|s| s.partitions.clone()).collect();
     for old in &plan.dropped {
@@ -141,34 +136,48 @@ pub fn ingest_excluding(
         removed.insert(old.id.clone());
     }
     let mut new_sources = Vec::new();
-    let mut new_parts = Vec::new();
-    for (input, old, part) in read {
-        if let Some(old) = old {
-            summary.replaced.push(old.path.clone());
-            touched.extend(old.partitions.iter().cloned());
-            removed.insert(old.id.clone());
+    let mut groups = plan.to_read.chunks(2 * rayon::current_num_threads());
+    loop {
+        let read = match next_batch(&mut groups, settings, &mut summary) {
+            Some(read) => read,
+            None if touched.is_empty() => break,
+            None => Vec::new(),
+        };
+        let mut new_parts = Vec::new();
+        for (input, old, part) in read {
+            if let Some(old) = old {
+                summary.replaced.push(old.path.clone());
+                touched.extend(old.partitions.iter().cloned());
+                removed.insert(old.id.clone());
+            }
+            let (source, calls) = new_source(&manifest, &input, part, snapshot);
+            summary.added.push(source.path.clone());
+            summary.rows_read += source.at_read.read;
+            new_sources.push(source);
+            new_parts.push(calls);
         }
-        let (source, calls) = new_source(&manifest, &input, part, snapshot);
-        summary.added.push(source.path.clone());
-        summary.rows_read += source.at_read.read;
-        new_sources.push(source);
-        new_parts.push(calls);
+        let new_rows = group_by_partition(&new_parts);
+        writes.rewrite(&manifest, &touched, &removed, &new_parts, &new_rows)?;
+        touched.clear();
+    }
+    let changed = !new_sources.is_empty()
+        || !plan.moved.is_empty()
+        || !plan.dropped.is_empty()
+        || summary.limits_added > 0;
+    if !changed {
+        summary.snapshot = manifest.snapshot;
+        return Ok(summary);
     }
     manifest.sources.retain(|s| !removed.contains(&s.id));
     manifest.sources.extend(new_sources);
     manifest
         .sources
         .sort_by(|a, b| PathBuf::from(&a.path).cmp(&PathBuf::from(&b.path)));
-    let ranks = partition::ranks(manifest.sources.iter().map(|s| (s.id.as_str(), s.path.as_str())));
-    let new_rows = group_by_partition(&new_parts);
-    touched.extend(new_rows.keys().map(|(org, day)| partition_key(org, *day)));
-    let written = rewrite(
-        dir, &manifest, &touched, &removed, &new_parts, &new_rows, &ranks, snapshot,
-    )?;
+    let (rewritten, written) = writes.finish();
     summary.files_written = written.len();
     manifest
         .files
-        .retain(|f| !touched.contains(&partition_of(&f.path)));
+        .retain(|f| !rewritten.contains(&partition_of(&f.path)));
     manifest.files.extend(written);
     manifest.files.sort_by(|a, b| a.path.cmp(&b.path));
     manifest.snapshot = snapshot;
@@ -198,7 +207,7 @@ pub fn partition_of(rel: &str) -> String {
 /// What to do with the inputs.
 struct Plan {
     /// Files to read, each with the source it replaces (a changed file), if any.
-    to_read: Vec<(InputFile, Option<Source>, Identity)>,
+    to_read: Vec<ToRead>,
     /// Sources found at a new path (already updated in the manifest).
     moved: Vec<Source>,
     /// Sources whose file now holds another source's content: their rows go.
@@ -304,6 +313,49 @@ fn plan(
 }
 
 type ReadSource = (Identified, Option<Source>, ingest::builder::Part);
+type ToRead = (InputFile, Option<Source>, Identity);
+
+/// Ranks of every source the snapshot may hold: the store's and every file planned to be read.
+/// Ranks only order sources, so one left unused (a failed read, a replaced source) changes
+/// nothing, and the ranks can be fixed before the first batch is written.
+fn planned_ranks(manifest: &Manifest, plan: &Plan) -> Ranks {
+    let planned: Vec<(String, &str)> = plan
+        .to_read
+        .iter()
+        .map(|(file, _, id)| (source_id(&id.blake3), file.label.as_str()))
+        .collect();
+    let stored = manifest.sources.iter().map(|s| (s.id.as_str(), s.path.as_str()));
+    partition::ranks(stored.chain(planned.iter().map(|(id, path)| (id.as_str(), *path))))
+}
+
+/// A source's id: the start of its content hash.
+fn source_id(blake3: &str) -> String {
+    blake3[..16].to_string()
+}
+
+/// Reads groups of files until the batch holds [`rewrite::batch_rows`] rows or the files run
+/// out; `None` when no file was left.
+fn next_batch(
+    groups: &mut std::slice::Chunks<'_, ToRead>,
+    settings: &ingest::Settings,
+    summary: &mut IngestSummary,
+) -> Option<Vec<ReadSource>> {
+    let limit = rewrite::batch_rows();
+    let mut batch: Vec<ReadSource> = Vec::new();
+    let mut rows = 0u64;
+    let mut any = false;
+    while rows < limit {
+        let Some(group) = groups.next() else { break };
+        any = true;
+        let read = read_sources(group, settings, summary);
+        rows += read
+            .iter()
+            .map(|(_, _, part)| part.calls.len() as u64)
+            .sum::<u64>();
+        batch.extend(read);
+    }
+    any.then_some(batch)
+}
 
 /// A file that was read, with its identity.
 struct Identified {
@@ -312,7 +364,7 @@ struct Identified {
 }
 
 fn read_sources(
-    to_read: &[(InputFile, Option<Source>, Identity)],
+    to_read: &[ToRead],
     settings: &ingest::Settings,
     summary: &mut IngestSummary,
 ) -> Vec<ReadSource> {
@@ -346,7 +398,7 @@ fn new_source(
     part: ingest::builder::Part,
     snapshot: u64,
 ) -> (Source, Calls) {
-    let id = input.id.blake3[..16].to_string();
+    let id = source_id(&input.id.blake3);
     let mut calls = part.calls;
     let mut at_read = part.tally;
     let keep: Vec<bool> = (0..calls.len())
@@ -376,96 +428,6 @@ fn new_source(
         partitions: Vec::new(),
     };
     (source, calls)
-}
-
-/// For each new org-day: (part index, its rows in that part).
-type NewRows = BTreeMap<(String, i64), Vec<(usize, Vec<usize>)>>;
-
-fn group_by_partition(parts: &[Calls]) -> NewRows {
-    let mut out: NewRows = BTreeMap::new();
-    for (p, calls) in parts.iter().enumerate() {
-        let mut by: BTreeMap<(u32, i64), Vec<usize>> = BTreeMap::new();
-        for i in 0..calls.len() {
-            by.entry((calls.shape_of(i).org, layout::day_of(calls.ts[i])))
-                .or_default()
-                .push(i);
-        }
-        for ((org, day), rows) in by {
-            out.entry((calls.strings.get(org).to_string(), day))
-                .or_default()
-                .push((p, rows));
-        }
-    }
-    out
-}
-
-/// One partition to rewrite: its org, UTC day and current data files.
-type Job<'a> = (String, i64, Vec<&'a DataFile>);
-
-/// Writes one new data file per touched partition; partitions left without rows get none.
-#[allow(clippy::too_many_arguments)]
-fn rewrite(
-    dir: &Path,
-    manifest: &Manifest,
-    touched: &BTreeSet<String>,
-    removed: &BTreeSet<String>,
-    parts: &[Calls],
-    new_rows: &NewRows,
-    ranks: &Ranks,
-    snapshot: u64,
-) -> Result<Vec<DataFile>, StoreError> {
-    let mut jobs: BTreeMap<String, Job> = BTreeMap::new();
-    for f in manifest
-        .files
-        .iter()
-        .filter(|f| touched.contains(&partition_of(&f.path)))
-    {
-        let day = layout::day_of_date(&f.date).unwrap_or_default();
-        jobs.entry(partition_of(&f.path))
-            .or_insert_with(|| (f.org_id.clone(), day, Vec::new()))
-            .2
-            .push(f);
-    }
-    for (org, day) in new_rows.keys() {
-        jobs.entry(partition_key(org, *day))
-            .or_insert_with(|| (org.clone(), *day, Vec::new()));
-    }
-    let jobs: Vec<(usize, Job)> = jobs.into_values().enumerate().collect();
-    let written: Vec<Result<Option<DataFile>, StoreError>> = jobs
-        .par_iter()
-        .map(|(n, (org, day, existing))| {
-            let mut calls = Calls::default();
-            for f in existing {
-                let read = rows::read(&dir.join(&f.path), org)?;
-                let keep: Vec<bool> = (0..read.calls.len())
-                    .map(|i| !removed.contains(&read.calls.files[read.calls.file[i] as usize]))
-                    .collect();
-                let mut c = read.calls;
-                c.retain_rows(&keep);
-                ingest::merge(&mut calls, c);
-            }
-            if let Some(pieces) = new_rows.get(&(org.clone(), *day)) {
-                for (p, rows) in pieces {
-                    ingest::merge(&mut calls, partition::select(&parts[*p], rows));
-                }
-            }
-            partition::order_by_source(&mut calls, ranks);
-            let rel = layout::data_file(org, *day, snapshot, *n);
-            Ok(partition::write(dir, &rel, org, *day, &calls, ranks)?.file)
-        })
-        .collect();
-    let mut out = Vec::new();
-    for w in written {
-        if let Some(f) = w? {
-            out.push(f);
-        }
-    }
-    for f in &out {
-        if let Some(parent) = dir.join(&f.path).parent() {
-            sync_dir(parent);
-        }
-    }
-    Ok(out)
 }
 
 /// Removes the data files and stored limits the manifest does not list, and temporary

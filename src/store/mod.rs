@@ -9,7 +9,8 @@
 //!
 //! - [`layout`]: where files live; [`manifest`]: the snapshot and its commit;
 //!   [`lock`]: one writer; [`rows`]: the data files' columns.
-//! - [`commit`]: `ingest`: new sources in, changed ones replaced, touched partitions rewritten.
+//! - [`commit`]: `ingest`: new sources in, changed ones replaced, touched partitions rewritten
+//!   ([`rewrite`], a bounded batch of rows at a time).
 //! - [`load`]: the current snapshot back as ingest's output, for `report --store`.
 //! - [`maintain`]: `store info|verify|files|forget|compact`.
 //!
@@ -24,6 +25,7 @@ pub mod lock;
 pub mod maintain;
 pub mod manifest;
 pub mod partition;
+pub mod rewrite;
 pub mod rows;
 
 use std::path::Path;

@@ -34,24 +34,19 @@ pub fn ranks<'a>(sources: impl Iterator<Item = (&'a str, &'a str)>) -> Ranks {
         .collect()
 }
 
-/// Rows `rows` of `calls` as a table of their own (pools copied, columns picked).
-pub fn select(calls: &Calls, rows: &[usize]) -> Calls {
-    fn pick<T: Copy>(col: &[T], rows: &[usize]) -> Vec<T> {
-        rows.iter().map(|&r| col[r]).collect()
+/// Reorders the rows of `calls` to `order` (a permutation); the pools are untouched.
+fn reorder(calls: &mut Calls, order: &[usize]) {
+    fn pick<T: Copy>(col: &mut Vec<T>, order: &[usize]) {
+        *col = order.iter().map(|&r| col[r]).collect();
     }
-    Calls {
-        strings: calls.strings.clone(),
-        shapes: calls.shapes.clone(),
-        ts: pick(&calls.ts, rows),
-        shape: pick(&calls.shape, rows),
-        resource: pick(&calls.resource, rows),
-        rows_processed: pick(&calls.rows_processed, rows),
-        flags: pick(&calls.flags, rows),
-        key: pick(&calls.key, rows),
-        file: pick(&calls.file, rows),
-        line: pick(&calls.line, rows),
-        files: calls.files.clone(),
-    }
+    pick(&mut calls.ts, order);
+    pick(&mut calls.shape, order);
+    pick(&mut calls.resource, order);
+    pick(&mut calls.rows_processed, order);
+    pick(&mut calls.flags, order);
+    pick(&mut calls.key, order);
+    pick(&mut calls.file, order);
+    pick(&mut calls.line, order);
 }
 
 /// Re-indexes `calls.file` by rank (`calls.files` are source ids on entry; on return they are
@@ -70,7 +65,7 @@ pub fn order_by_source(calls: &mut Calls, ranks: &Ranks) {
     calls.files = ids.into_iter().map(|(_, id)| id).collect();
     let mut order: Vec<usize> = (0..calls.len()).collect();
     order.sort_by_key(|&i| (calls.file[i], calls.line[i]));
-    *calls = select(calls, &order);
+    reorder(calls, &order);
 }
 
 /// The result of recomputing one partition.
