@@ -374,25 +374,7 @@ impl Table {
                 list(bad.into_iter()),
             ));
         }
-        let unknown: Vec<&String> = filter
-            .orgs
-            .iter()
-            .filter(|o| !self.earliest.contains_key(*o))
-            .collect();
-        if !unknown.is_empty() {
-            let found = list(self.org_ids().into_iter().map(str::to_string));
-            let hint = |o: &str| {
-                self.org_ids()
-                    .into_iter()
-                    .find(|f| f.eq_ignore_ascii_case(o))
-                    .map_or_else(String::new, |f| {
-                        format!(" (org ids are case-sensitive: did you mean {f}?)")
-                    })
-            };
-            let names: Vec<String> = unknown.iter().map(|o| format!("{o}{}", hint(o))).collect();
-            return Err(format!("unknown org {}; orgs found: {found}", names.join(", ")));
-        }
-        Ok(())
+        check_orgs(filter, &self.org_ids())
     }
 
     /// Refuses a filter that leaves no call in range (`--since` after the last call, …),
@@ -401,25 +383,7 @@ impl Table {
         if !self.orgs.is_empty() || self.filter == Filter::default() {
             return Ok(());
         }
-        let bound = |flag: &str, t: Option<i64>| t.map(|t| format!(" {flag} {}", crate::text::rfc3339(t)));
-        let range: String = [
-            bound("--since", self.filter.since),
-            bound("--until", self.filter.until),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let found = before.map_or_else(
-            || "no calls at all".to_string(),
-            |(a, b)| {
-                format!(
-                    "calls from {} to {}",
-                    crate::text::rfc3339(a),
-                    crate::text::rfc3339(b)
-                )
-            },
-        );
-        Err(format!("no calls in range{range}; the input has {found}"))
+        Err(out_of_range(&self.filter, before))
     }
 
     /// First and last timestamp of the call rows of the selected orgs (for messages).
@@ -443,6 +407,50 @@ impl Table {
     pub fn org_ids(&self) -> Vec<&str> {
         self.earliest.keys().map(String::as_str).collect()
     }
+}
+
+/// Refuses `--org` ids that are not among `found` (the input's org ids, in id order).
+pub fn check_orgs(filter: &Filter, found: &[&str]) -> Result<(), String> {
+    let unknown: Vec<&String> = filter
+        .orgs
+        .iter()
+        .filter(|o| !found.contains(&o.as_str()))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let listed = list(found.iter().map(|o| o.to_string()));
+    let hint = |o: &str| {
+        found
+            .iter()
+            .find(|f| f.eq_ignore_ascii_case(o))
+            .map_or_else(String::new, |f| {
+                format!(" (org ids are case-sensitive: did you mean {f}?)")
+            })
+    };
+    let names: Vec<String> = unknown.iter().map(|o| format!("{o}{}", hint(o))).collect();
+    Err(format!("unknown org {}; orgs found: {listed}", names.join(", ")))
+}
+
+/// Why a `filter` that leaves no call in range is refused, saying when the calls are
+/// (`before`: the span of the selected orgs' calls before the filter).
+pub fn out_of_range(filter: &Filter, before: Option<(i64, i64)>) -> String {
+    let bound = |flag: &str, t: Option<i64>| t.map(|t| format!(" {flag} {}", crate::text::rfc3339(t)));
+    let range: String = [bound("--since", filter.since), bound("--until", filter.until)]
+        .into_iter()
+        .flatten()
+        .collect();
+    let found = before.map_or_else(
+        || "no calls at all".to_string(),
+        |(a, b)| {
+            format!(
+                "calls from {} to {}",
+                crate::text::rfc3339(a),
+                crate::text::rfc3339(b)
+            )
+        },
+    );
+    format!("no calls in range{range}; the input has {found}")
 }
 
 /// At most ten items, comma-separated, then how many more.

@@ -126,6 +126,84 @@ fn a_report_from_the_store_equals_the_report_from_the_raw_files_on_the_sample() 
     assert_eq!(code, 0, "{out}{err}");
 }
 
+/// `report --store STORE` with the debug build's org groups of at most `rows` stored rows.
+fn grouped_report(store: &Path, out: &Path, extra: &[&str], rows: &str) -> (i32, String, Value) {
+    let mut cmd = apiusage();
+    cmd.arg("report")
+        .arg("--store")
+        .arg(store)
+        .arg("--out")
+        .arg(out)
+        .args(["--generated-at", "2026-11-28T00:00:00Z", "--charts", "none"])
+        .args(extra)
+        .env("APIUSAGE_STORE_GROUP_ROWS", rows);
+    let output = cmd.output().unwrap();
+    let summary = fs::read(out.join("summary.json"))
+        .map(|b| serde_json::from_slice(&b).unwrap())
+        .unwrap_or(Value::Null);
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+        summary,
+    )
+}
+
+#[test]
+fn a_report_read_an_org_at_a_time_equals_the_raw_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = Path::new("sample_logs");
+    let store = tmp.path().join("store");
+    assert_eq!(ingest(&store, &[logs], &[]).0, 0);
+    let filters: [&[&str]; 5] = [
+        &[],
+        &["--org", "00D4x000001GlBx"],
+        &["--org", "00D8a000000DvA1", "--org", "00D7Q000000InTc"],
+        &[
+            "--since",
+            "2026-11-03T06:00:00Z",
+            "--until",
+            "2026-11-04T12:00:00Z",
+        ],
+        &["--org", "00D7Q000000InTc", "--since", "2026-11-04T00:00:00Z"],
+    ];
+    for (k, filter) in filters.iter().enumerate() {
+        let mut extra = vec!["--profile", "sample_logs/org_profile.toml"];
+        extra.extend_from_slice(filter);
+        let (code, err, raw) = raw_report(&[logs], &tmp.path().join(format!("raw{k}")), &extra);
+        assert_eq!(code, 0, "{filter:?}: {err}");
+        // One row per group: every org is read, de-duplicated and analysed on its own.
+        for rows in ["1", "100000000"] {
+            let out = tmp.path().join(format!("g{k}-{rows}"));
+            let (code, err, grouped) = grouped_report(&store, &out, &extra, rows);
+            assert_eq!(code, 0, "{filter:?} {rows}: {err}");
+            assert_eq!(
+                without_inputs(raw.clone()),
+                without_inputs(grouped),
+                "{filter:?}, groups of {rows} rows"
+            );
+        }
+    }
+    // Refusals are the raw report's too.
+    let refusals: [&[&str]; 2] = [
+        &["--org", "00d4x000001glbx"],
+        &["--org", "00D4x000001GlBx", "--since", "2026-11-20T00:00:00Z"],
+    ];
+    for (k, filter) in refusals.iter().enumerate() {
+        let (code, raw_err, _) = raw_report(&[logs], &tmp.path().join(format!("rr{k}")), filter);
+        assert_eq!(code, 2, "{raw_err}");
+        let (code, err, _) = grouped_report(&store, &tmp.path().join(format!("gr{k}")), filter, "1");
+        assert_eq!(code, 2, "{err}");
+        let message = |e: &str| {
+            e.lines()
+                .find(|l| l.contains("error"))
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert_eq!(message(&raw_err), message(&err), "{filter:?}");
+        assert!(!message(&err).is_empty(), "{err}");
+    }
+}
+
 #[test]
 fn a_report_from_the_store_equals_the_raw_report_on_generated_data() {
     let tmp = tempfile::tempdir().unwrap();
@@ -159,6 +237,10 @@ fn a_report_from_the_store_equals_the_raw_report_on_generated_data() {
     let (code, err, via) = store_report(&store, &[&logs], &tmp.path().join("via"), &[]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(raw, via);
+    // An org at a time: the recommendations of every org ranked together all the same.
+    let (code, err, grouped) = grouped_report(&store, &tmp.path().join("grouped"), &[], "1");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(without_inputs(raw), without_inputs(grouped));
 }
 
 #[test]

@@ -292,6 +292,15 @@ impl Recommendations {
         self.items.extend(answer.into_iter().map(|u| u.recommendation));
         rank(&mut self.items);
     }
+
+    /// Adds the recommendations of orgs that come after this output's in id order (a store
+    /// read a group of orgs at a time): the same as one run over all of them.
+    pub fn append(&mut self, later: Recommendations) {
+        self.items.extend(later.items);
+        self.what_if.extend(later.what_if);
+        self.unexplained.extend(later.unexplained);
+        rank(&mut self.items);
+    }
 }
 
 /// Ranked by calls saved at the peak, then calls removed, then kind, org and integration.

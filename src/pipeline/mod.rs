@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 
 use crate::aggregates;
 use crate::allocation::AllocationInputs;
-use crate::analysis::{self, Analysis, CapacityParts, Parts, Recommended};
+use crate::analysis::{self, Analysis, CapacityParts, DataQuality, Parts, Recommended};
 use crate::attribute::{self, Attribution, IntegrationMap};
 use crate::capacity;
 use crate::cli::AllocationArgs;
@@ -34,8 +34,10 @@ use crate::recommend;
 use crate::store;
 use crate::text::thousands;
 use crate::timings::Timings;
-use crate::usage;
+use crate::usage::{self, OrgUsage, WarmUpSpan};
 use crate::window::DayPeak;
+
+mod from_store;
 
 /// What to read.
 #[derive(Debug, Clone)]
@@ -118,8 +120,12 @@ pub fn analyse(
     generated_at: DateTime<Utc>,
     watch: &mut Watch,
 ) -> anyhow::Result<Analysis> {
-    if let Source::Aggregates(out) = &inputs.source {
-        return from_aggregates(out, settings, generated_at, watch);
+    match &inputs.source {
+        Source::Aggregates(out) => return from_aggregates(out, settings, generated_at, watch),
+        Source::Store { dir, wait } => {
+            return from_store::analyse(dir, *wait, inputs, settings, generated_at, watch)
+        }
+        Source::Files => {}
     }
     let loaded = load(inputs, settings, generated_at, watch)?;
     Ok(analyse_table(
@@ -141,16 +147,52 @@ pub fn analyse_table(
     generated_at: DateTime<Utc>,
     watch: &mut Watch,
 ) -> Analysis {
+    let staged = stages(table, attribution, settings, watch);
+    conclude(
+        staged,
+        analysis::table_quality(table),
+        settings,
+        allocation,
+        generated_at,
+        watch,
+    )
+}
+
+/// What the stages from usage to capacity give for the orgs of one table.
+#[derive(Debug)]
+struct Staged {
+    usage: Vec<OrgUsage>,
+    warm_ups: Vec<Option<WarmUpSpan>>,
+    recommendations: Recommended,
+    capacity: Option<CapacityParts>,
+}
+
+impl Staged {
+    /// Adds the stages' output for orgs after these (in id order): the same as one table of
+    /// all of them would give.
+    fn append(&mut self, later: Staged) {
+        self.usage.extend(later.usage);
+        self.warm_ups.extend(later.warm_ups);
+        if let (Recommended::Found(r), Recommended::Found(l)) =
+            (&mut self.recommendations, later.recommendations)
+        {
+            r.append(l);
+        }
+        if let (Some(c), Some(l)) = (&mut self.capacity, later.capacity) {
+            c.daily.extend(l.daily);
+            c.without.extend(l.without);
+        }
+    }
+}
+
+/// Usage, recommend and capacity over one table.
+fn stages(table: &Table, attribution: &Attribution, settings: &Settings, watch: &mut Watch) -> Staged {
     watch.progress.stage(format!(
         "computing rolling 24-hour usage of {} rows",
         thousands(table.calls.len() as u64)
     ));
     let usage = watch.stage("usage", || usage::compute(&table.calls, &table.orgs, attribution));
-    let now = generated_at.timestamp_millis();
-    let findings = watch.stage("findings", || {
-        findings::judge(&usage, allocation, &settings.thresholds, now)
-    });
-    let recommendations = match settings.recommend {
+    let mut recommendations = match settings.recommend {
         Some(s) => {
             watch.progress.stage("looking for bulkification patterns");
             Recommended::Found(watch.stage("recommend", || {
@@ -165,13 +207,40 @@ pub fn analyse_table(
             capacity_parts(table, attribution, &recommendations)
         })
     });
-    let parts = Parts {
+    if let Recommended::Found(r) = &mut recommendations {
+        // The removed rows index this table; the capacity what-if was their last use.
+        for w in &mut r.what_if {
+            w.removed = Vec::new();
+        }
+    }
+    Staged {
         warm_ups: analysis::warm_ups(table, &usage),
-        data_quality: analysis::table_quality(table),
         usage,
-        findings,
         recommendations,
         capacity,
+    }
+}
+
+/// Findings over every org's usage, then the analysis, built once.
+fn conclude(
+    staged: Staged,
+    data_quality: DataQuality,
+    settings: &Settings,
+    allocation: &AllocationInputs,
+    generated_at: DateTime<Utc>,
+    watch: &mut Watch,
+) -> Analysis {
+    let now = generated_at.timestamp_millis();
+    let findings = watch.stage("findings", || {
+        findings::judge(&staged.usage, allocation, &settings.thresholds, now)
+    });
+    let parts = Parts {
+        warm_ups: staged.warm_ups,
+        data_quality,
+        usage: staged.usage,
+        findings,
+        recommendations: staged.recommendations,
+        capacity: staged.capacity,
     };
     watch.stage("findings", || {
         analysis::assemble(parts, allocation, &settings.thresholds, generated_at)
@@ -186,7 +255,7 @@ struct Loaded {
     allocation: AllocationInputs,
 }
 
-/// Ingest (raw files, or a store), dedup with the filter, attribution.
+/// Ingest of the raw files, dedup with the filter, attribution.
 fn load(
     inputs: &Inputs,
     settings: &Settings,
@@ -194,32 +263,25 @@ fn load(
     watch: &mut Watch,
 ) -> anyhow::Result<Loaded> {
     let ingest_settings = ingest::Settings::at(generated_at);
-    let (ingested, limits) = match &inputs.source {
-        Source::Store { dir, wait } => {
-            let progress = &watch.progress;
-            watch.timings.stage("ingest", || {
-                from_store(dir, *wait, inputs, settings, &ingest_settings, progress)
-            })?
-        }
-        _ => {
-            let progress = &watch.progress;
-            let ingested = watch
-                .timings
-                .stage("ingest", || read_files(inputs, &ingest_settings, progress))?;
-            (ingested, Vec::new())
-        }
-    };
-    let allocation = with_stored_limits(settings, &limits)?;
+    let progress = &watch.progress;
+    let ingested = watch
+        .timings
+        .stage("ingest", || read_files(inputs, &ingest_settings, progress))?;
     let table = dedup_stage(ingested, &settings.filter, watch)?;
+    Ok(attributed(table, settings.allocation.clone(), settings, watch))
+}
+
+/// The table with its attribution.
+fn attributed(table: Table, allocation: AllocationInputs, settings: &Settings, watch: &mut Watch) -> Loaded {
     watch.progress.stage("attributing calls to integrations");
     let attribution = watch.stage("attribute", || {
         attribute::attribute(&table.calls, &settings.integrations)
     });
-    Ok(Loaded {
+    Loaded {
         table,
         attribution,
         allocation,
-    })
+    }
 }
 
 /// The raw files under the inputs' paths.
@@ -232,33 +294,6 @@ fn read_files(
         progress.stage(progress::describe_inputs(&inputs.paths, &inputs.exclude));
     }
     Ok(ingest::ingest(&inputs.paths, &inputs.exclude, settings)?)
-}
-
-/// `report --store DIR [PATHS…]`: ingests the paths into the store (if any) and reads the
-/// snapshot back as ingest's output (with this run's unreadable and skipped inputs, for the
-/// data-quality panel), with the store's latest `/limits` per org (`ORGID=FILE` flags).
-fn from_store(
-    dir: &Path,
-    wait: bool,
-    inputs: &Inputs,
-    settings: &Settings,
-    ingest_settings: &ingest::Settings,
-    progress: &Progress,
-) -> anyhow::Result<(ingest::Ingested, Vec<String>)> {
-    let mut outcome = store::IngestSummary::default();
-    if !inputs.paths.is_empty() {
-        progress.stage(format!("ingesting into the store {}", dir.display()));
-        outcome =
-            store::commit::ingest_excluding(dir, &inputs.paths, &inputs.exclude, ingest_settings, wait)?;
-    } else {
-        store::maintain::require_store(dir)?;
-    }
-    progress.stage(format!("reading the store {}", dir.display()));
-    let (mut ingested, manifest) = store::load(dir)?;
-    let limits = store::latest_limits(dir, &manifest, &settings.allocation_args.limits);
-    ingested.unreadable = outcome.unreadable;
-    ingested.skipped = outcome.skipped;
-    Ok((ingested, limits))
 }
 
 /// The settings' allocation sources with `limits` (`ORGID=FILE`, from a store or Spark's

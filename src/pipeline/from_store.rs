@@ -1,0 +1,199 @@
+//! `report --store DIR [PATHS…]`: the paths are ingested into the store first (if any), then
+//! the same stages as over raw files run on the snapshot, a group of orgs at a time.
+//!
+//! Orgs are independent from dedup to capacity, so each group is loaded, de-duplicated,
+//! attributed and taken through usage, recommend and capacity, and only its results are kept:
+//! memory is bounded by a group (one org at most, when an org is large), not by the store.
+//! What spans orgs is put together afterwards, exactly as one table of all of them gives it:
+//! each source's accounting (its read-time tally once, each group's share, and the orgs
+//! `--org` leaves out from the manifest), the `--org` and `--since`/`--until` checks, and the
+//! findings over every org's usage.
+
+use std::path::Path;
+
+use anyhow::bail;
+use chrono::{DateTime, Utc};
+
+use super::{attributed, conclude, dedup_stage, stages, with_stored_limits, Inputs, Settings, Staged, Watch};
+use crate::analysis::{self, Analysis};
+use crate::dedup::{self, Filter};
+use crate::ingest::{self, FileReport, Ingested};
+use crate::model::RowTally;
+use crate::store::{self, load, Manifest};
+
+/// Stored rows read at once: a group of orgs up to this many (about 125 bytes each at the
+/// peak of a group's stages), or one larger org alone.
+pub const GROUP_ROWS: u64 = 8_000_000;
+
+/// [`GROUP_ROWS`], or in a debug build the `APIUSAGE_STORE_GROUP_ROWS` variable (for tests
+/// that need several groups from a few rows).
+fn group_rows() -> u64 {
+    #[cfg(debug_assertions)]
+    if let Some(n) = std::env::var("APIUSAGE_STORE_GROUP_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return n;
+    }
+    GROUP_ROWS
+}
+
+/// The store opened for a report: its snapshot, and this run's ingest of the paths.
+struct Opened {
+    manifest: Manifest,
+    ingested: store::IngestSummary,
+}
+
+/// Every stage, from the store (and the paths ingested into it) to the analysis.
+pub(super) fn analyse(
+    dir: &Path,
+    wait: bool,
+    inputs: &Inputs,
+    settings: &Settings,
+    generated_at: DateTime<Utc>,
+    watch: &mut Watch,
+) -> anyhow::Result<Analysis> {
+    let opened = watch.timings.stage("ingest", || {
+        open(dir, wait, inputs, generated_at, &watch.progress)
+    })?;
+    let limits = store::latest_limits(dir, &opened.manifest, &settings.allocation_args.limits);
+    let allocation = with_stored_limits(settings, &limits)?;
+    let manifest = &opened.manifest;
+    if !has_calls(manifest) {
+        // No call at all: the whole (small) snapshot goes through the table's own checks, for
+        // the same refusal as over the raw files.
+        let whole = whole_snapshot(dir, opened.ingested, watch)?;
+        let table = dedup_stage(whole, &settings.filter, watch)?;
+        let loaded = attributed(table, allocation, settings, watch);
+        return Ok(super::analyse_table(
+            &loaded.table,
+            &loaded.attribution,
+            settings,
+            &loaded.allocation,
+            generated_at,
+            watch,
+        ));
+    }
+    let org_ids = load::org_ids(manifest);
+    let found: Vec<&str> = org_ids.iter().map(String::as_str).collect();
+    dedup::check_orgs(&settings.filter, &found).map_err(anyhow::Error::msg)?;
+    let mut files = accounting_outside_groups(manifest, &settings.filter);
+    let mut span: Option<(i64, i64)> = None;
+    let mut staged: Option<Staged> = None;
+    for group in load::org_groups(manifest, &settings.filter, group_rows()) {
+        watch.progress.stage(format!(
+            "reading {} org(s) from the store {}",
+            group.len(),
+            dir.display()
+        ));
+        let ingested = watch
+            .timings
+            .stage("ingest", || load::load_orgs(dir, manifest, &group))?;
+        let table = watch.stage("dedup", || {
+            let mut table = dedup::reconcile(ingested);
+            span = wider(span, table.call_span(&settings.filter));
+            table.restrict(&settings.filter);
+            table
+        });
+        for (f, t) in files.iter_mut().zip(&table.files) {
+            f.rows.merge(t.rows.clone());
+        }
+        if table.orgs.is_empty() {
+            continue;
+        }
+        let loaded = attributed(table, allocation.clone(), settings, watch);
+        let next = stages(&loaded.table, &loaded.attribution, settings, watch);
+        match &mut staged {
+            Some(s) => s.append(next),
+            None => staged = Some(next),
+        }
+    }
+    let Some(staged) = staged else {
+        bail!(dedup::out_of_range(&settings.filter, span));
+    };
+    let mut total = RowTally::default();
+    for f in &files {
+        total.merge(f.rows.clone());
+    }
+    let outcome = opened.ingested;
+    let quality = analysis::data_quality(&files, &total, &outcome.unreadable, &outcome.skipped);
+    Ok(conclude(
+        staged,
+        quality,
+        settings,
+        &allocation,
+        generated_at,
+        watch,
+    ))
+}
+
+/// Ingests the paths into the store (if any) and reads its manifest.
+fn open(
+    dir: &Path,
+    wait: bool,
+    inputs: &Inputs,
+    generated_at: DateTime<Utc>,
+    progress: &crate::progress::Progress,
+) -> anyhow::Result<Opened> {
+    let mut ingested = store::IngestSummary::default();
+    if !inputs.paths.is_empty() {
+        progress.stage(format!("ingesting into the store {}", dir.display()));
+        let settings = ingest::Settings::at(generated_at);
+        ingested = store::commit::ingest_excluding(dir, &inputs.paths, &inputs.exclude, &settings, wait)?;
+    } else {
+        store::maintain::require_store(dir)?;
+    }
+    let manifest = Manifest::read(dir)?;
+    Ok(Opened { manifest, ingested })
+}
+
+/// Whether the snapshot holds any call row (a kept, counted-or-not call, not context).
+fn has_calls(manifest: &Manifest) -> bool {
+    manifest
+        .files
+        .iter()
+        .any(|f| f.sources.values().any(|s| s.used > 0))
+}
+
+/// The whole snapshot as ingest's output, with this run's unreadable and skipped inputs.
+fn whole_snapshot(dir: &Path, outcome: store::IngestSummary, watch: &mut Watch) -> anyhow::Result<Ingested> {
+    let (mut ingested, _) = watch.timings.stage("ingest", || store::load(dir))?;
+    ingested.unreadable = outcome.unreadable;
+    ingested.skipped = outcome.skipped;
+    Ok(ingested)
+}
+
+/// Each source with the accounting that does not come from the groups' tables: its read-time
+/// tally, and the rows of the orgs `--org` leaves out.
+fn accounting_outside_groups(manifest: &Manifest, filter: &Filter) -> Vec<FileReport> {
+    let mut files = load::sources(manifest);
+    for (f, other) in files
+        .iter_mut()
+        .zip(load::unselected_accounting(manifest, filter))
+    {
+        f.rows.merge(other);
+    }
+    files
+}
+
+/// The span covering both.
+fn wider(a: Option<(i64, i64)>, b: Option<(i64, i64)>) -> Option<(i64, i64)> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some((a.0.min(b.0), a.1.max(b.1))),
+        (a, b) => a.or(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wider_span_covers_both() {
+        assert_eq!(wider(None, None), None);
+        assert_eq!(wider(Some((3, 5)), None), Some((3, 5)));
+        assert_eq!(wider(None, Some((3, 5))), Some((3, 5)));
+        assert_eq!(wider(Some((3, 5)), Some((1, 4))), Some((1, 5)));
+        assert_eq!(wider(Some((3, 5)), Some((4, 9))), Some((3, 9)));
+    }
+}
