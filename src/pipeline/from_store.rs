@@ -14,7 +14,10 @@ use std::path::Path;
 use anyhow::bail;
 use chrono::{DateTime, Utc};
 
-use super::{attributed, conclude, dedup_stage, stages, with_stored_limits, Inputs, Settings, Staged, Watch};
+use super::{
+    assemble_stage, attributed, dedup_stage, findings_stage, later_stages, usage_stage, with_stored_limits,
+    Inputs, Later, Settings, Watch,
+};
 use crate::analysis::{self, Analysis};
 use crate::dedup::{self, Filter};
 use crate::ingest::{self, FileReport, Ingested};
@@ -79,7 +82,8 @@ pub(super) fn analyse(
     dedup::check_orgs(&settings.filter, &found).map_err(anyhow::Error::msg)?;
     let mut files = accounting_outside_groups(manifest, &settings.filter);
     let mut span: Option<(i64, i64)> = None;
-    let mut staged: Option<Staged> = None;
+    let mut usage = Vec::new();
+    let mut later: Option<Later> = None;
     for group in load::org_groups(manifest, &settings.filter, group_rows()) {
         watch.progress.stage(format!(
             "reading {} org(s) from the store {}",
@@ -102,13 +106,15 @@ pub(super) fn analyse(
             continue;
         }
         let loaded = attributed(table, allocation.clone(), settings, watch);
-        let next = stages(&loaded.table, &loaded.attribution, settings, watch);
-        match &mut staged {
-            Some(s) => s.append(next),
-            None => staged = Some(next),
+        let group_usage = usage_stage(&loaded.table, &loaded.attribution, watch);
+        let next = later_stages(&loaded.table, &loaded.attribution, &group_usage, settings, watch);
+        usage.extend(group_usage);
+        match &mut later {
+            Some(l) => l.append(next),
+            None => later = Some(next),
         }
     }
-    let Some(staged) = staged else {
+    let Some(later) = later else {
         bail!(dedup::out_of_range(&settings.filter, span));
     };
     let mut total = RowTally::default();
@@ -117,8 +123,9 @@ pub(super) fn analyse(
     }
     let outcome = opened.ingested;
     let quality = analysis::data_quality(&files, &total, &outcome.unreadable, &outcome.skipped);
-    Ok(conclude(
-        staged,
+    let findings = findings_stage(&usage, settings, &allocation, generated_at, watch);
+    Ok(assemble_stage(
+        (usage, findings, later),
         quality,
         settings,
         &allocation,

@@ -27,7 +27,7 @@ use crate::attribute::{self, Attribution, IntegrationMap};
 use crate::capacity;
 use crate::cli::AllocationArgs;
 use crate::dedup::{self, Filter, Table};
-use crate::findings::{self, Thresholds};
+use crate::findings::{self, Finding, Thresholds};
 use crate::ingest;
 use crate::progress::{self, Progress};
 use crate::recommend;
@@ -147,9 +147,11 @@ pub fn analyse_table(
     generated_at: DateTime<Utc>,
     watch: &mut Watch,
 ) -> Analysis {
-    let staged = stages(table, attribution, settings, watch);
-    conclude(
-        staged,
+    let usage = usage_stage(table, attribution, watch);
+    let findings = findings_stage(&usage, settings, allocation, generated_at, watch);
+    let later = later_stages(table, attribution, &usage, settings, watch);
+    assemble_stage(
+        (usage, findings, later),
         analysis::table_quality(table),
         settings,
         allocation,
@@ -158,20 +160,18 @@ pub fn analyse_table(
     )
 }
 
-/// What the stages from usage to capacity give for the orgs of one table.
+/// What the stages after findings give for the orgs of one table.
 #[derive(Debug)]
-struct Staged {
-    usage: Vec<OrgUsage>,
+struct Later {
     warm_ups: Vec<Option<WarmUpSpan>>,
     recommendations: Recommended,
     capacity: Option<CapacityParts>,
 }
 
-impl Staged {
-    /// Adds the stages' output for orgs after these (in id order): the same as one table of
-    /// all of them would give.
-    fn append(&mut self, later: Staged) {
-        self.usage.extend(later.usage);
+impl Later {
+    /// Adds the output for orgs after these (in id order): the same as one table of all of
+    /// them gives.
+    fn append(&mut self, later: Later) {
         self.warm_ups.extend(later.warm_ups);
         if let (Recommended::Found(r), Recommended::Found(l)) =
             (&mut self.recommendations, later.recommendations)
@@ -185,18 +185,42 @@ impl Staged {
     }
 }
 
-/// Usage, recommend and capacity over one table.
-fn stages(table: &Table, attribution: &Attribution, settings: &Settings, watch: &mut Watch) -> Staged {
+/// Exact rolling-24h usage of every org of the table.
+fn usage_stage(table: &Table, attribution: &Attribution, watch: &mut Watch) -> Vec<OrgUsage> {
     watch.progress.stage(format!(
         "computing rolling 24-hour usage of {} rows",
         thousands(table.calls.len() as u64)
     ));
-    let usage = watch.stage("usage", || usage::compute(&table.calls, &table.orgs, attribution));
+    watch.stage("usage", || usage::compute(&table.calls, &table.orgs, attribution))
+}
+
+/// Findings over every org's usage.
+fn findings_stage(
+    usage: &[OrgUsage],
+    settings: &Settings,
+    allocation: &AllocationInputs,
+    generated_at: DateTime<Utc>,
+    watch: &mut Watch,
+) -> Vec<Finding> {
+    let now = generated_at.timestamp_millis();
+    watch.stage("findings", || {
+        findings::judge(usage, allocation, &settings.thresholds, now)
+    })
+}
+
+/// Recommend and capacity over one table (with its usage), and its orgs' warm-ups.
+fn later_stages(
+    table: &Table,
+    attribution: &Attribution,
+    usage: &[OrgUsage],
+    settings: &Settings,
+    watch: &mut Watch,
+) -> Later {
     let mut recommendations = match settings.recommend {
         Some(s) => {
             watch.progress.stage("looking for bulkification patterns");
             Recommended::Found(watch.stage("recommend", || {
-                recommend::recommend(table, attribution, &usage, &s)
+                recommend::recommend(table, attribution, usage, &s)
             }))
         }
         None => Recommended::NotAsked,
@@ -213,34 +237,29 @@ fn stages(table: &Table, attribution: &Attribution, settings: &Settings, watch: 
             w.removed = Vec::new();
         }
     }
-    Staged {
-        warm_ups: analysis::warm_ups(table, &usage),
-        usage,
+    Later {
+        warm_ups: analysis::warm_ups(table, usage),
         recommendations,
         capacity,
     }
 }
 
-/// Findings over every org's usage, then the analysis, built once.
-fn conclude(
-    staged: Staged,
+/// The analysis, built once from the stages' outputs.
+fn assemble_stage(
+    (usage, findings, later): (Vec<OrgUsage>, Vec<Finding>, Later),
     data_quality: DataQuality,
     settings: &Settings,
     allocation: &AllocationInputs,
     generated_at: DateTime<Utc>,
     watch: &mut Watch,
 ) -> Analysis {
-    let now = generated_at.timestamp_millis();
-    let findings = watch.stage("findings", || {
-        findings::judge(&staged.usage, allocation, &settings.thresholds, now)
-    });
     let parts = Parts {
-        warm_ups: staged.warm_ups,
+        warm_ups: later.warm_ups,
         data_quality,
-        usage: staged.usage,
+        usage,
         findings,
-        recommendations: staged.recommendations,
-        capacity: staged.capacity,
+        recommendations: later.recommendations,
+        capacity: later.capacity,
     };
     watch.stage("findings", || {
         analysis::assemble(parts, allocation, &settings.thresholds, generated_at)
