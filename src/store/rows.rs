@@ -14,7 +14,7 @@ use polars::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::StoreError;
-use crate::model::{flags, Calls, EventType, Shape, ShapeId, StrId};
+use crate::model::{flags, Calls, EventType, Shape, ShapeId, StrId, Strings};
 
 /// Column names, in file order.
 pub mod col {
@@ -206,14 +206,44 @@ pub struct Read {
     pub counted: Vec<bool>,
 }
 
+/// The columns [`read`] decodes (the flags and keys it restores), in file order.
+const READ_COLUMNS: [&str; 24] = [
+    col::TS,
+    col::EVENT_TYPE,
+    col::COUNTED,
+    col::DUPLICATE,
+    col::COUNTS_AGAINST_LIMIT,
+    col::ESTIMATED,
+    col::LIMIT_EXCEEDED,
+    col::SALESFORCE_CLIENT,
+    col::USER_ID,
+    col::USER_NAME,
+    col::APP_ID,
+    col::APP_NAME,
+    col::CLIENT_NAME,
+    col::CLIENT_IP,
+    col::API_FAMILY,
+    col::API_VERSION,
+    col::METHOD,
+    col::ENTITY,
+    col::STATUS,
+    col::RESOURCE,
+    col::ROWS_PROCESSED,
+    col::DUP_KEY,
+    col::SOURCE_ID,
+    col::SOURCE_LINE,
+];
+
 /// Reads a data file of org `org`. Flags are restored except superseded, which `dedup`
 /// recomputes.
 pub fn read(path: &Path, org: &str) -> Result<Read, StoreError> {
     let corrupt = |e: PolarsError| StoreError::Corrupt(format!("{}: {e}", path.display()));
     let file = File::open(path).map_err(|e| StoreError::io(path, &e))?;
+    let columns: Vec<String> = READ_COLUMNS.iter().map(|c| (*c).to_string()).collect();
     // Data files are read in parallel on rayon's threads; polars' pool on top would let a
     // waiting thread start reading another file, piling up whole frames (see `write`).
     let df = ParquetReader::new(file)
+        .with_columns(Some(columns))
         .read_parallel(ParallelStrategy::None)
         .finish()
         .map_err(corrupt)?;
@@ -296,21 +326,18 @@ fn decode(df: &DataFrame, org: &str) -> PolarsResult<Read> {
         .iter()
         .map(|v| v.and_then(|n| u32::try_from(n).ok()).unwrap_or(u32::MAX))
         .collect();
-    let mut iters: Vec<_> = text_fields.iter().map(|c| c.iter()).collect();
+    let mut ids: Vec<Vec<StrId>> = Vec::with_capacity(text_fields.len());
+    for column in &text_fields[..11] {
+        ids.push(intern_column(column, &mut calls.strings));
+    }
+    let mut sources = Strings::default();
+    let source_of = intern_column(&text_fields[11], &mut sources);
     let mut events = event.iter();
     let mut shapes: FxHashMap<Shape, ShapeId> = FxHashMap::default();
-    let mut sources: FxHashMap<String, u32> = FxHashMap::default();
+    // Source ids by their id in `sources`, numbered in order of appearance.
+    let mut file_of: Vec<u32> = vec![u32::MAX; sources.len()];
     for i in 0..df.height() {
-        let mut v = [0 as StrId; 12];
-        let mut source = "";
-        for (k, it) in iters.iter_mut().enumerate() {
-            let value = it.next().flatten().unwrap_or("");
-            if k == 11 {
-                source = value;
-            } else {
-                v[k] = calls.strings.intern(value);
-            }
-        }
+        let v = |k: usize| ids[k][i];
         let event_type = events
             .next()
             .flatten()
@@ -320,16 +347,16 @@ fn decode(df: &DataFrame, org: &str) -> PolarsResult<Read> {
             org,
             event: event_type.index(),
             counts: counts[i],
-            user_id: v[0],
-            user_name: v[1],
-            app_id: v[2],
-            app_name: v[3],
-            client: v[4],
-            client_ip: v[5],
-            family: v[6],
-            version: v[7],
-            method: v[8],
-            entity: v[9],
+            user_id: v(0),
+            user_name: v(1),
+            app_id: v(2),
+            app_name: v(3),
+            client: v(4),
+            client_ip: v(5),
+            family: v(6),
+            version: v(7),
+            method: v(8),
+            entity: v(9),
             status: status[i],
         };
         let next = calls.shapes.len() as ShapeId;
@@ -337,15 +364,12 @@ fn decode(df: &DataFrame, org: &str) -> PolarsResult<Read> {
             calls.shapes.push(shape);
             next
         });
-        let next_file = calls.files.len() as u32;
-        let file = match sources.get(source) {
-            Some(f) => *f,
-            None => {
-                sources.insert(source.to_string(), next_file);
-                calls.files.push(source.to_string());
-                next_file
-            }
-        };
+        let source = source_of[i] as usize;
+        if file_of[source] == u32::MAX {
+            file_of[source] = calls.files.len() as u32;
+            calls.files.push(sources.get(source as StrId).to_string());
+        }
+        let file = file_of[source];
         let mut f = 0;
         if estimated[i] {
             f |= flags::ESTIMATED;
@@ -358,7 +382,7 @@ fn decode(df: &DataFrame, org: &str) -> PolarsResult<Read> {
         }
         calls.ts.push(ts[i]);
         calls.shape.push(id);
-        calls.resource.push(v[10]);
+        calls.resource.push(v(10));
         calls.rows_processed.push(rows_processed[i]);
         calls.flags.push(f);
         calls.key.push(key[i]);
@@ -370,4 +394,26 @@ fn decode(df: &DataFrame, org: &str) -> PolarsResult<Read> {
         duplicate,
         counted,
     })
+}
+
+/// Each row's string id in `strings` (0 for a null). A value is looked up once per distinct
+/// view in each array: values decoded from one dictionary entry share their view (the bytes
+/// themselves when short, where they lie in the array's buffers when long), so most rows cost
+/// a 16-byte compare instead of hashing and comparing the string.
+fn intern_column(column: &StringChunked, strings: &mut Strings) -> Vec<StrId> {
+    let mut out = Vec::with_capacity(column.len());
+    for array in column.downcast_iter() {
+        let mut seen: FxHashMap<u128, StrId> = FxHashMap::default();
+        let views = array.views();
+        for (i, view) in views.iter().enumerate() {
+            let id = match array.get(i) {
+                None => 0,
+                Some(value) => *seen
+                    .entry(view.as_u128())
+                    .or_insert_with(|| strings.intern(value)),
+            };
+            out.push(id);
+        }
+    }
+    out
 }
