@@ -706,7 +706,7 @@ fn a_killed_ingest_leaves_the_last_commit() {
         "manifest-written",
         "committed",
     ];
-    // In batches of one row on one thread, the week is read two files at a time, and the
+    // In batches of one row on one thread, the week is read one file at a time, and the
     // later kills land after earlier batches wrote their files.
     let batched = [("APIUSAGE_STORE_BATCH_ROWS", "1"), ("RAYON_NUM_THREADS", "1")];
     let runs = steps

@@ -136,7 +136,7 @@ pub fn ingest_excluding(
         removed.insert(old.id.clone());
     }
     let mut new_sources = Vec::new();
-    let mut groups = plan.to_read.chunks(2 * rayon::current_num_threads());
+    let mut groups = plan.to_read.chunks(rayon::current_num_threads());
     loop {
         let read = match next_batch(&mut groups, settings, &mut summary) {
             Some(read) => read,

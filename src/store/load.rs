@@ -68,17 +68,20 @@ fn ranks(manifest: &Manifest) -> partition::Ranks {
 fn read_files(
     dir: &Path,
     manifest: &Manifest,
-    wanted: impl Fn(&DataFile) -> bool + Sync,
+    wanted: impl Fn(&DataFile) -> bool,
 ) -> Result<Ingested, StoreError> {
-    let parts: Vec<Result<Calls, StoreError>> = manifest
-        .files
-        .par_iter()
-        .filter(|f| wanted(f))
-        .map(|f| rows::read(&dir.join(&f.path), &f.org_id).map(|r| r.calls))
-        .collect();
+    let files: Vec<&DataFile> = manifest.files.iter().filter(|f| wanted(f)).collect();
     let mut calls = Calls::default();
-    for part in parts {
-        ingest::merge(&mut calls, part?);
+    // A few files at a time, merged in file order as they come: the parts read but not yet
+    // merged stay a few files' worth, not a second copy of the whole table.
+    for chunk in files.chunks(rayon::current_num_threads()) {
+        let parts: Vec<Result<Calls, StoreError>> = chunk
+            .par_iter()
+            .map(|f| rows::read(&dir.join(&f.path), &f.org_id).map(|r| r.calls))
+            .collect();
+        for part in parts {
+            ingest::merge(&mut calls, part?);
+        }
     }
     partition::order_by_source(&mut calls, &ranks(manifest));
     // `files` are source ids in rank order; reports name sources by path.

@@ -102,20 +102,32 @@ fn text(calls: &Calls, id: StrId) -> Option<&str> {
     (id != 0).then(|| calls.strings.get(id))
 }
 
+/// Rows per row group of a data file (polars' default): a partition is built and written one
+/// row group at a time, so a day of a large org (millions of rows) never sits in memory as one
+/// frame of strings.
+const ROW_GROUP: usize = 512 * 512;
+
 /// Writes the rows to `path` (a new file) and syncs it; returns its size.
 pub fn write(path: &Path, a: &Annotated) -> Result<u64, StoreError> {
-    let mut df = frame(a).map_err(|e| StoreError::Corrupt(format!("{}: {e}", path.display())))?;
+    let failed = |e: PolarsError| StoreError::Corrupt(format!("{}: cannot write: {e}", path.display()));
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| StoreError::io(parent, &e))?;
     }
     let mut file = File::create(path).map_err(|e| StoreError::io(path, &e))?;
+    let schema = frame(a, &[]).map_err(failed)?.schema().as_ref().clone();
     // Partitions are written in parallel on rayon's threads. polars' own pool on top made a
     // thread waiting for it start another partition meanwhile, and those nested partitions'
     // frames piled up (6 GiB for 10 M rows); serial columns keep one frame per thread.
-    ParquetWriter::new(&mut file)
+    let mut writer = ParquetWriter::new(&mut file)
         .set_parallel(false)
-        .finish(&mut df)
-        .map_err(|e| StoreError::Corrupt(format!("{}: cannot write: {e}", path.display())))?;
+        .batched(&schema)
+        .map_err(failed)?;
+    for rows in a.order.chunks(ROW_GROUP) {
+        let group = frame(a, rows).map_err(failed)?;
+        writer.write_batch(&group).map_err(failed)?;
+    }
+    writer.finish().map_err(failed)?;
+    drop(writer);
     file.sync_all().map_err(|e| StoreError::io(path, &e))?;
     let bytes = file.metadata().map_err(|e| StoreError::io(path, &e))?.len();
     Ok(bytes)
@@ -125,9 +137,9 @@ fn strings<'a>(name: &str, order: &[usize], f: &dyn Fn(usize) -> Option<&'a str>
     Series::new(name.into(), order.iter().map(|&i| f(i)).collect::<Vec<_>>()).into_column()
 }
 
-fn frame<'a>(a: &Annotated<'a>) -> PolarsResult<DataFrame> {
+/// The frame of rows `o` (positions in the calls, in the order written).
+fn frame<'a>(a: &Annotated<'a>, o: &[usize]) -> PolarsResult<DataFrame> {
     let c = a.calls;
-    let o = a.order;
     let shape = |i: usize| c.shape_of(i);
     let strs = |name: &str, f: &dyn Fn(usize) -> Option<&'a str>| -> Column { strings(name, o, f) };
     let bools = |name: &str, f: &dyn Fn(usize) -> bool| -> Column {
