@@ -221,7 +221,9 @@ impl Tally {
 fn org_usage(calls: &Calls, org: StrId, range: Range<usize>, attribution: &Attribution) -> OrgUsage {
     let tally = collect(calls, range, attribution);
     let peak = window::peak_from(&tally.org_ts, tally.warm_up);
+    // An org of one big integration or of thousands: each integration's figures on any core.
     let mut integrations: Vec<(usize, IntegrationUsage)> = (0..tally.slots.integration.len())
+        .into_par_iter()
         .filter(|&s| tally.by_integration[s].len() > tally.warm_up_of[s] || tally.not_counted[s] > 0)
         .map(|s| (s, integration_usage(calls, attribution, s, &tally, peak)))
         .collect();
@@ -352,19 +354,30 @@ fn series(t: &Tally, integrations: &[(usize, IntegrationUsage)]) -> Option<OrgSe
     let in_range = &t.org_ts[t.warm_up..];
     let (first, last) = (*in_range.first()?, *in_range.last()?);
     let minutes = window::active_minutes(&t.org_ts, window::minute_of(first), window::minute_of(last));
-    let org = window::series_at(&t.org_ts, &minutes);
-    let top = integrations
+    let top: Vec<&(usize, IntegrationUsage)> = integrations
         .iter()
         .filter(|(_, u)| u.counted_calls > 0)
         .take(SERIES_INTEGRATIONS)
-        .map(|(slot, u)| {
-            (
-                u.key.clone(),
-                window::series_at(&t.by_integration[*slot], &minutes),
-            )
-        })
         .collect();
-    let daily = window::daily_peaks(&t.org_ts, t.warm_up);
+    // The org's series, its daily peaks and each top integration's series are independent.
+    let ((org, daily), top) = rayon::join(
+        || {
+            rayon::join(
+                || window::series_at(&t.org_ts, &minutes),
+                || window::daily_peaks(&t.org_ts, t.warm_up),
+            )
+        },
+        || {
+            top.par_iter()
+                .map(|(slot, u)| {
+                    (
+                        u.key.clone(),
+                        window::series_at(&t.by_integration[*slot], &minutes),
+                    )
+                })
+                .collect()
+        },
+    );
     Some(OrgSeries {
         org,
         integrations: top,

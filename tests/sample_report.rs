@@ -59,3 +59,42 @@ fn sample_report_snapshots() {
     let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
     insta::assert_snapshot!("sample_report_md", md);
 }
+
+#[test]
+fn the_sample_report_is_the_same_on_one_two_three_and_five_threads() {
+    // The detectors' pass splits an org's integrations into one bucket per thread, and usage
+    // and capacity spread integrations over threads: none of it may change a number.
+    let dir = tempfile::tempdir().unwrap();
+    let summaries: Vec<Vec<u8>> = ["1", "2", "3", "5"]
+        .iter()
+        .map(|threads| {
+            let out = dir.path().join(threads);
+            let status = common::apiusage()
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .args([
+                    "report",
+                    "sample_logs",
+                    "--profile",
+                    "sample_logs/org_profile.toml",
+                ])
+                .arg("--out")
+                .arg(&out)
+                .args(["--generated-at", "2026-11-28T00:00:00Z", "--charts", "none"])
+                .env("RAYON_NUM_THREADS", threads)
+                .output()
+                .unwrap()
+                .status;
+            assert!(status.success(), "{threads} threads");
+            std::fs::read(out.join("summary.json")).unwrap()
+        })
+        .collect();
+    let one: serde_json::Value = serde_json::from_slice(&summaries[0]).unwrap();
+    assert!(one["recommendations"].as_array().unwrap().len() >= 10);
+    for (k, s) in summaries.iter().enumerate().skip(1) {
+        assert!(
+            s == &summaries[0],
+            "summary.json differs on {} threads",
+            ["1", "2", "3", "5"][k]
+        );
+    }
+}

@@ -79,20 +79,26 @@ pub fn org_days_without(calls: &Calls, range: Range<usize>, removed: &[u32]) -> 
 fn org_daily(calls: &Calls, org: StrId, range: Range<usize>, attribution: &Attribution) -> OrgDaily {
     let counted = counted_timestamps(calls, range, attribution);
     let org_id = calls.strings.get(org).to_string();
-    let mut integrations: Vec<IntegrationDaily> = counted
-        .by_integration
-        .iter()
-        .filter(|(_, ts, warm_up)| ts.len() > *warm_up)
-        .map(|(i, ts, warm_up)| IntegrationDaily {
-            key: attribution.integrations[*i].key.clone(),
-            label: attribution.integrations[*i].label.clone(),
-            days: window::daily_peaks(ts, *warm_up),
-        })
-        .collect();
+    // The org's days and each integration's are independent: any core takes any of them.
+    let (days, mut integrations) = rayon::join(
+        || window::daily_peaks(&counted.org, counted.warm_up),
+        || {
+            counted
+                .by_integration
+                .par_iter()
+                .filter(|(_, ts, warm_up)| ts.len() > *warm_up)
+                .map(|(i, ts, warm_up)| IntegrationDaily {
+                    key: attribution.integrations[*i].key.clone(),
+                    label: attribution.integrations[*i].label.clone(),
+                    days: window::daily_peaks(ts, *warm_up),
+                })
+                .collect::<Vec<_>>()
+        },
+    );
     integrations.sort_by(|a, b| a.key.cmp(&b.key));
     OrgDaily {
         org_id,
-        days: window::daily_peaks(&counted.org, counted.warm_up),
+        days,
         integrations,
     }
 }

@@ -19,6 +19,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use rayon::prelude::*;
 
 use crate::aggregates;
 use crate::allocation::AllocationInputs;
@@ -348,11 +349,13 @@ fn dedup_stage(ingested: ingest::Ingested, filter: &Filter, watch: &mut Watch) -
 /// Daily peaks per org and integration, and per org with recommendations its daily peaks with
 /// all of them applied (for the capacity what-if).
 fn capacity_parts(table: &Table, attribution: &Attribution, recommendations: &Recommended) -> CapacityParts {
-    let daily = capacity::daily_usage(&table.calls, &table.orgs, attribution);
-    let without = match recommendations {
-        Recommended::Found(r) => what_if_days(table, r),
-        _ => Vec::new(),
-    };
+    let (daily, without) = rayon::join(
+        || capacity::daily_usage(&table.calls, &table.orgs, attribution),
+        || match recommendations {
+            Recommended::Found(r) => what_if_days(table, r),
+            _ => Vec::new(),
+        },
+    );
     CapacityParts { daily, without }
 }
 
@@ -361,8 +364,8 @@ fn capacity_parts(table: &Table, attribution: &Attribution, recommendations: &Re
 fn what_if_days(table: &Table, r: &recommend::Recommendations) -> Vec<(String, Vec<DayPeak>)> {
     table
         .orgs
-        .iter()
-        .zip(&r.what_if)
+        .par_iter()
+        .zip(r.what_if.par_iter())
         .filter(|(_, w)| w.recommendations > 0 && !w.removed.is_empty())
         .map(|((_, range), w)| {
             let days = capacity::org_days_without(&table.calls, range.clone(), &w.removed);

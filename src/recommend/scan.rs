@@ -11,6 +11,7 @@
 
 use std::ops::Range;
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::classify::{Class, Op, Resource, Row, Tables};
@@ -96,40 +97,128 @@ pub(crate) struct Scanned {
     pub detections: Vec<(usize, Detection)>,
 }
 
-/// Every detection in the org's `range`.
+/// Every detection in the org's `range`, in integration order.
+///
+/// Integrations are independent until the token requests are handed out, so the org's
+/// integrations are split into one bucket per thread, balanced by their rows, and each bucket
+/// walks the range for its own integrations. The detections do not depend on the split: every
+/// integration still sees all its rows in time order, and the output is ordered by integration.
 pub(crate) fn scan_org(calls: &Calls, range: Range<usize>, tables: &Tables, settings: &Settings) -> Scanned {
+    let soap_rows = SoapRows::new(calls, range.clone(), tables);
+    let bucket_of = buckets(calls, range.clone(), tables, rayon::current_num_threads());
+    let buckets = bucket_of.iter().map(|b| *b as usize + 1).max().unwrap_or(1);
+    let walks: Vec<Walk> = (0..buckets)
+        .into_par_iter()
+        .map(|b| {
+            walk(
+                calls,
+                range.clone(),
+                tables,
+                settings,
+                (&soap_rows, &bucket_of, b as u8),
+            )
+        })
+        .collect();
     let mut states: Vec<Option<Detectors>> = (0..tables.integrations).map(|_| None).collect();
     let mut counted_by_shape = vec![0u64; calls.shapes.len()];
     let mut logins: Vec<(StrId, u32)> = Vec::new();
-    let soap_rows = SoapRows::new(calls, range.clone(), tables);
+    for w in walks {
+        for (i, state) in w.states {
+            states[i] = Some(state);
+        }
+        // Each shape belongs to one integration, so one walk counts it.
+        for (total, n) in counted_by_shape.iter_mut().zip(w.counted_by_shape) {
+            *total += n;
+        }
+        logins.extend(w.logins);
+    }
+    give_logins(calls, tables, &counted_by_shape, &logins, &mut states);
+    let found: Vec<Vec<(usize, Detection)>> = states
+        .into_par_iter()
+        .enumerate()
+        .filter_map(|(i, state)| state.map(|s| s.finish(calls).into_iter().map(|d| (i, d)).collect()))
+        .collect();
+    Scanned {
+        detections: found.into_iter().flatten().collect(),
+    }
+}
+
+/// What one bucket's walk collected.
+struct Walk {
+    /// Its integrations' detectors, by integration index.
+    states: Vec<(usize, Detectors)>,
+    counted_by_shape: Vec<u64>,
+    /// Token requests (the first bucket collects them all).
+    logins: Vec<(StrId, u32)>,
+}
+
+/// Per integration index, its bucket: integrations by their rows in the range, largest first,
+/// each to the bucket with the fewest rows so far (ties: the lower bucket), so the buckets'
+/// walks take about as long.
+fn buckets(calls: &Calls, range: Range<usize>, tables: &Tables, threads: usize) -> Vec<u8> {
+    let buckets = threads.clamp(1, 64);
+    let mut bucket_of = vec![0u8; tables.integrations];
+    if buckets == 1 {
+        return bucket_of;
+    }
+    let mut rows: FxHashMap<u32, u64> = FxHashMap::default();
+    for i in range {
+        *rows
+            .entry(tables.shapes[calls.shape[i] as usize].integration)
+            .or_default() += 1;
+    }
+    let mut by_rows: Vec<(u32, u64)> = rows.into_iter().collect();
+    by_rows.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut load = vec![0u64; buckets];
+    for (integration, n) in by_rows {
+        let (b, _) = load
+            .iter()
+            .enumerate()
+            .min_by_key(|(b, l)| (**l, *b))
+            .unwrap_or((0, &0));
+        load[b] += n;
+        bucket_of[integration as usize] = b as u8;
+    }
+    bucket_of
+}
+
+/// One bucket's walk over the org's rows in range: its integrations' calls to their detectors.
+fn walk(
+    calls: &Calls,
+    range: Range<usize>,
+    tables: &Tables,
+    settings: &Settings,
+    (soap_rows, bucket_of, bucket): (&SoapRows, &[u8], u8),
+) -> Walk {
+    let mut states: FxHashMap<usize, Detectors> = FxHashMap::default();
+    let mut counted_by_shape = vec![0u64; calls.shapes.len()];
+    let mut logins: Vec<(StrId, u32)> = Vec::new();
     // Warm-up rows (the 24 h before `--since`) are context for the windows only: no pattern is
     // detected in them, as no peak is reported from them.
     for i in range.filter(|&i| calls.in_range(i)) {
         let shape = calls.shape[i] as usize;
         let info = &tables.shapes[shape];
-        if info.login_event && tables.resources[calls.resource[i] as usize].kind == Resource::OAuthToken {
+        if bucket == 0
+            && info.login_event
+            && tables.resources[calls.resource[i] as usize].kind == Resource::OAuthToken
+        {
             logins.push((calls.shapes[shape].user_id, i as u32));
         }
-        if info.api {
+        if info.api && bucket_of[info.integration as usize] == bucket {
             let mut row = tables.row(calls, i);
             soap_rows.join(calls, tables, i, &mut row);
             counted_by_shape[shape] += u64::from(row.counted);
-            let state = &mut states[info.integration as usize];
-            state
-                .get_or_insert_with(|| Detectors::new(settings))
+            states
+                .entry(info.integration as usize)
+                .or_insert_with(|| Detectors::new(settings))
                 .observe(&row);
         }
     }
-    give_logins(calls, tables, &counted_by_shape, &logins, &mut states);
-    let mut out = Scanned {
-        detections: Vec::new(),
-    };
-    for (i, state) in states.into_iter().enumerate() {
-        let Some(state) = state else { continue };
-        let found = state.finish(calls);
-        out.detections.extend(found.into_iter().map(|d| (i, d)));
+    Walk {
+        states: states.into_iter().collect(),
+        counted_by_shape,
+        logins,
     }
-    out
 }
 
 /// Hands each OAuth token request, in time order, to its user's integration.
