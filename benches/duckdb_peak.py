@@ -5,7 +5,9 @@ millisecond, a running count per org, then an ASOF self-join finds, for each ins
 running count at the last instant <= t - 24 h (calls at exactly t - 24 h have expired: the
 window is (t - 24 h, t]). usage(t) = cum(t) - cum(that instant). Peak = max usage, earliest t.
 
-usage: python3 duckdb_peak.py csv|parquet DIR
+usage: python3 duckdb_peak.py csv|parquet|store DIR
+(store: DIR is an apiusage call store; the current snapshot's files from its manifest, Hive
+partitions, `WHERE counted`, as the README shows)
 """
 import sys
 import time
@@ -19,6 +21,16 @@ if fmt == "csv":
                epoch_ms(CAST(TIMESTAMP_DERIVED AS TIMESTAMPTZ)) AS ts
         FROM read_csv('{folder}/**/*.csv', header = true, all_varchar = true)
         WHERE lower(COUNTS_AGAINST_API_LIMIT) IN ('1', 'true')"""
+elif fmt == "store":
+    import json
+    import os
+
+    with open(os.path.join(folder, "manifest.json")) as f:
+        files = ", ".join(f"'{os.path.join(folder, d['path'])}'" for d in json.load(f)["files"])
+    source = f"""
+        SELECT org_id AS org, epoch_ms(ts) AS ts
+        FROM read_parquet([{files}], hive_partitioning = true)
+        WHERE counted"""
 else:
     source = f"""
         SELECT substr(InternalOrganizationId, 1, 15) AS org, epoch_ms("Timestamp") AS ts
