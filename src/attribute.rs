@@ -125,7 +125,48 @@ impl IntegrationMap {
 
 /// Attributes every call shape of `calls` to an integration.
 pub fn attribute(calls: &Calls, map: &IntegrationMap) -> Attribution {
-    let app_names = app_names(calls);
+    attribute_named(calls, map, &app_names(calls))
+}
+
+/// The integrations of a whole input, decided over all its orgs (an app's name from any row
+/// that names it, internal when any of its calls is, the label that outranks the others), for
+/// attributing a part of it exactly as the whole: a store read a group of orgs at a time.
+#[derive(Debug, Clone)]
+pub struct Census {
+    whole: Attribution,
+    app_names: BTreeMap<String, String>,
+}
+
+/// The census of `identities`: a table whose shapes hold every identity of the input (the
+/// connected app id and name, client and user fields) and whose rows carry the
+/// Salesforce-client flag of any call of their shape.
+pub fn census(identities: &Calls, map: &IntegrationMap) -> Census {
+    let app_names = app_names(identities);
+    Census {
+        whole: attribute_named(identities, map, &app_names),
+        app_names,
+    }
+}
+
+/// Attributes the shapes of `part`, a table of some of the orgs of the input `census` was
+/// taken over, to the whole input's integrations.
+pub fn attribute_part(part: &Calls, map: &IntegrationMap, census: &Census) -> Attribution {
+    let of_shape = part
+        .shapes
+        .iter()
+        .map(|s| {
+            let key = apply_map(identify(part, s, &census.app_names), map).key;
+            // The census holds every identity of the input, so the key is always there.
+            census.whole.index_of(&key).unwrap_or(0) as u32
+        })
+        .collect();
+    Attribution {
+        integrations: census.whole.integrations.clone(),
+        of_shape,
+    }
+}
+
+fn attribute_named(calls: &Calls, map: &IntegrationMap, app_names: &BTreeMap<String, String>) -> Attribution {
     let internal_shapes = internal_shapes(calls);
     let mut index: BTreeMap<String, Integration> = BTreeMap::new();
     let keys: Vec<String> = calls
@@ -133,7 +174,7 @@ pub fn attribute(calls: &Calls, map: &IntegrationMap) -> Attribution {
         .iter()
         .zip(&internal_shapes)
         .map(|(shape, &internal)| {
-            let identity = identify(calls, shape, &app_names);
+            let identity = identify(calls, shape, app_names);
             let integration = apply_map(identity, map);
             let key = integration.key.clone();
             match index.entry(key.clone()) {
@@ -201,11 +242,13 @@ fn internal_shapes(calls: &Calls) -> Vec<bool> {
 
 /// For each connected app id, the first name any row gives it (by name order, so the choice
 /// does not depend on file order).
-fn app_names(calls: &Calls) -> BTreeMap<StrId, String> {
-    let mut names: BTreeMap<StrId, String> = BTreeMap::new();
+fn app_names(calls: &Calls) -> BTreeMap<String, String> {
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
     for s in calls.shapes.iter().filter(|s| s.app_id != 0 && s.app_name != 0) {
         let name = calls.strings.get(s.app_name);
-        let entry = names.entry(s.app_id).or_insert_with(|| name.to_string());
+        let entry = names
+            .entry(calls.strings.get(s.app_id).to_string())
+            .or_insert_with(|| name.to_string());
         if name < entry.as_str() {
             *entry = name.to_string();
         }
@@ -213,12 +256,12 @@ fn app_names(calls: &Calls) -> BTreeMap<StrId, String> {
     names
 }
 
-fn identify(calls: &Calls, s: &crate::model::Shape, app_names: &BTreeMap<StrId, String>) -> Integration {
+fn identify(calls: &Calls, s: &crate::model::Shape, app_names: &BTreeMap<String, String>) -> Integration {
     let text = |id: StrId| calls.strings.get(id);
     if s.app_id != 0 {
         let id = text(s.app_id);
         let label = app_names
-            .get(&s.app_id)
+            .get(id)
             .cloned()
             .unwrap_or_else(|| format!("connected app {id}"));
         return Integration {

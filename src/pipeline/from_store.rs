@@ -5,9 +5,11 @@
 //! attributed and taken through usage, recommend and capacity, and only its results are kept:
 //! memory is bounded by a group (one org at most, when an org is large), not by the store.
 //! What spans orgs is put together afterwards, exactly as one table of all of them gives it:
-//! each source's accounting (its read-time tally once, each group's share, and the orgs
-//! `--org` leaves out from the manifest), the `--org` and `--since`/`--until` checks, and the
-//! findings over every org's usage.
+//! the integrations (an app's name, the internal flag and labels are decided across orgs: a
+//! census of every org's identities comes first when there are several groups), each source's
+//! accounting (its read-time tally once, each group's share, and the orgs `--org` leaves out
+//! from the manifest), the `--org` and `--since`/`--until` checks, and the findings over every
+//! org's usage.
 
 use std::path::Path;
 
@@ -16,9 +18,10 @@ use chrono::{DateTime, Utc};
 
 use super::{
     assemble_stage, attributed, dedup_stage, findings_stage, later_stages, usage_stage, with_stored_limits,
-    Inputs, Later, Settings, Watch,
+    Inputs, Later, Loaded, Settings, Watch,
 };
 use crate::analysis::{self, Analysis};
+use crate::attribute;
 use crate::dedup::{self, Filter};
 use crate::ingest::{self, FileReport, Ingested};
 use crate::model::RowTally;
@@ -84,7 +87,16 @@ pub(super) fn analyse(
     let mut span: Option<(i64, i64)> = None;
     let mut usage = Vec::new();
     let mut later: Option<Later> = None;
-    for group in load::org_groups(manifest, &settings.filter, group_rows()) {
+    let groups = load::org_groups(manifest, &settings.filter, group_rows());
+    // Integrations are decided across orgs (an app's name from any org's rows, internal when
+    // any call is): with several groups, over every org's identities first.
+    let census = match groups.len() {
+        0 | 1 => None,
+        _ => Some(watch.timings.stage("attribute", || {
+            load::census(dir, manifest, &settings.integrations)
+        })?),
+    };
+    for group in groups {
         watch.progress.stage(format!(
             "reading {} org(s) from the store {}",
             group.len(),
@@ -105,7 +117,19 @@ pub(super) fn analyse(
         if table.orgs.is_empty() {
             continue;
         }
-        let loaded = attributed(table, allocation.clone(), settings, watch);
+        let loaded = match &census {
+            None => attributed(table, allocation.clone(), settings, watch),
+            Some(census) => {
+                let attribution = watch.stage("attribute", || {
+                    attribute::attribute_part(&table.calls, &settings.integrations, census)
+                });
+                Loaded {
+                    table,
+                    attribution,
+                    allocation: allocation.clone(),
+                }
+            }
+        };
         let group_usage = usage_stage(&loaded.table, &loaded.attribution, watch);
         let next = later_stages(&loaded.table, &loaded.attribution, &group_usage, settings, watch);
         usage.extend(group_usage);

@@ -19,6 +19,7 @@ use super::manifest::{DataFile, Manifest};
 use super::partition;
 use super::rows;
 use super::StoreError;
+use crate::attribute::{self, Census, IntegrationMap};
 use crate::dedup::{Filter, OTHER_ORG};
 use crate::ingest::{self, FileReport, Ingested};
 use crate::model::{Calls, RowTally};
@@ -102,6 +103,23 @@ fn read_files(
         files,
         ..Ingested::default()
     })
+}
+
+/// The integrations of the whole snapshot (every org's identities), for attributing each group
+/// of orgs as one table of all of them would be.
+pub fn census(dir: &Path, manifest: &Manifest, map: &IntegrationMap) -> Result<Census, StoreError> {
+    let mut identities = Calls::default();
+    let files: Vec<&DataFile> = manifest.files.iter().collect();
+    for chunk in files.chunks(rayon::current_num_threads()) {
+        let parts: Vec<Result<Calls, StoreError>> = chunk
+            .par_iter()
+            .map(|f| rows::read_identities(&dir.join(&f.path)))
+            .collect();
+        for part in parts {
+            ingest::merge(&mut identities, part?);
+        }
+    }
+    Ok(attribute::census(&identities, map))
 }
 
 /// The orgs a report reads (all, or those of `--org` the store has), in id order, in groups

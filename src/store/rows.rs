@@ -262,6 +262,71 @@ pub fn read(path: &Path, org: &str) -> Result<Read, StoreError> {
     decode(&df, org).map_err(corrupt)
 }
 
+/// The columns [`read_identities`] decodes.
+const IDENTITY_COLUMNS: [&str; 6] = [
+    col::APP_ID,
+    col::APP_NAME,
+    col::CLIENT_NAME,
+    col::USER_ID,
+    col::USER_NAME,
+    col::SALESFORCE_CLIENT,
+];
+
+/// The distinct caller identities of a data file (connected app id and name, client, user id
+/// and name), as a table of one row per identity, flagged Salesforce-client when any call of
+/// that identity is: the input of [`crate::attribute::census`].
+pub fn read_identities(path: &Path) -> Result<Calls, StoreError> {
+    let corrupt = |e: PolarsError| StoreError::Corrupt(format!("{}: {e}", path.display()));
+    let file = File::open(path).map_err(|e| StoreError::io(path, &e))?;
+    let columns: Vec<String> = IDENTITY_COLUMNS.iter().map(|c| (*c).to_string()).collect();
+    let df = ParquetReader::new(file)
+        .with_columns(Some(columns))
+        .read_parallel(ParallelStrategy::None)
+        .finish()
+        .map_err(corrupt)?;
+    identities(&df).map_err(corrupt)
+}
+
+fn identities(df: &DataFrame) -> PolarsResult<Calls> {
+    let mut calls = Calls::default();
+    let mut ids: Vec<Vec<StrId>> = Vec::with_capacity(5);
+    for name in &IDENTITY_COLUMNS[..5] {
+        ids.push(intern_column(df.column(name)?.str()?, &mut calls.strings));
+    }
+    let salesforce = df.column(col::SALESFORCE_CLIENT)?.bool()?;
+    let mut row_of: FxHashMap<[StrId; 5], usize> = FxHashMap::default();
+    for (i, internal) in salesforce.iter().enumerate() {
+        let key = [ids[0][i], ids[1][i], ids[2][i], ids[3][i], ids[4][i]];
+        let flag = if internal.unwrap_or(false) {
+            flags::SALESFORCE_CLIENT
+        } else {
+            0
+        };
+        if let Some(&row) = row_of.get(&key) {
+            calls.flags[row] |= flag;
+            continue;
+        }
+        row_of.insert(key, calls.shapes.len());
+        calls.shape.push(calls.shapes.len() as ShapeId);
+        calls.shapes.push(Shape {
+            app_id: key[0],
+            app_name: key[1],
+            client: key[2],
+            user_id: key[3],
+            user_name: key[4],
+            ..Shape::default()
+        });
+        calls.flags.push(flag);
+        calls.ts.push(0);
+        calls.resource.push(0);
+        calls.rows_processed.push(u32::MAX);
+        calls.key.push(0);
+        calls.file.push(0);
+        calls.line.push(0);
+    }
+    Ok(calls)
+}
+
 /// Number of rows in a data file, from its footer.
 pub fn row_count(path: &Path) -> Result<u64, StoreError> {
     let file = File::open(path).map_err(|e| StoreError::io(path, &e))?;
