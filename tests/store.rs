@@ -205,6 +205,72 @@ fn a_report_read_an_org_at_a_time_equals_the_raw_report() {
 }
 
 #[test]
+fn integrations_shared_by_orgs_are_named_alike_when_the_store_is_read_an_org_at_a_time() {
+    // The same connected app in two orgs, named only in the first org's rows; a client that
+    // is Salesforce-internal by the first org's rows only. A report over the raw files names
+    // both orgs' integrations from every org's rows; so must one that reads an org at a time.
+    let tmp = tempfile::tempdir().unwrap();
+    let other = "00D5j000000Zz9Q";
+    let mut header: Vec<&str> = common::ATU_HEADER.to_vec();
+    header.push("API_CLIENT_CATEGORY");
+    let rows: Vec<Vec<String>> = (0..8)
+        .map(|i| {
+            let org = if i % 2 == 0 { ORG } else { other };
+            let ts = format!("2026-11-03T10:{i:02}:00.000Z");
+            let mut call = Call::at(&ts, &format!("r{i}")).org(org);
+            if org == other {
+                call = call.app("0H45j000000XyZa", "");
+            }
+            if i >= 4 {
+                call = call.app("", "");
+                call.client = "SfdxCli".into();
+            }
+            let mut fields = call.fields();
+            fields.push(if org == ORG && i >= 4 { "SALESFORCE" } else { "" }.to_string());
+            fields
+        })
+        .collect();
+    let logs = write(
+        tmp.path(),
+        "logs/ApiTotalUsage_2026-11-03.csv",
+        common::quoted_csv(&header, &rows),
+    );
+    let store = tmp.path().join("store");
+    assert_eq!(ingest(&store, &[&logs], &[]).0, 0);
+    let (code, err, raw) = raw_report(&[&logs], &tmp.path().join("raw"), &[]);
+    assert_eq!(code, 0, "{err}");
+    let (code, err, grouped) = grouped_report(&store, &tmp.path().join("grouped"), &[], "1");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(without_inputs(raw), without_inputs(grouped.clone()));
+    let of_other = grouped["orgs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["org_id"] == other)
+        .unwrap();
+    let labels: Vec<(&str, &str, bool)> = of_other["integrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["key"].as_str().unwrap(),
+                i["label"].as_str().unwrap(),
+                i["internal"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        labels.contains(&("app:0H45j000000XyZa", "Acme Sync", false)),
+        "{labels:?}"
+    );
+    assert!(
+        labels.contains(&("client:SfdxCli", "client SfdxCli (Salesforce internal)", true)),
+        "{labels:?}"
+    );
+}
+
+#[test]
 fn a_report_from_the_store_equals_the_raw_report_on_generated_data() {
     let tmp = tempfile::tempdir().unwrap();
     let logs = tmp.path().join("bench");
@@ -263,12 +329,15 @@ fn seven_days_in_two_ingests_equal_seven_days_at_once() {
     assert_eq!(counted(&steps), 49);
 }
 
-/// `ingest` with the debug build's batch size set to `rows` (`None`: the default).
+/// `ingest` with the debug build's batch size set to `rows`, on one thread (`None`: the
+/// default size and threads).
 fn ingest_in_batches(store: &Path, paths: &[&Path], rows: Option<&str>) -> (i32, String, String) {
     let mut cmd = apiusage();
     cmd.arg("ingest").args(paths).arg("--store").arg(store);
     if let Some(rows) = rows {
-        cmd.env("APIUSAGE_STORE_BATCH_ROWS", rows);
+        // On one thread a batch reads one file at a time.
+        cmd.env("APIUSAGE_STORE_BATCH_ROWS", rows)
+            .env("RAYON_NUM_THREADS", "1");
     }
     let out = cmd.output().unwrap();
     (
@@ -363,6 +432,14 @@ fn a_changed_file_in_a_later_batch_replaces_rows_an_earlier_batch_rewrote() {
     let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
     let (steps, once) = (tmp.path().join("steps"), tmp.path().join("once"));
     assert_eq!(ingest_in_batches(&steps, &refs[..1], Some("1")).0, 0);
+    // A new file sorts before the daily one: the first batch rewrites the org-day with the
+    // daily file's old rows still in it, and the next batch must take them out of that file.
+    let early: Vec<Call> = (0..3)
+        .map(|i| Call::at(&format!("2026-11-03T23:{i:02}:30.000Z"), &format!("e{i}")))
+        .collect();
+    let early = write(tmp.path(), "0/ApiTotalUsage_2026-11-03.csv", atu_csv(&early));
+    let mut refs = refs;
+    refs.insert(0, &early);
     // The daily file loses its first ten calls; the hourly files come in the same ingest and
     // sort after it, so the org-day is rewritten again by later batches.
     let calls: Vec<Call> = (10..48)

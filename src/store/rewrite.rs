@@ -126,29 +126,29 @@ impl<'a> Writes<'a> {
         Ok(())
     }
 
+    /// One job per partition in `touched` or in `new_rows`, with its current files: this
+    /// commit's file when an earlier batch wrote one, else the snapshot's (found in one pass
+    /// over the manifest, however many partitions there are).
     fn jobs(&self, manifest: &Manifest, touched: &BTreeSet<String>, new_rows: &NewRows) -> Vec<Job> {
-        let mut keys: BTreeMap<String, (String, i64)> = BTreeMap::new();
-        for f in manifest
-            .files
-            .iter()
-            .filter(|f| touched.contains(&partition_of(&f.path)))
-        {
-            let day = layout::day_of_date(&f.date).unwrap_or_default();
-            keys.insert(partition_of(&f.path), (f.org_id.clone(), day));
-        }
+        let mut wanted: BTreeMap<String, (String, i64)> = BTreeMap::new();
         for (org, day) in new_rows.keys() {
-            keys.insert(partition_key(org, *day), (org.clone(), *day));
+            wanted.insert(partition_key(org, *day), (org.clone(), *day));
         }
-        keys.into_iter()
+        let mut stored: BTreeMap<String, Vec<DataFile>> = BTreeMap::new();
+        for f in &manifest.files {
+            let key = partition_of(&f.path);
+            if touched.contains(&key) || wanted.contains_key(&key) {
+                let day = layout::day_of_date(&f.date).unwrap_or_default();
+                wanted.entry(key.clone()).or_insert((f.org_id.clone(), day));
+                stored.entry(key).or_default().push(f.clone());
+            }
+        }
+        wanted
+            .into_iter()
             .map(|(key, (org, day))| {
                 let current = match self.files.get(&key) {
                     Some(mine) => mine.iter().cloned().collect(),
-                    None => manifest
-                        .files
-                        .iter()
-                        .filter(|f| partition_of(&f.path) == key)
-                        .cloned()
-                        .collect(),
+                    None => stored.remove(&key).unwrap_or_default(),
                 };
                 Job {
                     key,
