@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::layout;
@@ -36,8 +37,11 @@ pub fn ranks<'a>(sources: impl Iterator<Item = (&'a str, &'a str)>) -> Ranks {
 
 /// Reorders the rows of `calls` to `order` (a permutation); the pools are untouched.
 fn reorder(calls: &mut Calls, order: &[usize]) {
-    fn pick<T: Copy>(col: &mut Vec<T>, order: &[usize]) {
-        *col = order.iter().map(|&r| col[r]).collect();
+    // A group of a large org holds tens of millions of rows: each column on all cores.
+    fn pick<T: Copy + Send + Sync>(col: &mut Vec<T>, order: &[usize]) {
+        let mut picked = Vec::new();
+        order.par_iter().map(|&r| col[r]).collect_into_vec(&mut picked);
+        *col = picked;
     }
     pick(&mut calls.ts, order);
     pick(&mut calls.shape, order);
@@ -64,7 +68,8 @@ pub fn order_by_source(calls: &mut Calls, ranks: &Ranks) {
     ids.sort();
     calls.files = ids.into_iter().map(|(_, id)| id).collect();
     let mut order: Vec<usize> = (0..calls.len()).collect();
-    order.sort_by_key(|&i| (calls.file[i], calls.line[i]));
+    // Stable, so rows that share a (source, line) (none should) keep their order.
+    order.par_sort_by_key(|&i| (u64::from(calls.file[i]) << 32) | u64::from(calls.line[i]));
     reorder(calls, &order);
 }
 
