@@ -20,12 +20,14 @@ use super::{
     assemble_stage, attributed, dedup_stage, findings_stage, later_stages, usage_stage, with_stored_limits,
     Inputs, Later, Loaded, Settings, Watch,
 };
+use crate::allocation::AllocationInputs;
 use crate::analysis::{self, Analysis};
-use crate::attribute;
+use crate::attribute::{self, Census};
 use crate::dedup::{self, Filter};
 use crate::ingest::{self, FileReport, Ingested};
 use crate::model::RowTally;
 use crate::store::{self, load, Manifest};
+use crate::usage::OrgUsage;
 
 /// Stored rows read at once: a group of orgs up to this many (about 125 bytes each at the
 /// peak of a group's stages), or one larger org alone.
@@ -83,10 +85,6 @@ pub(super) fn analyse(
     let org_ids = load::org_ids(manifest);
     let found: Vec<&str> = org_ids.iter().map(String::as_str).collect();
     dedup::check_orgs(&settings.filter, &found).map_err(anyhow::Error::msg)?;
-    let mut files = accounting_outside_groups(manifest, &settings.filter);
-    let mut span: Option<(i64, i64)> = None;
-    let mut usage = Vec::new();
-    let mut later: Option<Later> = None;
     let groups = load::org_groups(manifest, &settings.filter, group_rows());
     // Integrations are decided across orgs (an app's name from any org's rows, internal when
     // any call is): with several groups, over every org's identities first.
@@ -96,48 +94,22 @@ pub(super) fn analyse(
             load::census(dir, manifest, &settings.integrations)
         })?),
     };
+    let mut gathered = Gathered {
+        files: accounting_outside_groups(manifest, &settings.filter),
+        span: None,
+        usage: Vec::new(),
+        later: None,
+    };
     for group in groups {
-        watch.progress.stage(format!(
-            "reading {} org(s) from the store {}",
-            group.len(),
-            dir.display()
-        ));
-        let ingested = watch
-            .timings
-            .stage("ingest", || load::load_orgs(dir, manifest, &group))?;
-        let table = watch.stage("dedup", || {
-            let mut table = dedup::reconcile(ingested);
-            span = wider(span, table.call_span(&settings.filter));
-            table.restrict(&settings.filter);
-            table
-        });
-        for (f, t) in files.iter_mut().zip(&table.files) {
-            f.rows.merge(t.rows.clone());
-        }
-        if table.orgs.is_empty() {
-            continue;
-        }
-        let loaded = match &census {
-            None => attributed(table, allocation.clone(), settings, watch),
-            Some(census) => {
-                let attribution = watch.stage("attribute", || {
-                    attribute::attribute_part(&table.calls, &settings.integrations, census)
-                });
-                Loaded {
-                    table,
-                    attribution,
-                    allocation: allocation.clone(),
-                }
-            }
-        };
-        let group_usage = usage_stage(&loaded.table, &loaded.attribution, watch);
-        let next = later_stages(&loaded.table, &loaded.attribution, &group_usage, settings, watch);
-        usage.extend(group_usage);
-        match &mut later {
-            Some(l) => l.append(next),
-            None => later = Some(next),
-        }
+        let context = (dir, manifest, census.as_ref(), &allocation);
+        analyse_group(context, &group, settings, watch, &mut gathered)?;
     }
+    let Gathered {
+        files,
+        span,
+        usage,
+        later,
+    } = gathered;
     let Some(later) = later else {
         bail!(dedup::out_of_range(&settings.filter, span));
     };
@@ -156,6 +128,70 @@ pub(super) fn analyse(
         generated_at,
         watch,
     ))
+}
+
+/// What the groups add up to.
+struct Gathered {
+    /// Per source, its accounting so far.
+    files: Vec<FileReport>,
+    /// The selected orgs' calls before `--since`/`--until`, for the out-of-range message.
+    span: Option<(i64, i64)>,
+    usage: Vec<OrgUsage>,
+    later: Option<Later>,
+}
+
+/// The store, its snapshot, the census (several groups) and the allocation.
+type Context<'a> = (&'a Path, &'a Manifest, Option<&'a Census>, &'a AllocationInputs);
+
+/// One group of orgs from load to capacity, its results added to `gathered`.
+fn analyse_group(
+    (dir, manifest, census, allocation): Context,
+    group: &[String],
+    settings: &Settings,
+    watch: &mut Watch,
+    gathered: &mut Gathered,
+) -> anyhow::Result<()> {
+    watch.progress.stage(format!(
+        "reading {} org(s) from the store {}",
+        group.len(),
+        dir.display()
+    ));
+    let ingested = watch
+        .timings
+        .stage("ingest", || load::load_orgs(dir, manifest, group))?;
+    let table = watch.stage("dedup", || {
+        let mut table = dedup::reconcile(ingested);
+        gathered.span = wider(gathered.span, table.call_span(&settings.filter));
+        table.restrict(&settings.filter);
+        table
+    });
+    for (f, t) in gathered.files.iter_mut().zip(&table.files) {
+        f.rows.merge(t.rows.clone());
+    }
+    if table.orgs.is_empty() {
+        return Ok(());
+    }
+    let loaded = match census {
+        None => attributed(table, allocation.clone(), settings, watch),
+        Some(census) => {
+            let attribution = watch.stage("attribute", || {
+                attribute::attribute_part(&table.calls, &settings.integrations, census)
+            });
+            Loaded {
+                table,
+                attribution,
+                allocation: allocation.clone(),
+            }
+        }
+    };
+    let usage = usage_stage(&loaded.table, &loaded.attribution, watch);
+    let next = later_stages(&loaded.table, &loaded.attribution, &usage, settings, watch);
+    gathered.usage.extend(usage);
+    match &mut gathered.later {
+        Some(l) => l.append(next),
+        None => gathered.later = Some(next),
+    }
+    Ok(())
 }
 
 /// Ingests the paths into the store (if any) and reads its manifest.
