@@ -218,16 +218,9 @@ pub struct Read {
     pub counted: Vec<bool>,
 }
 
-/// The columns [`read`] decodes (the flags and keys it restores), in file order.
-const READ_COLUMNS: [&str; 24] = [
-    col::TS,
-    col::EVENT_TYPE,
-    col::COUNTED,
-    col::DUPLICATE,
-    col::COUNTS_AGAINST_LIMIT,
-    col::ESTIMATED,
-    col::LIMIT_EXCEEDED,
-    col::SALESFORCE_CLIENT,
+/// The text columns [`read`] interns, in the order `decode` uses them: the shape's fields,
+/// the resource, then the source id.
+const TEXT_COLUMNS: [&str; 12] = [
     col::USER_ID,
     col::USER_NAME,
     col::APP_ID,
@@ -238,28 +231,47 @@ const READ_COLUMNS: [&str; 24] = [
     col::API_VERSION,
     col::METHOD,
     col::ENTITY,
-    col::STATUS,
     col::RESOURCE,
+    col::SOURCE_ID,
+];
+
+/// The other columns [`read`] decodes (the flags and keys it restores).
+const OTHER_COLUMNS: [&str; 12] = [
+    col::TS,
+    col::EVENT_TYPE,
+    col::COUNTED,
+    col::DUPLICATE,
+    col::COUNTS_AGAINST_LIMIT,
+    col::ESTIMATED,
+    col::LIMIT_EXCEEDED,
+    col::SALESFORCE_CLIENT,
+    col::STATUS,
     col::ROWS_PROCESSED,
     col::DUP_KEY,
-    col::SOURCE_ID,
     col::SOURCE_LINE,
 ];
+
+/// The columns `names` of a data file, read on the calling thread.
+fn read_columns<'a>(path: &Path, names: impl Iterator<Item = &'a &'a str>) -> Result<DataFrame, StoreError> {
+    let file = File::open(path).map_err(|e| StoreError::io(path, &e))?;
+    // Data files are read in parallel on rayon's threads; polars' pool on top would let a
+    // waiting thread start reading another file, piling up whole frames (see `write`).
+    ParquetReader::new(file)
+        .with_columns(Some(names.map(|c| (*c).to_string()).collect()))
+        .read_parallel(ParallelStrategy::None)
+        .finish()
+        .map_err(|e| corrupt(path, &e))
+}
+
+fn corrupt(path: &Path, e: &PolarsError) -> StoreError {
+    StoreError::Corrupt(format!("{}: {e}", path.display()))
+}
 
 /// Reads a data file of org `org`. Flags are restored except superseded, which `dedup`
 /// recomputes.
 pub fn read(path: &Path, org: &str) -> Result<Read, StoreError> {
-    let corrupt = |e: PolarsError| StoreError::Corrupt(format!("{}: {e}", path.display()));
-    let file = File::open(path).map_err(|e| StoreError::io(path, &e))?;
-    let columns: Vec<String> = READ_COLUMNS.iter().map(|c| (*c).to_string()).collect();
-    // Data files are read in parallel on rayon's threads; polars' pool on top would let a
-    // waiting thread start reading another file, piling up whole frames (see `write`).
-    let df = ParquetReader::new(file)
-        .with_columns(Some(columns))
-        .read_parallel(ParallelStrategy::None)
-        .finish()
-        .map_err(corrupt)?;
-    decode(&df, org).map_err(corrupt)
+    let df = read_columns(path, TEXT_COLUMNS.iter().chain(&OTHER_COLUMNS))?;
+    decode(&df, org).map_err(|e| corrupt(path, &e))
 }
 
 /// The columns [`read_identities`] decodes.
@@ -276,15 +288,8 @@ const IDENTITY_COLUMNS: [&str; 6] = [
 /// and name), as a table of one row per identity, flagged Salesforce-client when any call of
 /// that identity is: the input of [`crate::attribute::census`].
 pub fn read_identities(path: &Path) -> Result<Calls, StoreError> {
-    let corrupt = |e: PolarsError| StoreError::Corrupt(format!("{}: {e}", path.display()));
-    let file = File::open(path).map_err(|e| StoreError::io(path, &e))?;
-    let columns: Vec<String> = IDENTITY_COLUMNS.iter().map(|c| (*c).to_string()).collect();
-    let df = ParquetReader::new(file)
-        .with_columns(Some(columns))
-        .read_parallel(ParallelStrategy::None)
-        .finish()
-        .map_err(corrupt)?;
-    identities(&df).map_err(corrupt)
+    let df = read_columns(path, IDENTITY_COLUMNS.iter())?;
+    identities(&df).map_err(|e| corrupt(path, &e))
 }
 
 fn identities(df: &DataFrame) -> PolarsResult<Calls> {
@@ -356,23 +361,10 @@ fn decode(df: &DataFrame, org: &str) -> PolarsResult<Read> {
         .map(|v| v.unwrap_or(0))
         .collect();
     let event = str_col(col::EVENT_TYPE)?;
-    let text_fields: Vec<StringChunked> = [
-        col::USER_ID,
-        col::USER_NAME,
-        col::APP_ID,
-        col::APP_NAME,
-        col::CLIENT_NAME,
-        col::CLIENT_IP,
-        col::API_FAMILY,
-        col::API_VERSION,
-        col::METHOD,
-        col::ENTITY,
-        col::RESOURCE,
-        col::SOURCE_ID,
-    ]
-    .iter()
-    .map(|n| str_col(n))
-    .collect::<PolarsResult<_>>()?;
+    let text_fields: Vec<StringChunked> = TEXT_COLUMNS
+        .iter()
+        .map(|n| str_col(n))
+        .collect::<PolarsResult<_>>()?;
     let counts = bool_col(col::COUNTS_AGAINST_LIMIT)?;
     let estimated = bool_col(col::ESTIMATED)?;
     let exceeded = bool_col(col::LIMIT_EXCEEDED)?;
