@@ -171,9 +171,9 @@ impl<'a> Writes<'a> {
         let mut calls = Calls::default();
         for f in &job.current {
             let read = rows::read(&self.dir.join(&f.path), &job.org)?;
-            let keep: Vec<bool> = (0..read.calls.len())
-                .map(|i| !removed.contains(&read.calls.files[read.calls.file[i] as usize]))
-                .collect();
+            // A file's few sources are looked up once each, not once per row.
+            let gone: Vec<bool> = read.calls.files.iter().map(|id| removed.contains(id)).collect();
+            let keep: Vec<bool> = read.calls.file.iter().map(|&f| !gone[f as usize]).collect();
             let mut c = read.calls;
             c.retain_rows(&keep);
             ingest::merge(&mut calls, c);
