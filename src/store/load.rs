@@ -45,15 +45,11 @@ pub fn load_orgs(dir: &Path, manifest: &Manifest, orgs: &[String]) -> Result<Ing
 /// [`load`] and [`load_orgs`] list them (by path).
 pub fn sources(manifest: &Manifest) -> Vec<FileReport> {
     let ranks = ranks(manifest);
-    let mut by_rank: Vec<(usize, &super::manifest::Source)> = manifest
-        .sources
-        .iter()
-        .map(|s| (ranks[s.id.as_str()].0, s))
-        .collect();
-    by_rank.sort_by_key(|(r, _)| *r);
+    let mut by_rank: Vec<&super::manifest::Source> = manifest.sources.iter().collect();
+    by_rank.sort_by_key(|s| ranks[s.id.as_str()].0);
     by_rank
         .into_iter()
-        .map(|(_, s)| FileReport {
+        .map(|s| FileReport {
             path: s.path.clone(),
             format: s.format,
             rows: s.at_read.clone(),
@@ -61,6 +57,7 @@ pub fn sources(manifest: &Manifest) -> Vec<FileReport> {
         .collect()
 }
 
+/// Each source's rank: its index in [`sources`] (ranks number the sources 0, 1, … by path).
 fn ranks(manifest: &Manifest) -> partition::Ranks {
     partition::ranks(manifest.sources.iter().map(|s| (s.id.as_str(), s.path.as_str())))
 }
@@ -156,23 +153,14 @@ pub fn org_ids(manifest: &Manifest) -> Vec<String> {
 /// Per source (in the order of [`sources`]), the accounting `dedup` and `--org` give the rows
 /// of the orgs `--org` leaves out: as stored, with the used rows ignored as another org's.
 pub fn unselected_accounting(manifest: &Manifest, filter: &Filter) -> Vec<RowTally> {
-    let order: BTreeMap<&str, usize> = {
-        let ranks = ranks(manifest);
-        let mut ids: Vec<(usize, &str)> = manifest
-            .sources
-            .iter()
-            .map(|s| (ranks[s.id.as_str()].0, s.id.as_str()))
-            .collect();
-        ids.sort();
-        ids.into_iter().enumerate().map(|(i, (_, id))| (id, i)).collect()
-    };
+    let ranks = ranks(manifest);
     let mut out = vec![RowTally::default(); manifest.sources.len()];
     if filter.orgs.is_empty() {
         return out;
     }
     for f in manifest.files.iter().filter(|f| !filter.orgs.contains(&f.org_id)) {
         for (id, r) in &f.sources {
-            let Some(&i) = order.get(id.as_str()) else {
+            let Some(&(i, _)) = ranks.get(id) else {
                 continue;
             };
             let t = &mut out[i];
