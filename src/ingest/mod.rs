@@ -247,28 +247,41 @@ pub fn merge(into: &mut Calls, part: Calls) {
     merge_at(into, part, file_base);
 }
 
+/// The shapes of a table by value, for adding a part's shapes without repeating any.
+struct ShapeIndex(FxHashMap<Shape, ShapeId>);
+
+impl ShapeIndex {
+    fn of(calls: &Calls) -> ShapeIndex {
+        ShapeIndex(
+            calls
+                .shapes
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (*s, i as ShapeId))
+                .collect(),
+        )
+    }
+
+    /// The id of `shape` in `calls`, added when new.
+    fn id(&mut self, calls: &mut Calls, shape: Shape) -> ShapeId {
+        let next = calls.shapes.len() as ShapeId;
+        *self.0.entry(shape).or_insert_with(|| {
+            calls.shapes.push(shape);
+            next
+        })
+    }
+}
+
 /// [`merge`], with the part's file indices shifted by `file_base`.
 fn merge_at(into: &mut Calls, part: Calls, file_base: u32) {
     let strings: Vec<StrId> = (0..part.strings.len())
         .map(|i| into.strings.intern(part.strings.get(i as StrId)))
         .collect();
-    let mut known: FxHashMap<Shape, ShapeId> = into
-        .shapes
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (*s, i as ShapeId))
-        .collect();
+    let mut known = ShapeIndex::of(into);
     let shapes: Vec<ShapeId> = part
         .shapes
         .iter()
-        .map(|s| {
-            let s = remap_shape(s, &strings);
-            let next = into.shapes.len() as ShapeId;
-            *known.entry(s).or_insert_with(|| {
-                into.shapes.push(s);
-                next
-            })
-        })
+        .map(|s| known.id(into, remap_shape(s, &strings)))
         .collect();
     into.files.extend(part.files);
     into.ts.extend_from_slice(&part.ts);
@@ -295,22 +308,13 @@ pub fn merge_rows(into: &mut Calls, part: &Calls, rows: &[usize]) {
         }
         *slot
     };
-    let mut known: FxHashMap<Shape, ShapeId> = into
-        .shapes
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (*s, i as ShapeId))
-        .collect();
+    let mut known = ShapeIndex::of(into);
     let mut shapes = vec![ShapeId::MAX; part.shapes.len()];
     for &r in rows {
         let old = part.shape[r] as usize;
         if shapes[old] == ShapeId::MAX {
             let mapped = remap_shape_by(&part.shapes[old], |id| string(id, into));
-            let next = into.shapes.len() as ShapeId;
-            shapes[old] = *known.entry(mapped).or_insert_with(|| {
-                into.shapes.push(mapped);
-                next
-            });
+            shapes[old] = known.id(into, mapped);
         }
         let resource = string(part.resource[r], into);
         into.ts.push(part.ts[r]);
