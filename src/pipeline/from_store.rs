@@ -73,14 +73,7 @@ pub(super) fn analyse(
         let whole = whole_snapshot(dir, opened.ingested, watch)?;
         let table = dedup_stage(whole, &settings.filter, watch)?;
         let loaded = attributed(table, allocation, settings, watch);
-        return Ok(super::analyse_table(
-            &loaded.table,
-            &loaded.attribution,
-            settings,
-            &loaded.allocation,
-            generated_at,
-            watch,
-        ));
+        return Ok(loaded.analyse(settings, generated_at, watch));
     }
     let org_ids = load::org_ids(manifest);
     let found: Vec<&str> = org_ids.iter().map(String::as_str).collect();

@@ -129,14 +129,7 @@ pub fn analyse(
         Source::Files => {}
     }
     let loaded = load(inputs, settings, generated_at, watch)?;
-    Ok(analyse_table(
-        &loaded.table,
-        &loaded.attribution,
-        settings,
-        &loaded.allocation,
-        generated_at,
-        watch,
-    ))
+    Ok(loaded.analyse(settings, generated_at, watch))
 }
 
 /// The stages after load, over a de-duplicated, attributed table.
@@ -273,6 +266,20 @@ struct Loaded {
     attribution: Attribution,
     /// The settings' allocation, with a store's `/limits` history added.
     allocation: AllocationInputs,
+}
+
+impl Loaded {
+    /// The stages after load.
+    fn analyse(&self, settings: &Settings, generated_at: DateTime<Utc>, watch: &mut Watch) -> Analysis {
+        analyse_table(
+            &self.table,
+            &self.attribution,
+            settings,
+            &self.allocation,
+            generated_at,
+            watch,
+        )
+    }
 }
 
 /// Ingest of the raw files, dedup with the filter, attribution.
