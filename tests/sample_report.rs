@@ -69,17 +69,7 @@ fn the_sample_report_is_the_same_on_one_two_three_and_five_threads() {
         .iter()
         .map(|threads| {
             let out = dir.path().join(threads);
-            let status = common::apiusage()
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .args([
-                    "report",
-                    "sample_logs",
-                    "--profile",
-                    "sample_logs/org_profile.toml",
-                ])
-                .arg("--out")
-                .arg(&out)
-                .args(["--generated-at", "2026-11-28T00:00:00Z", "--charts", "none"])
+            let status = common::sample_report_command(&out, &[])
                 .env("RAYON_NUM_THREADS", threads)
                 .output()
                 .unwrap()

@@ -179,8 +179,13 @@ pub fn dq(summary: &serde_json::Value) -> (u64, u64, u64, u64, u64) {
 /// `report` on the bundled `sample_logs/` with its profile into `out`, at a fixed time, without
 /// charts unless `extra` chooses `--charts`.
 pub fn sample_report(out: &Path, extra: &[&str]) -> std::process::Output {
-    apiusage()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    sample_report_command(out, extra).output().unwrap()
+}
+
+/// The command [`sample_report`] runs, for a caller that sets more (an environment variable).
+pub fn sample_report_command(out: &Path, extra: &[&str]) -> Command {
+    let mut cmd = apiusage();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
         .args([
             "report",
             "sample_logs",
@@ -195,7 +200,6 @@ pub fn sample_report(out: &Path, extra: &[&str]) -> std::process::Output {
         } else {
             &["--charts", "none"][..]
         })
-        .args(extra)
-        .output()
-        .unwrap()
+        .args(extra);
+    cmd
 }
