@@ -18,16 +18,7 @@ if [ ! -d "$data/history" ]; then
   rmdir "$data/all"
 fi
 echo "== history: $(ls "$data/history" | wc -l) files, new day: $(ls "$data/newday" | wc -l) files"
-timed() {
-  local name=$1; shift
-  /usr/bin/time -v "$@" > /tmp/store_nightly.out 2> /tmp/store_nightly.err || { cat /tmp/store_nightly.err; exit 1; }
-  grep "timings:" /tmp/store_nightly.err | sed 's/^apiusage: /  /' || true
-  printf '  %-14s wall %s  user %ss  sys %ss  rss %s KiB\n' "$name" \
-    "$(grep Elapsed /tmp/store_nightly.err | awk '{print $NF}')" \
-    "$(grep 'User time' /tmp/store_nightly.err | awk '{print $NF}')" \
-    "$(grep 'System time' /tmp/store_nightly.err | awk '{print $NF}')" \
-    "$(grep 'Maximum resident' /tmp/store_nightly.err | awk '{print $NF}')"
-}
+. benches/timed.sh
 store=$(mktemp -u -d)
 out=$(mktemp -d)
 report=(--allocation 1000000 --quiet --timings --generated-at 2026-12-08T00:00:00Z --charts none)

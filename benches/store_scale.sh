@@ -13,16 +13,7 @@ data=$1
 bin=${2:-target/profiling/apiusage}
 store=${3:-$(mktemp -u -d)}
 echo "== $data: $(ls "$data" | wc -l) files, $(du -sh "$data" | cut -f1)"
-timed() {
-  local name=$1; shift
-  /usr/bin/time -v "$@" > /tmp/store_scale.out 2> /tmp/store_scale.err || { cat /tmp/store_scale.err; exit 1; }
-  grep "timings:" /tmp/store_scale.err | sed 's/^apiusage: /  /' || true
-  printf '  %-12s wall %s  user %ss  sys %ss  rss %s KiB\n' "$name" \
-    "$(grep Elapsed /tmp/store_scale.err | awk '{print $NF}')" \
-    "$(grep 'User time' /tmp/store_scale.err | awk '{print $NF}')" \
-    "$(grep 'System time' /tmp/store_scale.err | awk '{print $NF}')" \
-    "$(grep 'Maximum resident' /tmp/store_scale.err | awk '{print $NF}')"
-}
+. benches/timed.sh
 out=$(mktemp -d)
 report=(--allocation 1000000 --quiet --timings --generated-at 2026-12-08T00:00:00Z --charts none)
 timed ingest "$bin" ingest "$data" --store "$store"

@@ -13,17 +13,7 @@ bin=${2:-target/profiling/apiusage}
 py=${PYTHON:-python3}
 csv=target/bench-data/users-csv-$rows
 [ -d "$csv" ] || python3 benches/users_shape.py "$csv" "$rows"
-timed() {
-  local name=$1; shift
-  /usr/bin/time -v "$@" > /tmp/store_vs.out 2> /tmp/store_vs.err || { cat /tmp/store_vs.err; exit 1; }
-  grep "timings:" /tmp/store_vs.err | sed 's/^apiusage: /  /' || true
-  grep "seconds=" /tmp/store_vs.out | sed 's/^/  /' || true
-  printf '  %-14s wall %s  user %ss  sys %ss  rss %s KiB\n' "$name" \
-    "$(grep Elapsed /tmp/store_vs.err | awk '{print $NF}')" \
-    "$(grep 'User time' /tmp/store_vs.err | awk '{print $NF}')" \
-    "$(grep 'System time' /tmp/store_vs.err | awk '{print $NF}')" \
-    "$(grep 'Maximum resident' /tmp/store_vs.err | awk '{print $NF}')"
-}
+. benches/timed.sh
 store=$(mktemp -u -d)
 out=$(mktemp -d)
 report=(--allocation 1000000 --quiet --timings --generated-at 2026-10-12T00:00:00Z --charts none)
