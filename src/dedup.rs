@@ -94,7 +94,12 @@ fn sorted_by_org(calls: &Calls) -> Vec<(StrId, Vec<(i64, u32)>)> {
     orgs.dedup();
     let rank = |org: StrId| orgs.iter().position(|o| *o == org).unwrap_or(0);
     let shape_rank: Vec<usize> = org_of_shape.drain(..).map(rank).collect();
-    let mut groups: Vec<Vec<(i64, u32)>> = vec![Vec::new(); orgs.len()];
+    // Sized up front: grown push by push, the groups of 10 M rows were copied ~20 times over.
+    let mut sizes = vec![0usize; orgs.len()];
+    for &shape in &calls.shape {
+        sizes[shape_rank[shape as usize]] += 1;
+    }
+    let mut groups: Vec<Vec<(i64, u32)>> = sizes.into_iter().map(Vec::with_capacity).collect();
     for (i, (&ts, &shape)) in calls.ts.iter().zip(&calls.shape).enumerate() {
         groups[shape_rank[shape as usize]].push((ts, i as u32));
     }

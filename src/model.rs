@@ -268,6 +268,19 @@ impl Calls {
         self.ts.is_empty()
     }
 
+    /// Room for `rows` more rows in every per-row column: a table filled row by row without it
+    /// copies each column as it doubles (a tenth of a Parquet ingest's time went to that).
+    pub fn reserve(&mut self, rows: usize) {
+        self.ts.reserve(rows);
+        self.shape.reserve(rows);
+        self.resource.reserve(rows);
+        self.rows_processed.reserve(rows);
+        self.flags.reserve(rows);
+        self.key.reserve(rows);
+        self.file.reserve(rows);
+        self.line.reserve(rows);
+    }
+
     /// The shape of row `i`.
     pub fn shape_of(&self, i: usize) -> &Shape {
         &self.shapes[self.shape[i] as usize]

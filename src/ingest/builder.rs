@@ -3,7 +3,7 @@
 //!
 //! Both readers (CSV and Parquet) feed this builder through [`RowSource`], so a call normalises
 //! to the same columns whatever file it came from. One builder serves one file (or one chunk of
-//! a large file); parts are merged later in `ingest::merge`.
+//! a large file); parts are merged later (`ingest::merge`).
 
 use std::hash::Hasher;
 
@@ -74,6 +74,10 @@ const SHAPE_FIELDS: [Field; 12] = [
     Field::Status,
 ];
 
+/// Most distinct raw resources a builder remembers: a file whose resources are all distinct
+/// (record ids in every path) must not grow the memo by a string per row.
+const RESOURCE_MEMO: usize = 1 << 14;
+
 /// Accumulates one part.
 pub struct PartBuilder {
     calls: Calls,
@@ -82,6 +86,10 @@ pub struct PartBuilder {
     /// normalise-and-intern steps, since rows of one integration repeat the same bytes.
     raw_shapes: FxHashMap<Box<[u8]>, ShapeId>,
     raw_key: Vec<u8>,
+    /// Resource templates by raw value, up to [`RESOURCE_MEMO`] of them: rows of many
+    /// integrations interleave in time, so the one-entry cache alone missed most repeats, and
+    /// templating is the dearest step of a row.
+    resources: FxHashMap<Box<[u8]>, StrId>,
     template: String,
     last_event: (Vec<u8>, Option<EventType>),
     cache: Vec<(Vec<u8>, StrId)>,
@@ -113,6 +121,7 @@ impl PartBuilder {
             shape_ids: FxHashMap::default(),
             raw_shapes: FxHashMap::default(),
             raw_key: Vec::new(),
+            resources: FxHashMap::default(),
             template: String::new(),
             last_event: (Vec::new(), None),
             cache: vec![(Vec::new(), 0); FIELD_COUNT],
@@ -123,6 +132,11 @@ impl PartBuilder {
             plausible: settings.plausible(),
             implausible_reason: reason::implausible(settings),
         }
+    }
+
+    /// Room for `rows` more rows (a Parquet slice knows its rows up front).
+    pub fn reserve(&mut self, rows: usize) {
+        self.calls.reserve(rows);
     }
 
     /// Finishes the part.
@@ -301,6 +315,24 @@ impl PartBuilder {
         if self.cache[slot].0 == raw {
             return self.cache[slot].1;
         }
+        let id = match self.resources.get(raw) {
+            Some(&id) => id,
+            None => {
+                let id = self.template_of(raw);
+                if self.resources.len() < RESOURCE_MEMO {
+                    self.resources.insert(raw.into(), id);
+                }
+                id
+            }
+        };
+        self.cache[slot].0.clear();
+        self.cache[slot].0.extend_from_slice(raw);
+        self.cache[slot].1 = id;
+        id
+    }
+
+    /// Templates and interns a raw resource.
+    fn template_of(&mut self, raw: &[u8]) -> StrId {
         let text = normalize::text(raw);
         let mut template = std::mem::take(&mut self.template);
         let id = if normalize::template_into(&text, &mut template) {
@@ -309,9 +341,6 @@ impl PartBuilder {
             self.calls.strings.intern(&text)
         };
         self.template = template;
-        self.cache[slot].0.clear();
-        self.cache[slot].0.extend_from_slice(raw);
-        self.cache[slot].1 = id;
         id
     }
 

@@ -20,7 +20,7 @@ use rayon::prelude::*;
 
 use super::builder::{Part, PartBuilder};
 use super::lines::{LineState, LineTracking};
-use super::{csv, merge_part, FileError, Settings};
+use super::{csv, merge_parts, FileError, Settings};
 
 /// Files smaller than this are read in one piece: splitting costs an extra scan.
 pub const SPLIT_ABOVE: u64 = 128 << 20;
@@ -78,11 +78,10 @@ pub fn read_split(
         .par_iter()
         .map(|chunk| read_chunk(path, label, &map, *chunk, settings))
         .collect();
-    let mut whole = PartBuilder::new(label, &map, settings).finish();
-    for part in parts {
-        merge_part(&mut whole, part?);
-    }
-    Ok(Some(whole))
+    let parts: Vec<Part> = parts.into_iter().collect::<Result<_, _>>()?;
+    Ok(Some(merge_parts(parts, || {
+        PartBuilder::new(label, &map, settings).finish()
+    })))
 }
 
 fn read_chunk(

@@ -12,6 +12,7 @@ pub mod columns;
 pub mod csv;
 pub mod discover;
 pub mod lines;
+mod merge;
 pub mod ndjson;
 pub mod parquet;
 
@@ -19,13 +20,13 @@ use std::fmt;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use self::builder::Part;
 use self::columns::{ColumnMap, MissingColumns};
 pub use self::discover::{discover, Discovery, Format, InputFile, Skipped};
-use crate::model::{Calls, Millis, RowTally, Shape, ShapeId, StrId};
+pub use self::merge::{merge, merge_parts, merge_rows};
+use crate::model::{Calls, Millis, RowTally};
 
 /// What ingest needs to know about the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,6 +218,7 @@ pub fn ingest(
         skipped,
         ..Ingested::default()
     };
+    let mut parts = Vec::new();
     for (file, result) in results {
         match result {
             Ok(part) => {
@@ -225,126 +227,11 @@ pub fn ingest(
                     format: file.format,
                     rows: part.tally.clone(),
                 });
-                merge(&mut out.calls, part.calls);
+                parts.push(part.calls);
             }
             Err(e) => out.unreadable.push(e),
         }
     }
+    merge::concat(&mut out.calls, parts, merge::Files::Own);
     Ok(out)
-}
-
-/// Appends a chunk of the same file to `into` (same file index, tallies added).
-pub fn merge_part(into: &mut Part, part: Part) {
-    into.tally.merge(part.tally);
-    let mut calls = part.calls;
-    calls.files.clear();
-    merge_at(&mut into.calls, calls, 0);
-}
-
-/// Appends `part` to `into`, re-mapping its string and shape ids into `into`'s pools.
-pub fn merge(into: &mut Calls, part: Calls) {
-    let file_base = into.files.len() as u32;
-    merge_at(into, part, file_base);
-}
-
-/// The shapes of a table by value, for adding a part's shapes without repeating any.
-struct ShapeIndex(FxHashMap<Shape, ShapeId>);
-
-impl ShapeIndex {
-    fn of(calls: &Calls) -> ShapeIndex {
-        ShapeIndex(
-            calls
-                .shapes
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (*s, i as ShapeId))
-                .collect(),
-        )
-    }
-
-    /// The id of `shape` in `calls`, added when new.
-    fn id(&mut self, calls: &mut Calls, shape: Shape) -> ShapeId {
-        let next = calls.shapes.len() as ShapeId;
-        *self.0.entry(shape).or_insert_with(|| {
-            calls.shapes.push(shape);
-            next
-        })
-    }
-}
-
-/// [`merge`], with the part's file indices shifted by `file_base`.
-fn merge_at(into: &mut Calls, part: Calls, file_base: u32) {
-    let strings: Vec<StrId> = (0..part.strings.len())
-        .map(|i| into.strings.intern(part.strings.get(i as StrId)))
-        .collect();
-    let mut known = ShapeIndex::of(into);
-    let shapes: Vec<ShapeId> = part
-        .shapes
-        .iter()
-        .map(|s| known.id(into, remap_shape(s, &strings)))
-        .collect();
-    into.files.extend(part.files);
-    into.ts.extend_from_slice(&part.ts);
-    into.shape.extend(part.shape.iter().map(|&s| shapes[s as usize]));
-    into.resource
-        .extend(part.resource.iter().map(|&r| strings[r as usize]));
-    into.rows_processed.extend_from_slice(&part.rows_processed);
-    into.flags.extend_from_slice(&part.flags);
-    into.key.extend_from_slice(&part.key);
-    into.file.extend(part.file.iter().map(|&f| f + file_base));
-    into.line.extend_from_slice(&part.line);
-}
-
-/// Appends rows `rows` of `part` to `into`: only the strings and shapes those rows use are
-/// added to `into`'s pools (a partition takes a few of a big source's rows).
-pub fn merge_rows(into: &mut Calls, part: &Calls, rows: &[usize]) {
-    let file_base = into.files.len() as u32;
-    into.files.extend(part.files.iter().cloned());
-    let mut strings = vec![StrId::MAX; part.strings.len()];
-    let mut string = |id: StrId, into: &mut Calls| -> StrId {
-        let slot = &mut strings[id as usize];
-        if *slot == StrId::MAX {
-            *slot = into.strings.intern(part.strings.get(id));
-        }
-        *slot
-    };
-    let mut known = ShapeIndex::of(into);
-    let mut shapes = vec![ShapeId::MAX; part.shapes.len()];
-    for &r in rows {
-        let old = part.shape[r] as usize;
-        if shapes[old] == ShapeId::MAX {
-            let mapped = remap_shape_by(&part.shapes[old], |id| string(id, into));
-            shapes[old] = known.id(into, mapped);
-        }
-        let resource = string(part.resource[r], into);
-        into.ts.push(part.ts[r]);
-        into.shape.push(shapes[old]);
-        into.resource.push(resource);
-        into.rows_processed.push(part.rows_processed[r]);
-        into.flags.push(part.flags[r]);
-        into.key.push(part.key[r]);
-        into.file.push(part.file[r] + file_base);
-        into.line.push(part.line[r]);
-    }
-}
-
-fn remap_shape(s: &Shape, strings: &[StrId]) -> Shape {
-    remap_shape_by(s, |id| strings[id as usize])
-}
-
-fn remap_shape_by(s: &Shape, mut m: impl FnMut(StrId) -> StrId) -> Shape {
-    Shape {
-        org: m(s.org),
-        user_id: m(s.user_id),
-        user_name: m(s.user_name),
-        app_id: m(s.app_id),
-        app_name: m(s.app_name),
-        client: m(s.client),
-        client_ip: m(s.client_ip),
-        family: m(s.family),
-        version: m(s.version),
-        method: m(s.method),
-        entity: m(s.entity),
-        ..*s
-    }
 }

@@ -115,13 +115,7 @@ fn read_unguarded(path: &Path, label: &str, settings: &Settings) -> Result<Part,
         .collect();
     GUARDED.with(|g| g.set(outer));
     let parts: Vec<Part> = results.into_iter().collect::<Result<_, _>>()?;
-    let mut parts = parts.into_iter();
-    let mut whole = parts
-        .next()
-        .unwrap_or_else(|| PartBuilder::new(label, &map, settings).finish());
-    for part in parts {
-        ingest::merge_part(&mut whole, part);
-    }
+    let whole = ingest::merge_parts(parts, || PartBuilder::new(label, &map, settings).finish());
     return_freed_memory();
     Ok(whole)
 }
@@ -181,6 +175,7 @@ fn read_part(
         .collect::<PolarsResult<Vec<_>>>()
         .map_err(|e| FileError::corrupt(label, &e.to_string()))?;
     let mut builder = PartBuilder::new(label, map, settings);
+    builder.reserve(df.height());
     walk(&df, &columns, offset, &mut builder);
     Ok(builder.finish())
 }
