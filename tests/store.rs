@@ -886,6 +886,76 @@ fn a_second_writer_fails_clearly_or_waits() {
     assert_eq!(counted(&store), 7 + 8 + 9 + 10);
 }
 
+/// Waits until a paused report holds the readers' lock (taking it exclusively would block).
+fn wait_for_reader(store: &Path) {
+    let path = store.join(".apiusage/readers");
+    loop {
+        if let Ok(file) = fs::File::open(&path) {
+            match file.try_lock() {
+                Err(fs::TryLockError::WouldBlock) => return,
+                Ok(()) => file.unlock().unwrap(),
+                Err(fs::TryLockError::Error(_)) => {}
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The data files of the current snapshot.
+fn data_files(store: &Path) -> Vec<PathBuf> {
+    manifest(store)["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| store.join(f["path"].as_str().unwrap()))
+        .collect()
+}
+
+#[test]
+fn writers_leave_the_files_of_a_snapshot_a_report_is_reading() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = week(tmp.path());
+    let store = tmp.path().join("store");
+    assert_eq!(ingest(&store, &[&files[0]], &[]).0, 0);
+    let read_by_report = data_files(&store);
+    let mut report = std::process::Command::new(assert_cmd::cargo::cargo_bin("apiusage"))
+        .args(["report", "--charts", "none", "--store"])
+        .arg(&store)
+        .arg("--out")
+        .arg(tmp.path().join("out"))
+        .env("APIUSAGE_STORE_CRASH", "pause@snapshot-read")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_reader(&store);
+    // Day 1 changes: its partition is rewritten and the report's file leaves the snapshot.
+    // The writer after that one removes older snapshots' files, but not while a report reads.
+    let changed: Vec<Call> = (0..5)
+        .map(|i| Call::at(&format!("2026-11-01T12:{i:02}:00.000Z"), &format!("c{i}")))
+        .collect();
+    fs::write(&files[0], atu_csv(&changed)).unwrap();
+    assert_eq!(ingest(&store, &[&files[0]], &[]).0, 0);
+    assert_eq!(ingest(&store, &[&files[1]], &[]).0, 0);
+    for f in &read_by_report {
+        assert!(f.is_file(), "{} was removed under a reading report", f.display());
+    }
+    let (code, out, _) = store_cmd("verify", &store, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("not in the snapshot"), "{out}");
+    report.kill().unwrap();
+    report.wait().unwrap();
+    // With no report reading, the next writer removes them.
+    assert_eq!(ingest(&store, &[&files[2]], &[]).0, 0);
+    for f in &read_by_report {
+        assert!(!f.exists(), "{} outlived its snapshot", f.display());
+    }
+    let (code, out, _) = store_cmd("verify", &store, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("not in the snapshot"), "{out}");
+    assert_eq!(counted(&store), 5 + 5 + 6);
+}
+
 #[test]
 fn compact_merges_a_partition_written_in_several_files() {
     let tmp = tempfile::tempdir().unwrap();

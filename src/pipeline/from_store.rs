@@ -50,6 +50,8 @@ fn group_rows() -> u64 {
 struct Opened {
     manifest: Manifest,
     ingested: store::IngestSummary,
+    /// Held until the report is done: no writer removes the snapshot's files meanwhile.
+    _reading: store::lock::ReadLock,
 }
 
 /// Every stage, from the store (and the paths ingested into it) to the analysis.
@@ -203,8 +205,14 @@ fn open(
     } else {
         store::maintain::require_store(dir)?;
     }
+    let reading = store::lock::read(dir);
     let manifest = Manifest::read(dir)?;
-    Ok(Opened { manifest, ingested })
+    store::crash_point("snapshot-read");
+    Ok(Opened {
+        manifest,
+        ingested,
+        _reading: reading,
+    })
 }
 
 /// Whether the snapshot holds any call row (a kept, counted-or-not call, not context).

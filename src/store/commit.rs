@@ -432,8 +432,13 @@ fn new_source(
 
 /// Removes the data files and stored limits the manifest does not list, and temporary
 /// manifests: what an interrupted ingest or an older snapshot left. Only files apiusage names
-/// (`part-*.parquet`, `*.json` under `limits/`, `manifest.json.tmp-*`) are touched.
+/// (`part-*.parquet`, `*.json` under `limits/`, `manifest.json.tmp-*`) are touched. While a
+/// report reads (an older snapshot, perhaps) its files stay, for a later writer to remove.
 pub fn remove_unlisted(dir: &Path, manifest: &Manifest) {
+    remove_temporary_manifests(dir);
+    let Some(_no_readers) = lock::no_readers(dir) else {
+        return;
+    };
     let listed: BTreeSet<PathBuf> = manifest
         .files
         .iter()
@@ -449,6 +454,10 @@ pub fn remove_unlisted(dir: &Path, manifest: &Manifest) {
             }
         }
     }
+}
+
+/// Removes the manifests an interrupted commit left before its rename (never read by anyone).
+fn remove_temporary_manifests(dir: &Path) {
     if let Ok(entries) = fs::read_dir(dir) {
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();

@@ -4,6 +4,7 @@
 //! ```text
 //! DIR/.apiusage/marker.json        the store marker (kind "store"): discovery skips DIR
 //! DIR/.apiusage/lock               held by the one writer (OS advisory lock)
+//! DIR/.apiusage/readers            held (shared) by readers of a snapshot
 //! DIR/manifest.json                the current snapshot: sources, data files, limits, horizons
 //! DIR/calls/org_id=<org>/date=<YYYY-MM-DD>/part-<snapshot>-<n>.parquet
 //! DIR/limits/<org>/<fetched ms>-<hash>.json   /limits responses found among the inputs
@@ -31,6 +32,11 @@ pub const PART_PREFIX: &str = "part-";
 /// The manifest path.
 pub fn manifest(dir: &Path) -> PathBuf {
     dir.join(MANIFEST)
+}
+
+/// The readers' lock file path.
+pub fn readers(dir: &Path) -> PathBuf {
+    dir.join(marker::DIR).join("readers")
 }
 
 /// The lock file path.

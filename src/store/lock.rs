@@ -1,7 +1,11 @@
 //! One writer at a time: an OS advisory lock on `DIR/.apiusage/lock` (std's `File::lock`).
+//! Readers (a report, `store verify`) hold a shared lock on `DIR/.apiusage/readers` while they
+//! read a snapshot: a writer removes an older snapshot's files only when it can take that lock
+//! exclusively, so a long report never finds its files gone; otherwise they wait for a later
+//! writer. Neither side ever waits for the other.
 //!
-//! The lock dies with the process, so a killed ingest never leaves the store locked. The file
-//! holds the writer's pid for the message a second writer prints.
+//! Locks die with the process, so a killed ingest never leaves the store locked. The writer's
+//! file holds its pid for the message a second writer prints.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -55,4 +59,37 @@ pub fn acquire(dir: &Path, wait: bool) -> Result<WriteLock, StoreError> {
     let _ = file.seek(SeekFrom::Start(0));
     let _ = write!(file, "pid {}", std::process::id());
     Ok(WriteLock { _file: file })
+}
+
+/// A reader's hold on the snapshot it read; released on drop.
+#[derive(Debug)]
+pub struct ReadLock {
+    _file: Option<File>,
+}
+
+/// Takes a reader's (shared) lock of the store at `dir`. Best effort: a store the user may
+/// only read (no lock file, no right to create one) is read without it.
+pub fn read(dir: &Path) -> ReadLock {
+    let file = open_readers(dir).filter(|f| f.lock_shared().is_ok());
+    ReadLock { _file: file }
+}
+
+/// The readers' lock taken exclusively, when no reader holds it (`None` when one does, or
+/// the lock file cannot be opened): older snapshots' files may be removed while it is held.
+pub fn no_readers(dir: &Path) -> Option<File> {
+    let file = open_readers(dir)?;
+    file.try_lock().ok()?;
+    Some(file)
+}
+
+fn open_readers(dir: &Path) -> Option<File> {
+    let path = layout::readers(dir);
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .or_else(|_| File::open(&path))
+        .ok()
 }

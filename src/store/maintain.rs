@@ -118,6 +118,7 @@ pub struct Verified {
 /// every row's source is listed; every source's accounting balances.
 pub fn verify(dir: &Path) -> Result<Verified, StoreError> {
     require_store(dir)?;
+    let _reading = lock::read(dir);
     let m = Manifest::read(dir)?;
     let ids: BTreeSet<&str> = m.sources.iter().map(|s| s.id.as_str()).collect();
     let checks: Vec<Vec<String>> = m
@@ -199,7 +200,7 @@ pub fn verify(dir: &Path) -> Result<Verified, StoreError> {
     if stray > 0 {
         let _ = writeln!(
             report,
-            "{stray} file(s) not in the snapshot (an older snapshot or an interrupted ingest); never read, removed by the next ingest"
+            "{stray} file(s) not in the snapshot (an older snapshot or an interrupted ingest); never read, removed by the next ingest, store forget or store compact while no report reads the store"
         );
     }
     if problems.is_empty() {

@@ -70,7 +70,8 @@ impl StoreError {
 /// the crash tests): `APIUSAGE_STORE_CRASH=step[:n]` aborts at the n-th (default first) time
 /// the step is reached; `APIUSAGE_STORE_CRASH=pause@step` sleeps there until killed (for the
 /// two-writers tests). Release builds ignore it. Steps: `locked`, `data-file-written`,
-/// `before-commit`, `manifest-written` (before the rename), `committed`.
+/// `before-commit`, `manifest-written` (before the rename), `committed`; and a report's
+/// `snapshot-read` (its manifest read, under the readers' lock).
 pub const CRASH_ENV: &str = "APIUSAGE_STORE_CRASH";
 
 /// A step of a write at which the crash tests may abort the process.
