@@ -132,7 +132,7 @@ struct Source<'a> {
 
 /// The footer trimmed to the row groups that rows `offset..offset + len` lie in, and the
 /// offset relative to the first of them.
-fn trimmed(footer: &FileMetadataRef, offset: usize, len: usize) -> (FileMetadataRef, usize) {
+pub(crate) fn trimmed(footer: &FileMetadataRef, offset: usize, len: usize) -> (FileMetadataRef, usize) {
     let mut start = 0;
     let mut first = None;
     let mut groups = Vec::new();

@@ -209,6 +209,7 @@ fn frame<'a>(a: &Annotated<'a>, o: &[usize]) -> PolarsResult<DataFrame> {
 }
 
 /// The rows of one data file, read back.
+#[derive(Default)]
 pub struct Read {
     /// The rows, in file order; `calls.files` are the source ids found, `file` indexes them.
     pub calls: Calls,
@@ -269,9 +270,70 @@ fn corrupt(path: &Path, e: &PolarsError) -> StoreError {
 
 /// Reads a data file of org `org`. Flags are restored except superseded, which `dedup`
 /// recomputes.
+///
+/// A row group at a time: polars' decoded columns (a 16-byte view per string and row, a
+/// dozen string columns) are several times the size of the rows they become, and a whole
+/// file of an org's busy day (3 M rows) held 1 GB of them per reading thread.
 pub fn read(path: &Path, org: &str) -> Result<Read, StoreError> {
-    let df = read_columns(path, TEXT_COLUMNS.iter().chain(&OTHER_COLUMNS))?;
-    decode(&df, org).map_err(|e| corrupt(path, &e))
+    let names: Vec<String> = TEXT_COLUMNS
+        .iter()
+        .chain(&OTHER_COLUMNS)
+        .map(|c| (*c).to_string())
+        .collect();
+    let file = File::open(path).map_err(|e| StoreError::io(path, &e))?;
+    let footer = ParquetReader::new(file)
+        .get_metadata()
+        .cloned()
+        .map_err(|e| corrupt(path, &e))?;
+    let mut whole = Read::default();
+    let mut offset = 0;
+    for group in &footer.row_groups {
+        let rows = group.num_rows();
+        let (only, _) = crate::ingest::parquet::trimmed(&footer, offset, rows);
+        offset += rows;
+        let file = File::open(path).map_err(|e| StoreError::io(path, &e))?;
+        let mut reader = ParquetReader::new(file);
+        reader.set_metadata(only);
+        // Data files are read in parallel on rayon's threads; polars' pool on top would let a
+        // waiting thread start reading another file, piling up whole frames (see `write`).
+        let df = reader
+            .with_columns(Some(names.clone()))
+            .read_parallel(ParallelStrategy::None)
+            .finish()
+            .map_err(|e| corrupt(path, &e))?;
+        let part = decode(&df, org).map_err(|e| corrupt(path, &e))?;
+        whole.append(part);
+    }
+    whole.calls.files = distinct_files(&mut whole.calls);
+    Ok(whole)
+}
+
+impl Read {
+    fn append(&mut self, part: Read) {
+        crate::ingest::merge(&mut self.calls, part.calls);
+        self.duplicate.extend(part.duplicate);
+        self.counted.extend(part.counted);
+    }
+}
+
+/// The table's source ids, each once, with `file` indices pointing into that list: the row
+/// groups of a file each list the sources they found, and a source spans several groups.
+fn distinct_files(calls: &mut Calls) -> Vec<String> {
+    let mut index: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut distinct: Vec<String> = Vec::new();
+    let mut to_distinct: Vec<u32> = Vec::with_capacity(calls.files.len());
+    for id in &calls.files {
+        let next = distinct.len() as u32;
+        let i = *index.entry(id.as_str()).or_insert_with(|| {
+            distinct.push(id.clone());
+            next
+        });
+        to_distinct.push(i);
+    }
+    for f in &mut calls.file {
+        *f = to_distinct[*f as usize];
+    }
+    distinct
 }
 
 /// The columns [`read_identities`] decodes.
