@@ -51,6 +51,11 @@ pub struct Counted {
 }
 
 impl Counted {
+    fn reserve(&mut self, calls: usize) {
+        self.rows.reserve_exact(calls);
+        self.ts.reserve_exact(calls);
+    }
+
     fn push(&mut self, row: usize, ts: Millis) {
         self.rows.push(row as u32);
         self.ts.push(ts);
@@ -270,6 +275,7 @@ impl OrgStreams {
                 s.integrations.push(Counted::default());
             }
         }
+        s.reserve(calls, range.clone(), attribution);
         for i in range.filter(|&i| calls.counts(i)) {
             let ts = calls.ts[i];
             s.org.push(i, ts);
@@ -279,6 +285,24 @@ impl OrgStreams {
             }
         }
         s
+    }
+
+    /// Room for exactly the calls each stream gathers: grown call by call, the streams of a
+    /// large org held half as much again in spare capacity (a quarter of the report's peak).
+    fn reserve(&mut self, calls: &Calls, range: Range<usize>, attribution: &Attribution) {
+        let mut org = 0;
+        let mut by_slot = vec![0usize; self.integrations.len()];
+        for i in range.filter(|&i| calls.counts(i)) {
+            org += 1;
+            let slot = self.slot[attribution.of_row(calls, i)];
+            if slot != NO_STREAM {
+                by_slot[slot as usize] += 1;
+            }
+        }
+        self.org.reserve(org);
+        for (stream, n) in self.integrations.iter_mut().zip(by_slot) {
+            stream.reserve(n);
+        }
     }
 
     /// The integration's counted calls (empty when it has none or was not asked for).
