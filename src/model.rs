@@ -247,7 +247,7 @@ pub struct Calls {
     pub flags: Vec<u8>,
     /// The duplicate key's row part: a hash of (request id, user, resource), or of the whole
     /// normalised row when there is no request id. Compared only among rows of equal org,
-    /// event type and timestamp.
+    /// event type and timestamp. Emptied by `dedup` once duplicates are found.
     pub key: Vec<u64>,
     /// Index into [`Calls::files`].
     pub file: Vec<u32>,
