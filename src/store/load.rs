@@ -70,6 +70,9 @@ fn read_files(
 ) -> Result<Ingested, StoreError> {
     let files: Vec<&DataFile> = manifest.files.iter().filter(|f| wanted(f)).collect();
     let mut calls = Calls::default();
+    // Sized once from the manifest: grown file by file, the table was copied as it doubled.
+    let rows: u64 = files.iter().map(|f| f.rows).sum();
+    calls.reserve(rows::trusted_rows(rows));
     // A few files at a time, merged in file order as they come: the parts read but not yet
     // merged stay a few files' worth, not a second copy of the whole table.
     for chunk in files.chunks(rayon::current_num_threads()) {

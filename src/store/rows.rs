@@ -286,6 +286,7 @@ pub fn read(path: &Path, org: &str) -> Result<Read, StoreError> {
         .cloned()
         .map_err(|e| corrupt(path, &e))?;
     let mut whole = Read::default();
+    whole.calls.reserve(trusted_rows(footer.num_rows as u64));
     let mut offset = 0;
     for group in &footer.row_groups {
         let rows = group.num_rows();
@@ -306,6 +307,13 @@ pub fn read(path: &Path, org: &str) -> Result<Read, StoreError> {
     }
     whole.calls.files = distinct_files(&mut whole.calls);
     Ok(whole)
+}
+
+/// Rows to reserve room for when a manifest or a footer says `claimed`: at most 64 Mi, so a
+/// damaged count costs a clear error later, not an allocation the system refuses now; a
+/// larger table grows from there.
+pub(super) fn trusted_rows(claimed: u64) -> usize {
+    claimed.min(1 << 26) as usize
 }
 
 impl Read {
