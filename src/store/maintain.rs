@@ -114,8 +114,9 @@ pub struct Verified {
     pub report: String,
 }
 
-/// `store verify`: every listed file exists with its size, hash, row and counted-row counts;
-/// every row's source is listed; every source's accounting balances.
+/// `store verify`: every listed file exists with its size, hash, row and counted-row counts,
+/// and the callers in its footer; every row's source is listed; every source's accounting
+/// balances.
 pub fn verify(dir: &Path) -> Result<Verified, StoreError> {
     require_store(dir)?;
     let _reading = lock::read(dir);
@@ -167,6 +168,14 @@ pub fn verify(dir: &Path) -> Result<Verified, StoreError> {
                         }
                     }
                 }
+                Err(e) => p.push(e.to_string()),
+            }
+            match rows::footer_identities_agree(&path) {
+                Ok(true) => {}
+                Ok(false) => p.push(format!(
+                    "{}: the callers listed in its footer are not those of its rows",
+                    f.path
+                )),
                 Err(e) => p.push(e.to_string()),
             }
             p

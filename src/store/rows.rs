@@ -118,8 +118,14 @@ pub fn write(path: &Path, a: &Annotated) -> Result<u64, StoreError> {
     // Partitions are written in parallel on rayon's threads. polars' own pool on top made a
     // thread waiting for it start another partition meanwhile, and those nested partitions'
     // frames piled up (6 GiB for 10 M rows); serial columns keep one frame per thread.
+    let identities = serde_json::to_string(&identity_list(a))
+        .map_err(|e| StoreError::Corrupt(format!("{}: cannot write: {e}", path.display())))?;
     let mut writer = ParquetWriter::new(&mut file)
         .set_parallel(false)
+        .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![(
+            IDENTITIES_KEY.to_string(),
+            identities,
+        )])))
         .batched(&schema)
         .map_err(failed)?;
     for rows in a.order.chunks(ROW_GROUP) {
@@ -357,41 +363,123 @@ const IDENTITY_COLUMNS: [&str; 6] = [
 /// The distinct caller identities of a data file (connected app id and name, client, user id
 /// and name), as a table of one row per identity, flagged Salesforce-client when any call of
 /// that identity is: the input of [`crate::attribute::census`].
+///
+/// Data files carry that table in their footer ([`IDENTITIES_KEY`], written with the file), so
+/// only the footer is read; a file written before that is read from its columns.
 pub fn read_identities(path: &Path) -> Result<Calls, StoreError> {
+    if let Some(list) = footer_identities(path)? {
+        return Ok(identity_table(&list));
+    }
+    Ok(identity_table(&column_identities(path)?))
+}
+
+/// Whether a data file's footer lists exactly the identities of its rows (`store verify`);
+/// true for a file without the list (an older store, read from its columns).
+pub fn footer_identities_agree(path: &Path) -> Result<bool, StoreError> {
+    match footer_identities(path)? {
+        Some(list) => Ok(list == column_identities(path)?),
+        None => Ok(true),
+    }
+}
+
+/// The distinct identities of a data file's rows, read from its columns.
+fn column_identities(path: &Path) -> Result<Vec<Identity>, StoreError> {
     let df = read_columns(path, IDENTITY_COLUMNS.iter())?;
     identities(&df).map_err(|e| corrupt(path, &e))
 }
 
-fn identities(df: &DataFrame) -> PolarsResult<Calls> {
-    let mut calls = Calls::default();
+/// Footer key of a data file's caller identities: a JSON list of `[[app id, app name, client,
+/// user id, user name], salesforce]`, in order of first appearance in the file, empty values
+/// as empty strings.
+pub const IDENTITIES_KEY: &str = "apiusage.identities";
+
+/// A caller identity as the census takes it: connected app id and name, client, user id and
+/// name; and whether any of its calls is Salesforce-internal.
+type Identity = ([String; 5], bool);
+
+/// The distinct identities of the rows written, in order of first appearance.
+fn identity_list(a: &Annotated) -> Vec<Identity> {
+    let c = a.calls;
+    let mut index: FxHashMap<[StrId; 5], usize> = FxHashMap::default();
+    let mut list: Vec<Identity> = Vec::new();
+    for &i in a.order {
+        let s = c.shape_of(i);
+        let key = [s.app_id, s.app_name, s.client, s.user_id, s.user_name];
+        let internal = c.flags[i] & flags::SALESFORCE_CLIENT != 0;
+        match index.get(&key) {
+            Some(&k) => list[k].1 |= internal,
+            None => {
+                index.insert(key, list.len());
+                list.push((key.map(|id| text(c, id).unwrap_or("").to_string()), internal));
+            }
+        }
+    }
+    list
+}
+
+/// The identities in a data file's footer; `None` when it has none (an older store).
+fn footer_identities(path: &Path) -> Result<Option<Vec<Identity>>, StoreError> {
+    let file = File::open(path).map_err(|e| StoreError::io(path, &e))?;
+    let footer = ParquetReader::new(file)
+        .get_metadata()
+        .cloned()
+        .map_err(|e| corrupt(path, &e))?;
+    let Some(value) = footer
+        .key_value_metadata()
+        .iter()
+        .flatten()
+        .find(|kv| kv.key == IDENTITIES_KEY)
+        .and_then(|kv| kv.value.as_deref())
+    else {
+        return Ok(None);
+    };
+    serde_json::from_str(value)
+        .map(Some)
+        .map_err(|e| StoreError::Corrupt(format!("{}: footer {IDENTITIES_KEY}: {e}", path.display())))
+}
+
+fn identities(df: &DataFrame) -> PolarsResult<Vec<Identity>> {
+    let mut strings = Strings::default();
     let mut ids: Vec<Vec<StrId>> = Vec::with_capacity(5);
     for name in &IDENTITY_COLUMNS[..5] {
-        ids.push(intern_column(df.column(name)?.str()?, &mut calls.strings));
+        ids.push(intern_column(df.column(name)?.str()?, &mut strings));
     }
     let salesforce = df.column(col::SALESFORCE_CLIENT)?.bool()?;
-    let mut row_of: FxHashMap<[StrId; 5], usize> = FxHashMap::default();
+    let mut index: FxHashMap<[StrId; 5], usize> = FxHashMap::default();
+    let mut list: Vec<Identity> = Vec::new();
     for (i, internal) in salesforce.iter().enumerate() {
         let key = [ids[0][i], ids[1][i], ids[2][i], ids[3][i], ids[4][i]];
-        let flag = if internal.unwrap_or(false) {
-            flags::SALESFORCE_CLIENT
-        } else {
-            0
-        };
-        if let Some(&row) = row_of.get(&key) {
-            calls.flags[row] |= flag;
-            continue;
+        let internal = internal.unwrap_or(false);
+        match index.get(&key) {
+            Some(&k) => list[k].1 |= internal,
+            None => {
+                index.insert(key, list.len());
+                list.push((key.map(|id| strings.get(id).to_string()), internal));
+            }
         }
-        row_of.insert(key, calls.shapes.len());
+    }
+    Ok(list)
+}
+
+/// The census's input: one row per identity, its shape holding the identity's fields and its
+/// flags the Salesforce-client bit.
+fn identity_table(list: &[Identity]) -> Calls {
+    let mut calls = Calls::default();
+    for (fields, internal) in list {
+        let [app_id, app_name, client, user_id, user_name] =
+            fields.each_ref().map(|f| calls.strings.intern(f));
         calls.shape.push(calls.shapes.len() as ShapeId);
         calls.shapes.push(Shape {
-            app_id: key[0],
-            app_name: key[1],
-            client: key[2],
-            user_id: key[3],
-            user_name: key[4],
+            app_id,
+            app_name,
+            client,
+            user_id,
+            user_name,
             ..Shape::default()
         });
-        calls.flags.push(flag);
+        calls
+            .flags
+            .push(if *internal { flags::SALESFORCE_CLIENT } else { 0 });
         calls.ts.push(0);
         calls.resource.push(0);
         calls.rows_processed.push(u32::MAX);
@@ -399,7 +487,7 @@ fn identities(df: &DataFrame) -> PolarsResult<Calls> {
         calls.file.push(0);
         calls.line.push(0);
     }
-    Ok(calls)
+    calls
 }
 
 /// Number of rows in a data file, from its footer.
@@ -555,4 +643,45 @@ fn intern_column(column: &StringChunked, strings: &mut Strings) -> Vec<StrId> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_data_file_without_callers_in_its_footer_is_read_from_its_columns() {
+        // As an older store wrote it: the identity columns, no footer list.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("part-old.parquet");
+        let mut df = df!(
+            col::APP_ID => [Some("0H45j000000XyZa"), None, Some("0H45j000000XyZa")],
+            col::APP_NAME => [Some("Acme Sync"), None, Some("Acme Sync")],
+            col::CLIENT_NAME => [None, Some("SfdxCli"), None],
+            col::USER_ID => ["0055j000001AbCd", "0055j000001AbCd", "0055j000001AbCd"],
+            col::USER_NAME => ["sync@acme.example", "sync@acme.example", "sync@acme.example"],
+            col::SALESFORCE_CLIENT => [false, true, false]
+        )
+        .unwrap();
+        ParquetWriter::new(File::create(&path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        assert_eq!(footer_identities(&path).unwrap(), None);
+        assert!(footer_identities_agree(&path).unwrap());
+        let table = read_identities(&path).unwrap();
+        let rows: Vec<(&str, &str, &str, u8)> = (0..table.len())
+            .map(|i| {
+                let s = table.shape_of(i);
+                let text = |id| table.strings.get(id);
+                (text(s.app_id), text(s.app_name), text(s.client), table.flags[i])
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                ("0H45j000000XyZa", "Acme Sync", "", 0),
+                ("", "", "SfdxCli", flags::SALESFORCE_CLIENT),
+            ]
+        );
+    }
 }
