@@ -232,25 +232,10 @@ fn gather(
             ranges.push((org, start..order.len()));
         }
     }
-    // Each column is gathered on all cores, one column at a time (see above for why).
-    fn pick<T: Copy + Send + Sync>(col: &mut Vec<T>, order: &[u32]) {
-        let mut picked: Vec<T> = Vec::new();
-        order
-            .par_iter()
-            .map(|&r| col[r as usize])
-            .collect_into_vec(&mut picked);
-        *col = picked;
-    }
-    pick(&mut calls.ts, &order);
-    pick(&mut calls.shape, &order);
-    pick(&mut calls.resource, &order);
-    pick(&mut calls.rows_processed, &order);
-    pick(&mut calls.flags, &order);
     // Duplicates are found: nothing after this compares keys, and they were a fifth of a
     // large org's table at the report's peak.
     calls.key = Vec::new();
-    pick(&mut calls.file, &order);
-    pick(&mut calls.line, &order);
+    calls.gather(&order);
     ranges
 }
 

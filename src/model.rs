@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -309,6 +310,31 @@ impl Calls {
     /// `file:line` of row `i`.
     pub fn location(&self, i: usize) -> String {
         format!("{}:{}", self.files[self.file[i] as usize], self.line[i])
+    }
+
+    /// Keeps only the rows `order` lists (row indices, each at most once), in that order. Each
+    /// column is gathered on all cores and replaced before the next, so the peak is the table
+    /// plus one column; a column already dropped (`key`, after dedup) stays empty.
+    pub fn gather(&mut self, order: &[u32]) {
+        fn pick<T: Copy + Send + Sync>(col: &mut Vec<T>, order: &[u32]) {
+            if col.is_empty() {
+                return;
+            }
+            let mut picked = Vec::new();
+            order
+                .par_iter()
+                .map(|&r| col[r as usize])
+                .collect_into_vec(&mut picked);
+            *col = picked;
+        }
+        pick(&mut self.ts, order);
+        pick(&mut self.shape, order);
+        pick(&mut self.resource, order);
+        pick(&mut self.rows_processed, order);
+        pick(&mut self.flags, order);
+        pick(&mut self.key, order);
+        pick(&mut self.file, order);
+        pick(&mut self.line, order);
     }
 
     /// Keeps only the rows whose index is set in `keep`, preserving order.

@@ -14,16 +14,38 @@ use crate::model::{Calls, Shape, ShapeId, StrId};
 
 /// Whose `files` the parts' file indices refer to.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Files {
+enum Files {
     /// Each part lists its own files, appended to the table's (parts of different files).
     Own,
     /// Every part is of the table's one file: indices are kept, the parts' lists dropped.
     Shared,
 }
 
-/// Appends `part` to `into`, re-mapping its string and shape ids into `into`'s pools.
-pub fn merge(into: &mut Calls, part: Calls) {
-    concat(into, vec![part], Files::Own);
+/// A table put together from parts in order (files, a data file's row groups), each part's
+/// string and shape ids re-mapped into the table's pools. The table's shapes are indexed once
+/// for all the appends: indexed afresh at each, a table of a million distinct callers cost a
+/// million hash inserts per file appended.
+pub struct Concat {
+    calls: Calls,
+    known: ShapeIndex,
+}
+
+impl Concat {
+    /// A table starting as `calls` (empty, or sized with [`Calls::reserve`]).
+    pub fn new(calls: Calls) -> Concat {
+        let known = ShapeIndex::of(&calls);
+        Concat { calls, known }
+    }
+
+    /// Appends the parts' rows in order; each part's files follow the table's.
+    pub fn append(&mut self, parts: Vec<Calls>) {
+        append(&mut self.calls, &mut self.known, parts, Files::Own);
+    }
+
+    /// The table.
+    pub fn finish(self) -> Calls {
+        self.calls
+    }
 }
 
 /// One file's parts (chunks or slices, in file order) as one part: rows concatenated, tallies
@@ -38,14 +60,14 @@ pub fn merge_parts(parts: Vec<Part>, empty: impl FnOnce() -> Part) -> Part {
         whole.tally.merge(part.tally);
         rest.push(part.calls);
     }
-    concat(&mut whole.calls, rest, Files::Shared);
+    let mut known = ShapeIndex::of(&whole.calls);
+    append(&mut whole.calls, &mut known, rest, Files::Shared);
     whole
 }
 
-/// Appends every part's rows to `into`, in order.
-pub(super) fn concat(into: &mut Calls, mut parts: Vec<Calls>, files: Files) {
+/// Appends every part's rows to `into`, whose shapes `known` indexes, in order.
+fn append(into: &mut Calls, known: &mut ShapeIndex, mut parts: Vec<Calls>, files: Files) {
     let maps: Vec<IdMaps> = {
-        let mut known = ShapeIndex::of(into);
         let mut next_file = into.files.len() as u32;
         parts
             .iter()
@@ -55,7 +77,7 @@ pub(super) fn concat(into: &mut Calls, mut parts: Vec<Calls>, files: Files) {
                     Files::Shared => 0,
                 };
                 next_file += part.files.len() as u32;
-                IdMaps::new(into, &mut known, part, file_base)
+                IdMaps::new(into, known, part, file_base)
             })
             .collect()
     };

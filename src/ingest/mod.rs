@@ -25,7 +25,7 @@ use serde::Serialize;
 use self::builder::Part;
 use self::columns::{ColumnMap, MissingColumns};
 pub use self::discover::{discover, Discovery, Format, InputFile, Skipped};
-pub use self::merge::{merge, merge_parts, merge_rows};
+pub use self::merge::{merge_parts, merge_rows, Concat};
 use crate::model::{Calls, Millis, RowTally};
 
 /// What ingest needs to know about the run.
@@ -232,6 +232,8 @@ pub fn ingest(
             Err(e) => out.unreadable.push(e),
         }
     }
-    merge::concat(&mut out.calls, parts, merge::Files::Own);
+    let mut table = Concat::new(Calls::default());
+    table.append(parts);
+    out.calls = table.finish();
     Ok(out)
 }

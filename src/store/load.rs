@@ -21,7 +21,7 @@ use super::rows;
 use super::StoreError;
 use crate::attribute::{self, Census, IntegrationMap};
 use crate::dedup::{Filter, OTHER_ORG};
-use crate::ingest::{self, FileReport, Ingested};
+use crate::ingest::{Concat, FileReport, Ingested};
 use crate::model::{Calls, RowTally};
 
 /// Reads the snapshot of the store at `dir` (no lock: a snapshot is immutable once
@@ -73,17 +73,9 @@ fn read_files(
     // Sized once from the manifest: grown file by file, the table was copied as it doubled.
     let rows: u64 = files.iter().map(|f| f.rows).sum();
     calls.reserve(rows::trusted_rows(rows));
-    // A few files at a time, merged in file order as they come: the parts read but not yet
-    // merged stay a few files' worth, not a second copy of the whole table.
-    for chunk in files.chunks(rayon::current_num_threads()) {
-        let parts: Vec<Result<Calls, StoreError>> = chunk
-            .par_iter()
-            .map(|f| rows::read(&dir.join(&f.path), &f.org_id).map(|r| r.calls))
-            .collect();
-        for part in parts {
-            ingest::merge(&mut calls, part?);
-        }
-    }
+    let mut calls = read_in_order(calls, &files, |f| {
+        rows::read(&dir.join(&f.path), &f.org_id).map(|r| r.calls)
+    })?;
     partition::order_by_source(&mut calls, &ranks(manifest));
     // `files` are source ids in rank order; reports name sources by path.
     let by_id: rustc_hash::FxHashMap<&str, &super::manifest::Source> =
@@ -108,18 +100,27 @@ fn read_files(
 /// The integrations of the whole snapshot (every org's identities), for attributing each group
 /// of orgs as one table of all of them would be.
 pub fn census(dir: &Path, manifest: &Manifest, map: &IntegrationMap) -> Result<Census, StoreError> {
-    let mut identities = Calls::default();
     let files: Vec<&DataFile> = manifest.files.iter().collect();
-    for chunk in files.chunks(rayon::current_num_threads()) {
-        let parts: Vec<Result<Calls, StoreError>> = chunk
-            .par_iter()
-            .map(|f| rows::read_identities(&dir.join(&f.path)))
-            .collect();
-        for part in parts {
-            ingest::merge(&mut identities, part?);
-        }
-    }
+    let identities = read_in_order(Calls::default(), &files, |f| {
+        rows::read_identities(&dir.join(&f.path))
+    })?;
     Ok(attribute::census(&identities, map))
+}
+
+/// `table` with each of `files` read and appended in file order, a few at a time (a file per
+/// thread): the parts read but not yet appended stay a few files' worth, not a second copy of
+/// the table. The first file (in order) that fails names the error, whichever thread read it.
+fn read_in_order(
+    table: Calls,
+    files: &[&DataFile],
+    read: impl Fn(&DataFile) -> Result<Calls, StoreError> + Sync,
+) -> Result<Calls, StoreError> {
+    let mut table = Concat::new(table);
+    for chunk in files.chunks(rayon::current_num_threads()) {
+        let parts: Vec<Result<Calls, StoreError>> = chunk.par_iter().map(|f| read(f)).collect();
+        table.append(parts.into_iter().collect::<Result<_, _>>()?);
+    }
+    Ok(table.finish())
 }
 
 /// The orgs a report reads (all, or those of `--org` the store has), in id order, in groups

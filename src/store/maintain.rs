@@ -290,11 +290,12 @@ pub fn compact(dir: &Path, wait: bool) -> Result<String, StoreError> {
         .map(|(n, (_, idx))| {
             let first = &m.files[idx[0]];
             let day = layout::day_of_date(&first.date).unwrap_or_default();
-            let mut calls = Calls::default();
+            let mut files = crate::ingest::Concat::new(Calls::default());
             for &i in idx {
                 let r = rows::read(&dir.join(&m.files[i].path), &first.org_id)?;
-                crate::ingest::merge(&mut calls, r.calls);
+                files.append(vec![r.calls]);
             }
+            let mut calls = files.finish();
             partition::order_by_source(&mut calls, &ranks);
             let rel = layout::data_file(&first.org_id, day, snapshot, n);
             Ok(partition::write(dir, &rel, &first.org_id, day, &calls, &ranks)?.file)

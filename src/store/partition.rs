@@ -35,24 +35,6 @@ pub fn ranks<'a>(sources: impl Iterator<Item = (&'a str, &'a str)>) -> Ranks {
         .collect()
 }
 
-/// Reorders the rows of `calls` to `order` (a permutation); the pools are untouched.
-fn reorder(calls: &mut Calls, order: &[usize]) {
-    // A group of a large org holds tens of millions of rows: each column on all cores.
-    fn pick<T: Copy + Send + Sync>(col: &mut Vec<T>, order: &[usize]) {
-        let mut picked = Vec::new();
-        order.par_iter().map(|&r| col[r]).collect_into_vec(&mut picked);
-        *col = picked;
-    }
-    pick(&mut calls.ts, order);
-    pick(&mut calls.shape, order);
-    pick(&mut calls.resource, order);
-    pick(&mut calls.rows_processed, order);
-    pick(&mut calls.flags, order);
-    pick(&mut calls.key, order);
-    pick(&mut calls.file, order);
-    pick(&mut calls.line, order);
-}
-
 /// Re-indexes `calls.file` by rank (`calls.files` are source ids on entry; on return they are
 /// every ranked source's id, in rank order) and orders the rows by (rank, line).
 pub fn order_by_source(calls: &mut Calls, ranks: &Ranks) {
@@ -67,10 +49,10 @@ pub fn order_by_source(calls: &mut Calls, ranks: &Ranks) {
     let mut ids: Vec<(usize, String)> = ranks.iter().map(|(id, (r, _))| (*r, id.clone())).collect();
     ids.sort();
     calls.files = ids.into_iter().map(|(_, id)| id).collect();
-    let mut order: Vec<usize> = (0..calls.len()).collect();
+    let mut order: Vec<u32> = (0..calls.len() as u32).collect();
     // Stable, so rows that share a (source, line) (none should) keep their order.
-    order.par_sort_by_key(|&i| (u64::from(calls.file[i]) << 32) | u64::from(calls.line[i]));
-    reorder(calls, &order);
+    order.par_sort_by_key(|&i| (u64::from(calls.file[i as usize]) << 32) | u64::from(calls.line[i as usize]));
+    calls.gather(&order);
 }
 
 /// The result of recomputing one partition.

@@ -168,7 +168,7 @@ impl<'a> Writes<'a> {
         parts: &[Calls],
         new_rows: &NewRows,
     ) -> Result<Option<DataFile>, StoreError> {
-        let mut calls = Calls::default();
+        let mut current = ingest::Concat::new(Calls::default());
         for f in &job.current {
             let read = rows::read(&self.dir.join(&f.path), &job.org)?;
             // A file's few sources are looked up once each, not once per row.
@@ -176,8 +176,9 @@ impl<'a> Writes<'a> {
             let keep: Vec<bool> = read.calls.file.iter().map(|&f| !gone[f as usize]).collect();
             let mut c = read.calls;
             c.retain_rows(&keep);
-            ingest::merge(&mut calls, c);
+            current.append(vec![c]);
         }
+        let mut calls = current.finish();
         if let Some(pieces) = new_rows.get(&(job.org.clone(), job.day)) {
             for (p, rows) in pieces {
                 ingest::merge_rows(&mut calls, &parts[*p], rows);

@@ -10,10 +10,12 @@
 use std::fs::File;
 use std::path::Path;
 
+use polars::io::parquet::metadata::FileMetadataRef;
 use polars::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::StoreError;
+use crate::ingest::Concat;
 use crate::model::{flags, Calls, EventType, Shape, ShapeId, StrId, Strings};
 
 /// Column names, in file order.
@@ -215,7 +217,6 @@ fn frame<'a>(a: &Annotated<'a>, o: &[usize]) -> PolarsResult<DataFrame> {
 }
 
 /// The rows of one data file, read back.
-#[derive(Default)]
 pub struct Read {
     /// The rows, in file order; `calls.files` are the source ids found, `file` indexes them.
     pub calls: Calls,
@@ -258,15 +259,33 @@ const OTHER_COLUMNS: [&str; 12] = [
     col::SOURCE_LINE,
 ];
 
-/// The columns `names` of a data file, read on the calling thread.
-fn read_columns<'a>(path: &Path, names: impl Iterator<Item = &'a &'a str>) -> Result<DataFrame, StoreError> {
+/// The columns `names` of a data file (of only the row groups `footer` keeps, if given), read
+/// on the calling thread.
+fn read_columns(
+    path: &Path,
+    names: &[&str],
+    footer: Option<FileMetadataRef>,
+) -> Result<DataFrame, StoreError> {
     let file = File::open(path).map_err(|e| StoreError::io(path, &e))?;
+    let mut reader = ParquetReader::new(file);
+    if let Some(footer) = footer {
+        reader.set_metadata(footer);
+    }
     // Data files are read in parallel on rayon's threads; polars' pool on top would let a
     // waiting thread start reading another file, piling up whole frames (see `write`).
-    ParquetReader::new(file)
-        .with_columns(Some(names.map(|c| (*c).to_string()).collect()))
+    reader
+        .with_columns(Some(names.iter().map(|c| (*c).to_string()).collect()))
         .read_parallel(ParallelStrategy::None)
         .finish()
+        .map_err(|e| corrupt(path, &e))
+}
+
+/// A data file's footer (its row groups, and the callers it lists).
+fn footer(path: &Path) -> Result<FileMetadataRef, StoreError> {
+    let file = File::open(path).map_err(|e| StoreError::io(path, &e))?;
+    ParquetReader::new(file)
+        .get_metadata()
+        .cloned()
         .map_err(|e| corrupt(path, &e))
 }
 
@@ -281,38 +300,30 @@ fn corrupt(path: &Path, e: &PolarsError) -> StoreError {
 /// dozen string columns) are several times the size of the rows they become, and a whole
 /// file of an org's busy day (3 M rows) held 1 GB of them per reading thread.
 pub fn read(path: &Path, org: &str) -> Result<Read, StoreError> {
-    let names: Vec<String> = TEXT_COLUMNS
-        .iter()
-        .chain(&OTHER_COLUMNS)
-        .map(|c| (*c).to_string())
-        .collect();
-    let file = File::open(path).map_err(|e| StoreError::io(path, &e))?;
-    let footer = ParquetReader::new(file)
-        .get_metadata()
-        .cloned()
-        .map_err(|e| corrupt(path, &e))?;
-    let mut whole = Read::default();
-    whole.calls.reserve(trusted_rows(footer.num_rows as u64));
+    let names: Vec<&str> = TEXT_COLUMNS.iter().chain(&OTHER_COLUMNS).copied().collect();
+    let footer = footer(path)?;
+    let mut calls = Calls::default();
+    calls.reserve(trusted_rows(footer.num_rows as u64));
+    let mut table = Concat::new(calls);
+    let (mut duplicate, mut counted) = (Vec::new(), Vec::new());
     let mut offset = 0;
     for group in &footer.row_groups {
         let rows = group.num_rows();
         let (only, _) = crate::ingest::parquet::trimmed(&footer, offset, rows);
         offset += rows;
-        let file = File::open(path).map_err(|e| StoreError::io(path, &e))?;
-        let mut reader = ParquetReader::new(file);
-        reader.set_metadata(only);
-        // Data files are read in parallel on rayon's threads; polars' pool on top would let a
-        // waiting thread start reading another file, piling up whole frames (see `write`).
-        let df = reader
-            .with_columns(Some(names.clone()))
-            .read_parallel(ParallelStrategy::None)
-            .finish()
-            .map_err(|e| corrupt(path, &e))?;
+        let df = read_columns(path, &names, Some(only))?;
         let part = decode(&df, org).map_err(|e| corrupt(path, &e))?;
-        whole.append(part);
+        duplicate.extend(part.duplicate);
+        counted.extend(part.counted);
+        table.append(vec![part.calls]);
     }
-    whole.calls.files = distinct_files(&mut whole.calls);
-    Ok(whole)
+    let mut calls = table.finish();
+    calls.files = distinct_files(&mut calls);
+    Ok(Read {
+        calls,
+        duplicate,
+        counted,
+    })
 }
 
 /// Rows to reserve room for when a manifest or a footer says `claimed`: at most 64 Mi, so a
@@ -320,14 +331,6 @@ pub fn read(path: &Path, org: &str) -> Result<Read, StoreError> {
 /// larger table grows from there.
 pub(super) fn trusted_rows(claimed: u64) -> usize {
     claimed.min(1 << 26) as usize
-}
-
-impl Read {
-    fn append(&mut self, part: Read) {
-        crate::ingest::merge(&mut self.calls, part.calls);
-        self.duplicate.extend(part.duplicate);
-        self.counted.extend(part.counted);
-    }
 }
 
 /// The table's source ids, each once, with `file` indices pointing into that list: the row
@@ -384,7 +387,7 @@ pub fn footer_identities_agree(path: &Path) -> Result<bool, StoreError> {
 
 /// The distinct identities of a data file's rows, read from its columns.
 fn column_identities(path: &Path) -> Result<Vec<Identity>, StoreError> {
-    let df = read_columns(path, IDENTITY_COLUMNS.iter())?;
+    let df = read_columns(path, &IDENTITY_COLUMNS, None)?;
     identities(&df).map_err(|e| corrupt(path, &e))
 }
 
@@ -397,33 +400,42 @@ pub const IDENTITIES_KEY: &str = "apiusage.identities";
 /// name; and whether any of its calls is Salesforce-internal.
 type Identity = ([String; 5], bool);
 
+/// Distinct identities in order of first appearance, each flagged internal when any of its
+/// calls is; keyed by string ids of one pool until written out as text.
+#[derive(Default)]
+struct Distinct {
+    index: FxHashMap<[StrId; 5], usize>,
+    list: Vec<Identity>,
+}
+
+impl Distinct {
+    fn add(&mut self, key: [StrId; 5], internal: bool, text: impl Fn(StrId) -> String) {
+        match self.index.get(&key) {
+            Some(&k) => self.list[k].1 |= internal,
+            None => {
+                self.index.insert(key, self.list.len());
+                self.list.push((key.map(text), internal));
+            }
+        }
+    }
+}
+
 /// The distinct identities of the rows written, in order of first appearance.
 fn identity_list(a: &Annotated) -> Vec<Identity> {
     let c = a.calls;
-    let mut index: FxHashMap<[StrId; 5], usize> = FxHashMap::default();
-    let mut list: Vec<Identity> = Vec::new();
+    let mut distinct = Distinct::default();
     for &i in a.order {
         let s = c.shape_of(i);
         let key = [s.app_id, s.app_name, s.client, s.user_id, s.user_name];
         let internal = c.flags[i] & flags::SALESFORCE_CLIENT != 0;
-        match index.get(&key) {
-            Some(&k) => list[k].1 |= internal,
-            None => {
-                index.insert(key, list.len());
-                list.push((key.map(|id| text(c, id).unwrap_or("").to_string()), internal));
-            }
-        }
+        distinct.add(key, internal, |id| text(c, id).unwrap_or("").to_string());
     }
-    list
+    distinct.list
 }
 
 /// The identities in a data file's footer; `None` when it has none (an older store).
 fn footer_identities(path: &Path) -> Result<Option<Vec<Identity>>, StoreError> {
-    let file = File::open(path).map_err(|e| StoreError::io(path, &e))?;
-    let footer = ParquetReader::new(file)
-        .get_metadata()
-        .cloned()
-        .map_err(|e| corrupt(path, &e))?;
+    let footer = footer(path)?;
     let Some(value) = footer
         .key_value_metadata()
         .iter()
@@ -445,20 +457,12 @@ fn identities(df: &DataFrame) -> PolarsResult<Vec<Identity>> {
         ids.push(intern_column(df.column(name)?.str()?, &mut strings));
     }
     let salesforce = df.column(col::SALESFORCE_CLIENT)?.bool()?;
-    let mut index: FxHashMap<[StrId; 5], usize> = FxHashMap::default();
-    let mut list: Vec<Identity> = Vec::new();
+    let mut distinct = Distinct::default();
     for (i, internal) in salesforce.iter().enumerate() {
         let key = [ids[0][i], ids[1][i], ids[2][i], ids[3][i], ids[4][i]];
-        let internal = internal.unwrap_or(false);
-        match index.get(&key) {
-            Some(&k) => list[k].1 |= internal,
-            None => {
-                index.insert(key, list.len());
-                list.push((key.map(|id| strings.get(id).to_string()), internal));
-            }
-        }
+        distinct.add(key, internal.unwrap_or(false), |id| strings.get(id).to_string());
     }
-    Ok(list)
+    Ok(distinct.list)
 }
 
 /// The census's input: one row per identity, its shape holding the identity's fields and its
@@ -492,11 +496,7 @@ fn identity_table(list: &[Identity]) -> Calls {
 
 /// Number of rows in a data file, from its footer.
 pub fn row_count(path: &Path) -> Result<u64, StoreError> {
-    let file = File::open(path).map_err(|e| StoreError::io(path, &e))?;
-    ParquetReader::new(file)
-        .num_rows()
-        .map(|n| n as u64)
-        .map_err(|e| StoreError::Corrupt(format!("{}: {e}", path.display())))
+    Ok(footer(path)?.num_rows as u64)
 }
 
 fn decode(df: &DataFrame, org: &str) -> PolarsResult<Read> {
