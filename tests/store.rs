@@ -270,6 +270,78 @@ fn integrations_shared_by_orgs_are_named_alike_when_the_store_is_read_an_org_at_
     );
 }
 
+/// Whether a data file's footer lists its callers (`apiusage.identities`).
+fn footer_lists_callers(path: &Path) -> bool {
+    use polars::prelude::*;
+    let footer = ParquetReader::new(fs::File::open(path).unwrap())
+        .get_metadata()
+        .unwrap()
+        .clone();
+    footer
+        .key_value_metadata()
+        .iter()
+        .flatten()
+        .any(|kv| kv.key == "apiusage.identities")
+}
+
+#[test]
+fn an_org_day_of_more_callers_than_a_footer_lists_is_read_from_its_columns() {
+    // 10,001 distinct users in one org-day: too many for the footer, whose list is left out;
+    // the app is named only in the other org's rows. Read an org at a time, the census takes
+    // one org's callers from its columns and the other's from its footer, and names the app
+    // in both orgs as the raw report does.
+    let tmp = tempfile::tempdir().unwrap();
+    let other = "00D5j000000Zz9Q";
+    let mut calls: Vec<Call> = (0..10_001)
+        .map(|i| {
+            let mut c = Call::at(
+                &format!(
+                    "2026-11-03T{:02}:{:02}:{:02}.000Z",
+                    i / 3600 % 24,
+                    i / 60 % 60,
+                    i % 60
+                ),
+                &format!("r{i}"),
+            )
+            .app("0H45j000000XyZa", "");
+            c.user = format!("005{i:012}");
+            c
+        })
+        .collect();
+    calls.extend(
+        (0..3).map(|i| Call::at(&format!("2026-11-03T12:00:0{i}.000Z"), &format!("o{i}")).org(other)),
+    );
+    let logs = write(tmp.path(), "logs/ApiTotalUsage_2026-11-03.csv", atu_csv(&calls));
+    let store = tmp.path().join("store");
+    assert_eq!(ingest(&store, &[&logs], &[]).0, 0);
+    let lists: Vec<(String, bool)> = manifest(&store)["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let path = store.join(f["path"].as_str().unwrap());
+            (
+                f["org_id"].as_str().unwrap().to_string(),
+                footer_lists_callers(&path),
+            )
+        })
+        .collect();
+    assert_eq!(lists, vec![(ORG.to_string(), false), (other.to_string(), true)]);
+    assert_eq!(store_cmd("verify", &store, &[]).0, 0);
+    let (code, err, raw) = raw_report(&[&logs], &tmp.path().join("raw"), &[]);
+    assert_eq!(code, 0, "{err}");
+    let (code, err, grouped) = grouped_report(&store, &tmp.path().join("grouped"), &[], "1");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(without_inputs(raw), without_inputs(grouped.clone()));
+    let of_org = grouped["orgs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["org_id"] == ORG)
+        .unwrap();
+    assert_eq!(of_org["integrations"][0]["label"], "Acme Sync", "{of_org}");
+}
+
 #[test]
 fn a_report_from_the_store_equals_the_raw_report_on_generated_data() {
     let tmp = tempfile::tempdir().unwrap();

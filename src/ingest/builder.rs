@@ -3,7 +3,7 @@
 //!
 //! Both readers (CSV and Parquet) feed this builder through [`RowSource`], so a call normalises
 //! to the same columns whatever file it came from. One builder serves one file (or one chunk of
-//! a large file); parts are merged later (`ingest::merge`).
+//! a large file); parts are put together later (`ingest::Concat`, `ingest::merge_parts`).
 
 use std::hash::Hasher;
 

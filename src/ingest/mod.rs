@@ -3,8 +3,8 @@
 //!
 //! `discover` walks the paths; each recognised file is read in parallel (rayon) by the reader
 //! for its format — `csv` (plain or gzip) or `parquet` — into a part with its own string pool;
-//! `merge` concatenates the parts in path order, re-mapping their ids into one pool. A file that
-//! cannot be read at all is reported and the others still go through.
+//! [`Concat`] puts the parts together in path order, re-mapping their ids into one pool. A
+//! file that cannot be read at all is reported and the others still go through.
 
 pub mod builder;
 pub mod chunks;

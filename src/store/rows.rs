@@ -117,17 +117,14 @@ pub fn write(path: &Path, a: &Annotated) -> Result<u64, StoreError> {
     }
     let mut file = File::create(path).map_err(|e| StoreError::io(path, &e))?;
     let schema = frame(a, &[]).map_err(failed)?.schema().as_ref().clone();
+    let footer = footer_metadata(a)
+        .map_err(|e| StoreError::Corrupt(format!("{}: cannot write: {e}", path.display())))?;
     // Partitions are written in parallel on rayon's threads. polars' own pool on top made a
     // thread waiting for it start another partition meanwhile, and those nested partitions'
     // frames piled up (6 GiB for 10 M rows); serial columns keep one frame per thread.
-    let identities = serde_json::to_string(&identity_list(a))
-        .map_err(|e| StoreError::Corrupt(format!("{}: cannot write: {e}", path.display())))?;
     let mut writer = ParquetWriter::new(&mut file)
         .set_parallel(false)
-        .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![(
-            IDENTITIES_KEY.to_string(),
-            identities,
-        )])))
+        .with_key_value_metadata(footer)
         .batched(&schema)
         .map_err(failed)?;
     for rows in a.order.chunks(ROW_GROUP) {
@@ -418,6 +415,25 @@ impl Distinct {
             }
         }
     }
+}
+
+/// Most callers a data file's footer lists: beyond that (a hostile file of a million user
+/// names) the list is left out, so footers stay small enough for every engine's reader, and
+/// the census reads that file's columns instead.
+const MAX_FOOTER_IDENTITIES: usize = 10_000;
+
+/// The footer's key-value metadata: the callers of the rows written, unless there are more
+/// than [`MAX_FOOTER_IDENTITIES`].
+fn footer_metadata(a: &Annotated) -> serde_json::Result<Option<KeyValueMetadata>> {
+    let list = identity_list(a);
+    if list.len() > MAX_FOOTER_IDENTITIES {
+        return Ok(None);
+    }
+    let json = serde_json::to_string(&list)?;
+    Ok(Some(KeyValueMetadata::from_static(vec![(
+        IDENTITIES_KEY.to_string(),
+        json,
+    )])))
 }
 
 /// The distinct identities of the rows written, in order of first appearance.
